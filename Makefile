@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# kvm_viommu, built out of tree against a Debian kernel's headers, and tested
+# one level down in a nested-KVM testbed (see README.md).
+#
+#   make            module and selftests
+#   make check      boot the testbed, run the selftests, print the result
+#   make demo       boot the testbed and show what the module does
+#   make lint       W=1 build, sparse, checkpatch --strict
+#   make clean
+
+SELFTESTS := tools/testing/selftests/kvm_viommu
+MODDIR := drivers/iommu/kvm_viommu
+BUILD := $(CURDIR)/build
+CONFIG_MK := $(BUILD)/config.mk
+
+NO_SETUP_GOALS := clean help
+ifeq ($(filter-out $(NO_SETUP_GOALS),$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
+else
+# Installs the packages and unpacks the kernel trees on first use; make
+# re-reads the variables it writes (KVER, KDIR, KIMG, KSRC).
+$(CONFIG_MK): $(SELFTESTS)/setup.sh
+	@mkdir -p $(BUILD)
+	$(SELFTESTS)/setup.sh $@.tmp && mv $@.tmp $@
+include $(CONFIG_MK)
+endif
+
+KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
+
+.PHONY: all module selftests check demo lint clean help
+
+all: module selftests
+
+module:
+	$(MAKE) $(KBUILD_ARGS) modules
+
+selftests:
+	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC) OUTPUT=$(BUILD)/selftests
+
+check: all
+	$(SELFTESTS)/vmtest.sh check
+
+demo: all
+	$(SELFTESTS)/vmtest.sh demo
+
+# A W=1 build and a sparse pass (C=2 checks every file, built or not) whose
+# output must hold no diagnostic, then checkpatch --strict on every C file
+# and header of ours.  checkpatch.pl comes from the linux-source package.
+LINT_FILES = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch] \
+		include/uapi/linux/*.h $(SELFTESTS)/*.[ch]))
+
+lint: module
+	@echo "lint: W=1 build and sparse"
+	@$(MAKE) -s $(KBUILD_ARGS) W=1 C=2 CHECK="sparse -Wsparse-all" \
+		modules > $(BUILD)/lint.log 2>&1 || { cat $(BUILD)/lint.log; exit 1; }
+	@if grep -E 'warning|error' $(BUILD)/lint.log; then \
+		echo "lint: W=1/sparse diagnostics above"; exit 1; fi
+	@echo "lint: checkpatch --strict"
+	@$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
+		--show-types -f $(LINT_FILES)
+	@echo "lint: clean"
+
+clean:
+	-[ ! -f $(CONFIG_MK) ] || $(MAKE) -C $$(sed -n 's/^KDIR := //p' \
+		$(CONFIG_MK)) M=$(CURDIR)/$(MODDIR) clean
+	rm -rf $(BUILD)
+
+help:
+	@sed -n '3,12p' Makefile

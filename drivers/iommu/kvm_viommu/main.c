@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvm_viommu: in-kernel emulation of a guest Intel VT-d unit for KVM guests
+ * with assigned devices.
+ *
+ * Module entry: the /dev/kvm_viommu misc device, whose only job is to turn a
+ * KVM VM fd into a unit fd (KVM_CREATE_VIOMMU).  Everything else happens on
+ * the unit fd.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kvm_viommu.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/stddef.h>
+
+#include "kvm_viommu.h"
+
+struct dentry *kvm_viommu_debugfs_root;
+
+static const struct kvm_viommu_ioctl_op kvm_viommu_dev_ops[] = {
+	[KVM_VIOMMU_CMD_CREATE - KVM_VIOMMU_CMD_BASE] = {
+		.ioctl_num = KVM_CREATE_VIOMMU,
+		.size = sizeof(struct kvm_viommu_create),
+		.min_size = offsetofend(struct kvm_viommu_create, __reserved),
+		.execute = kvm_viommu_create,
+	},
+};
+
+static long kvm_viommu_dev_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	return kvm_viommu_ioctl_dispatch(kvm_viommu_dev_ops,
+					 ARRAY_SIZE(kvm_viommu_dev_ops),
+					 KVM_VIOMMU_CMD_BASE, file, cmd, arg);
+}
+
+static const struct file_operations kvm_viommu_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = kvm_viommu_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice kvm_viommu_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = KVM_VIOMMU_DEVICE_NAME,
+	.fops = &kvm_viommu_dev_fops,
+};
+
+static int __init kvm_viommu_init(void)
+{
+	int ret;
+
+	kvm_viommu_debugfs_root = debugfs_create_dir("kvm_viommu", NULL);
+	ret = misc_register(&kvm_viommu_misc);
+	if (ret) {
+		debugfs_remove_recursive(kvm_viommu_debugfs_root);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Every unit fd holds a reference on this module (fops owner), so by the
+ * time this runs no unit exists and the debugfs tree is empty but for its
+ * root.
+ */
+static void __exit kvm_viommu_exit(void)
+{
+	misc_deregister(&kvm_viommu_misc);
+	debugfs_remove_recursive(kvm_viommu_debugfs_root);
+}
+
+module_init(kvm_viommu_init);
+module_exit(kvm_viommu_exit);
+
+MODULE_DESCRIPTION("In-kernel guest VT-d (vIOMMU) emulation for KVM");
+MODULE_LICENSE("GPL");
