@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Helpers shared by the kvm_viommu selftests.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "kvm_viommu_util.h"
+
+int viommu_dev_open(void)
+{
+	int fd = open(KVM_VIOMMU_DEV, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int viommu_new_vm_fd(void)
+{
+	int kvm_fd, vm_fd, err;
+
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0)
+		return -errno;
+	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	err = errno;
+	close(kvm_fd);
+	return vm_fd < 0 ? -err : vm_fd;
+}
+
+int viommu_create_raw(int dev_fd, void *arg)
+{
+	int fd = ioctl(dev_fd, KVM_CREATE_VIOMMU, arg);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int viommu_create(int dev_fd, int vm_fd)
+{
+	struct kvm_viommu_create create = {
+		.size = sizeof(create),
+		.vm_fd = vm_fd,
+	};
+
+	return viommu_create_raw(dev_fd, &create);
+}
+
+int viommu_mount_debugfs(void)
+{
+	struct stat st;
+
+	if (!stat(KVM_DEBUGFS, &st))
+		return 0;
+	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		return -errno;
+	return 0;
+}
+
+/* Count subdirectories of @path whose name starts with @prefix. */
+static int count_dirs(const char *path, const char *prefix)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *dir;
+
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (!strncmp(de->d_name, prefix, strlen(prefix)))
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+int viommu_count_units(void)
+{
+	return count_dirs(KVM_VIOMMU_DEBUGFS, "");
+}
+
+int viommu_count_vms(pid_t pid)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%d-", pid);
+	return count_dirs(KVM_DEBUGFS, prefix);
+}
+
+int viommu_module_refcnt(void)
+{
+	char buf[32] = "";
+	int fd, n;
+
+	fd = open(KVM_VIOMMU_SYSFS "/refcnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	return atoi(buf);
+}
+
+int viommu_module_loaded(void)
+{
+	struct stat st;
+
+	return !stat(KVM_VIOMMU_SYSFS "/initstate", &st);
+}

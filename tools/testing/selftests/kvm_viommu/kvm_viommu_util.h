@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the kvm_viommu selftests: raw access to the uapi, and
+ * the counters through which tests prove that nothing leaked.
+ */
+#ifndef _KVM_VIOMMU_UTIL_H
+#define _KVM_VIOMMU_UTIL_H
+
+#include <sys/types.h>
+#include <linux/kvm_viommu.h>
+
+#define KVM_VIOMMU_DEV		"/dev/" KVM_VIOMMU_DEVICE_NAME
+#define KVM_VIOMMU_DEBUGFS	"/sys/kernel/debug/kvm_viommu"
+#define KVM_DEBUGFS		"/sys/kernel/debug/kvm"
+#define KVM_VIOMMU_SYSFS	"/sys/module/kvm_viommu"
+
+/* open() of /dev/kvm_viommu; -errno on failure. */
+int viommu_dev_open(void);
+
+/* A new VM fd from /dev/kvm (KVM_CREATE_VM); -errno on failure. */
+int viommu_new_vm_fd(void);
+
+/* KVM_CREATE_VIOMMU with a caller-built argument; fd or -errno. */
+int viommu_create_raw(int dev_fd, void *arg);
+
+/* KVM_CREATE_VIOMMU for @vm_fd with a well-formed argument; fd or -errno. */
+int viommu_create(int dev_fd, int vm_fd);
+
+/* Mount debugfs if it is not; 0 or -errno. */
+int viommu_mount_debugfs(void);
+
+/* Units alive, by their debugfs directories; -errno on failure. */
+int viommu_count_units(void);
+
+/* VMs of process @pid alive, by KVM's debugfs directories; -errno. */
+int viommu_count_vms(pid_t pid);
+
+/* The module's reference count from sysfs; -errno if not loaded. */
+int viommu_module_refcnt(void);
+
+/* True if the kvm_viommu module is loaded. */
+int viommu_module_loaded(void);
+
+#endif /* _KVM_VIOMMU_UTIL_H */

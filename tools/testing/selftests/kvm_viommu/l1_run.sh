@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Runs inside the testbed's L1 (chrooted into the build machine's root,
+# shared read-only), started by vmtest.sh's initramfs:
+#
+#   l1_run.sh check|demo BUILD_DIR OUT_DIR [TEST...]
+#
+# Prepares L1 (kvm-amd, vfio-pci with edu bound, kvm_viommu), runs the
+# selftests or the demo, and leaves in OUT_DIR: tap.txt (every program's
+# TAP), dmesg.txt, and done (the exit status).  Then powers L1 off.
+set -u
+
+MODE=$1
+BUILD=$2
+OUT=$3
+TESTS=${4:-}
+SELFTESTS=$BUILD/selftests
+DEFAULT_TESTS="module_test create_test l2_guest_test"
+
+export PATH=$BUILD/vmtest/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp
+
+poweroff_now() {
+	dmesg > "$OUT/dmesg.txt" 2>&1
+	echo "$1" > "$OUT/done"
+	sync
+	echo o > /proc/sysrq-trigger
+	sleep 10
+}
+
+setup_fail() {
+	echo "l1: setup failed: $*"
+	echo "not ok 1 testbed setup: $*" >> "$OUT/tap.txt"
+	poweroff_now 1
+}
+
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+echo "$BUILD/vmtest/bin/modprobe" > /proc/sys/kernel/modprobe
+echo 1 > /proc/sys/kernel/sysrq
+
+echo "l1: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
+modprobe kvm_amd || setup_fail "modprobe kvm_amd"
+[ -c /dev/kvm ] || setup_fail "no /dev/kvm after loading kvm_amd"
+modprobe vfio-pci || setup_fail "modprobe vfio-pci"
+
+# QEMU's edu (1234:11e8) goes to vfio-pci: the assigned device of later
+# tests.
+edu=
+for d in /sys/bus/pci/devices/*; do
+	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
+		edu=$(basename "$d")
+	fi
+done
+[ -n "$edu" ] || setup_fail "no edu device"
+echo vfio-pci > "/sys/bus/pci/devices/$edu/driver_override"
+[ -e "/sys/bus/pci/devices/$edu/driver" ] &&
+	echo "$edu" > "/sys/bus/pci/devices/$edu/driver/unbind"
+echo "$edu" > /sys/bus/pci/drivers_probe
+[ "$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")")" = vfio-pci ] ||
+	setup_fail "edu ($edu) did not bind to vfio-pci"
+group=$(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group")")
+echo "l1: edu $edu bound to vfio-pci, IOMMU group $group"
+export KVM_VIOMMU_EDU_BDF=$edu KVM_VIOMMU_EDU_GROUP=$group
+
+modprobe kvm_viommu || setup_fail "modprobe kvm_viommu"
+[ -c /dev/kvm_viommu ] || setup_fail "no /dev/kvm_viommu"
+echo "l1: kvm_viommu loaded"
+
+if [ "$MODE" = demo ]; then
+	echo
+	"$SELFTESTS/viommu_demo"
+	rc=$?
+	echo
+	poweroff_now $rc
+fi
+
+# Each test program prints its own TAP.  A program that dies before its
+# totals line is one more failure, said as such.
+rc=0
+for t in ${TESTS:-$DEFAULT_TESTS}; do
+	echo "# selftests: kvm_viommu: $t"
+	log=/tmp/$t.log
+	"$SELFTESTS/$t" 2>&1 | tee "$log"
+	trc=${PIPESTATUS[0]}
+	cat "$log" >> "$OUT/tap.txt"
+	if ! grep -q '^# Totals:' "$log"; then
+		echo "not ok 1 $t: exited with status $trc before reporting" |
+			tee -a "$OUT/tap.txt"
+		rc=1
+	fi
+	[ "$trc" = 0 ] || [ "$trc" = 4 ] || rc=1
+done
+poweroff_now $rc
