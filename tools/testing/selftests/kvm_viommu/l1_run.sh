@@ -19,7 +19,10 @@ SELFTESTS=$BUILD/selftests
 DEFAULT_TESTS="module_test create_test l2_guest_test"
 
 export PATH=$BUILD/vmtest/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/tmp
+# / is read-only, and /tmp is the build machine's (the build tree may be
+# there): scratch lives on /run, a tmpfs.
+export TMPDIR=/run/tmp HOME=/run/tmp
+mkdir -p "$TMPDIR"
 
 poweroff_now() {
 	dmesg > "$OUT/dmesg.txt" 2>&1
@@ -80,7 +83,7 @@ fi
 rc=0
 for t in ${TESTS:-$DEFAULT_TESTS}; do
 	echo "# selftests: kvm_viommu: $t"
-	log=/tmp/$t.log
+	log=$TMPDIR/$t.log
 	"$SELFTESTS/$t" 2>&1 | tee "$log"
 	trc=${PIPESTATUS[0]}
 	cat "$log" >> "$OUT/tap.txt"

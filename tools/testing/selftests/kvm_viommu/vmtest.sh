@@ -104,7 +104,7 @@ mount -t 9p -o trans=virtio,version=9p2000.L,rw out /host$OUT ||
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
-mount -t tmpfs tmp /host/tmp
+# Scratch space goes on /run: the build tree itself may live under /tmp.
 mount -t tmpfs run /host/run
 exec chroot /host /bin/bash $HERE/l1_run.sh $MODE $BUILD $OUT \
 	"${VMTEST_TESTS:-}"
