@@ -18,7 +18,25 @@
 /* Large enough for the argument of every command. */
 union kvm_viommu_ioctl_buffer {
 	struct kvm_viommu_create create;
+	struct kvm_viommu_info info;
+	struct kvm_viommu_reg reg;
+	struct kvm_viommu_doorbell doorbell;
+	struct kvm_viommu_irqfd irqfd;
+	struct kvm_viommu_stats stats;
 };
+
+/*
+ * Copy a command's output fields back: as much of the kernel's struct as
+ * the user's buffer holds.  An older VMM's shorter struct gets what it
+ * knows; a newer VMM's tail stays as it sent it (zero).
+ */
+int kvm_viommu_ucmd_respond(struct kvm_viommu_ucmd *ucmd, size_t size)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, size)))
+		return -EFAULT;
+	return 0;
+}
 
 long kvm_viommu_ioctl_dispatch(const struct kvm_viommu_ioctl_op *ops,
 			       unsigned int nr_ops, unsigned int cmd_base,

@@ -5,12 +5,26 @@
 #ifndef _KVM_VIOMMU_H_
 #define _KVM_VIOMMU_H_
 
+#include <linux/atomic.h>
+#include <linux/poll.h>
+#include <linux/kvm_viommu.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "vtd.h"
 
 struct dentry;
+struct eventfd_ctx;
 struct file;
 struct kvm;
+struct page;
+
+/* Forwarded descriptors the VMM has not read yet, at most. */
+#define KVM_VIOMMU_EVENT_RING	64
 
 /**
  * struct kvm_viommu - one guest VT-d unit, bound to one VM
@@ -22,6 +36,30 @@ struct kvm;
  * @id: small unique number, names the debugfs directory.
  * @owner_tgid: the process that created the unit, for operators.
  * @debugfs_dir: this unit's directory under <debugfs>/kvm_viommu.
+ * @lock: protects @vtd (and so the register page), @irqfd, the event ring
+ *	and the binding of doorbells.  A mutex: it is held across guest
+ *	memory accesses and, later, IOMMU map/unmap, which may sleep.  Taken
+ *	in process context only (ioctls, read(), the queue worker), never in
+ *	a doorbell's wake-up.
+ * @vtd: the VT-d core's state; its register image is @reg_page.
+ * @reg_page: the register page, mapped read-only by the VMM (and so into
+ *	the guest) through mmap() of the unit fd.  The unit owns one
+ *	reference; each mapping holds its own, so the page outlives the unit
+ *	until the last mapping goes.
+ * @doorbells: IQT.QT value -> struct kvm_viommu_doorbell.  Stores and
+ *	erases happen under @lock; the xarray's own lock covers lookups.
+ * @pending_qt: the IQT.QT value of the newest doorbell not yet applied, or
+ *	-1.  Written by doorbell wake-ups (atomic context), consumed with
+ *	atomic_xchg() under @lock: the newest tail wins, as in hardware.
+ * @iq_work: applies @pending_qt and processes the queue in process context.
+ * @irqfd: eventfds of the unit's interrupts, KVM_VIOMMU_IRQ_*; under @lock.
+ * @events: ring of forwarded descriptors, @ev_head the oldest, @ev_count
+ *	of them valid; under @lock.  @ev_count is also read without it by
+ *	poll().
+ * @event_wq: readers and pollers of @events.
+ * @nr_doorbells: doorbell signals received (atomic: counted in wake-ups).
+ * @relay_reads: KVM_VIOMMU_REG_READ calls; under @lock.
+ * @relay_writes: KVM_VIOMMU_REG_WRITE calls; under @lock.
  *
  * The unit lives exactly as long as its file: it is allocated before the
  * file exists and freed by the file's ->release(), which the VFS calls once
@@ -34,6 +72,25 @@ struct kvm_viommu {
 	u32 id;
 	pid_t owner_tgid;
 	struct dentry *debugfs_dir;
+
+	struct mutex lock;	/* see @lock above */
+	struct vtd_unit vtd;
+	struct page *reg_page;
+
+	struct xarray doorbells;
+	atomic_t pending_qt;
+	struct work_struct iq_work;
+
+	struct eventfd_ctx *irqfd[KVM_VIOMMU_NR_IRQS];
+
+	struct kvm_viommu_event events[KVM_VIOMMU_EVENT_RING];
+	unsigned int ev_head;
+	unsigned int ev_count;
+	wait_queue_head_t event_wq;
+
+	atomic64_t nr_doorbells;
+	u64 relay_reads;
+	u64 relay_writes;
 };
 
 /* An ioctl call in flight: the user's buffer and the kernel's copy of it. */
@@ -63,8 +120,45 @@ long kvm_viommu_ioctl_dispatch(const struct kvm_viommu_ioctl_op *ops,
 			       struct file *file, unsigned int cmd,
 			       unsigned long arg);
 
-int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd);
+int kvm_viommu_ucmd_respond(struct kvm_viommu_ucmd *ucmd, size_t size);
 
 extern struct dentry *kvm_viommu_debugfs_root;
+extern struct workqueue_struct *kvm_viommu_wq;
+
+/* viommu.c: the unit object and its fd */
+int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd);
+
+/* guest.c: the VT-d core's callbacks into KVM and the host */
+extern const struct vtd_ops kvm_viommu_vtd_ops;
+
+/* relay.c: register relay, information and statistics */
+int kvm_viommu_get_info(struct kvm_viommu_ucmd *ucmd);
+int kvm_viommu_reg_read(struct kvm_viommu_ucmd *ucmd);
+int kvm_viommu_reg_write(struct kvm_viommu_ucmd *ucmd);
+int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd);
+
+/* doorbell.c: IQT doorbells and the queue worker */
+int kvm_viommu_set_doorbell(struct kvm_viommu_ucmd *ucmd);
+void kvm_viommu_iq_run(struct kvm_viommu *viommu);
+void kvm_viommu_iq_work(struct work_struct *work);
+void kvm_viommu_doorbells_release(struct kvm_viommu *viommu);
+
+/* irq.c: the unit's interrupts */
+int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd);
+void kvm_viommu_send_irq(struct kvm_viommu *viommu, unsigned int irq);
+void kvm_viommu_irqfds_release(struct kvm_viommu *viommu);
+
+/* event.c: descriptors forwarded to the VMM */
+void kvm_viommu_event_push(struct kvm_viommu *viommu,
+			   const struct vtd_inv_desc *desc);
+unsigned int kvm_viommu_event_space(struct kvm_viommu *viommu);
+ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
+			      size_t count, loff_t *ppos);
+__poll_t kvm_viommu_event_poll(struct file *file, poll_table *wait);
+
+static inline struct kvm_viommu *vtd_to_viommu(struct vtd_unit *u)
+{
+	return container_of(u, struct kvm_viommu, vtd);
+}
 
 #endif /* _KVM_VIOMMU_H_ */

@@ -13,10 +13,18 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/stddef.h>
+#include <linux/workqueue.h>
 
 #include "kvm_viommu.h"
 
 struct dentry *kvm_viommu_debugfs_root;
+
+/*
+ * Runs the units' queue workers.  Unbound and high priority: the guest
+ * spins on a wait descriptor's status while its queue is processed, and an
+ * idle CPU serves it sooner than the vCPU's own.
+ */
+struct workqueue_struct *kvm_viommu_wq;
 
 static const struct kvm_viommu_ioctl_op kvm_viommu_dev_ops[] = {
 	[KVM_VIOMMU_CMD_CREATE - KVM_VIOMMU_CMD_BASE] = {
@@ -52,10 +60,15 @@ static int __init kvm_viommu_init(void)
 {
 	int ret;
 
+	kvm_viommu_wq = alloc_workqueue("kvm_viommu", WQ_UNBOUND | WQ_HIGHPRI,
+					0);
+	if (!kvm_viommu_wq)
+		return -ENOMEM;
 	kvm_viommu_debugfs_root = debugfs_create_dir("kvm_viommu", NULL);
 	ret = misc_register(&kvm_viommu_misc);
 	if (ret) {
 		debugfs_remove_recursive(kvm_viommu_debugfs_root);
+		destroy_workqueue(kvm_viommu_wq);
 		return ret;
 	}
 	return 0;
@@ -70,6 +83,7 @@ static void __exit kvm_viommu_exit(void)
 {
 	misc_deregister(&kvm_viommu_misc);
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
+	destroy_workqueue(kvm_viommu_wq);
 }
 
 module_init(kvm_viommu_init);

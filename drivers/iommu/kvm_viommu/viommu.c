@@ -10,6 +10,8 @@
  *  - the unit fd holds a reference on this module (fops.owner).
  */
 #include <linux/anon_inodes.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -21,6 +23,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "kvm_viommu.h"
 
 /*
@@ -43,6 +46,61 @@ static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(kvm_viommu_info);
 
+/* The registers an operator looks at first, as the guest reads them. */
+static const struct {
+	const char *name;
+	u32 offset;
+	u32 len;
+} kvm_viommu_debugfs_regs[] = {
+	{ "VER", VTD_VER_REG, 4 },	{ "CAP", VTD_CAP_REG, 8 },
+	{ "ECAP", VTD_ECAP_REG, 8 },	{ "GSTS", VTD_GSTS_REG, 4 },
+	{ "RTADDR", VTD_RTADDR_REG, 8 }, { "FSTS", VTD_FSTS_REG, 4 },
+	{ "FECTL", VTD_FECTL_REG, 4 },	{ "IQH", VTD_IQH_REG, 8 },
+	{ "IQT", VTD_IQT_REG, 8 },	{ "IQA", VTD_IQA_REG, 8 },
+	{ "ICS", VTD_ICS_REG, 4 },	{ "IECTL", VTD_IECTL_REG, 4 },
+	{ "IRTA", VTD_IRTA_REG, 8 },
+};
+
+static int kvm_viommu_regs_show(struct seq_file *m, void *unused)
+{
+	struct kvm_viommu *viommu = m->private;
+	unsigned int i;
+	u64 val;
+
+	mutex_lock(&viommu->lock);
+	for (i = 0; i < ARRAY_SIZE(kvm_viommu_debugfs_regs); i++) {
+		if (vtd_reg_read(&viommu->vtd, kvm_viommu_debugfs_regs[i].offset,
+				 kvm_viommu_debugfs_regs[i].len, &val))
+			continue;
+		seq_printf(m, "%-7s 0x%016llx\n",
+			   kvm_viommu_debugfs_regs[i].name, val);
+	}
+	mutex_unlock(&viommu->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kvm_viommu_regs);
+
+static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
+{
+	struct kvm_viommu *viommu = m->private;
+	const struct vtd_stats *st = &viommu->vtd.stats;
+
+	mutex_lock(&viommu->lock);
+	seq_printf(m, "doorbells: %lld\n",
+		   (long long)atomic64_read(&viommu->nr_doorbells));
+	seq_printf(m, "relay_reads: %llu\nrelay_writes: %llu\n",
+		   viommu->relay_reads, viommu->relay_writes);
+	seq_printf(m, "descs: %llu\ncc_invals: %llu\niotlb_invals: %llu\n",
+		   st->descs, st->cc_invals, st->iotlb_invals);
+	seq_printf(m, "waits: %llu\nforwarded: %llu\niq_errors: %llu\n",
+		   st->waits, st->forwarded, st->iq_errors);
+	seq_printf(m, "faults: %llu\nfaults_lost: %llu\nirqs: %llu\n",
+		   st->faults, st->faults_lost, st->irqs);
+	mutex_unlock(&viommu->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kvm_viommu_stats);
+
 static void kvm_viommu_debugfs_init(struct kvm_viommu *viommu)
 {
 	char name[32];
@@ -51,13 +109,26 @@ static void kvm_viommu_debugfs_init(struct kvm_viommu *viommu)
 	viommu->debugfs_dir = debugfs_create_dir(name, kvm_viommu_debugfs_root);
 	debugfs_create_file("info", 0444, viommu->debugfs_dir, viommu,
 			    &kvm_viommu_info_fops);
+	debugfs_create_file("regs", 0444, viommu->debugfs_dir, viommu,
+			    &kvm_viommu_regs_fops);
+	debugfs_create_file("stats", 0444, viommu->debugfs_dir, viommu,
+			    &kvm_viommu_stats_fops);
 }
 
-/* Free a unit that is no longer on the list and has no file. */
+/*
+ * Free a unit that is no longer on the list and has no file, or never had
+ * one.  Order: stop the sources of work (doorbells), wait for the work,
+ * then drop what the work used.
+ */
 static void kvm_viommu_free(struct kvm_viommu *viommu)
 {
 	/* Waits for debugfs readers of this unit to finish. */
 	debugfs_remove_recursive(viommu->debugfs_dir);
+	kvm_viommu_doorbells_release(viommu);
+	cancel_work_sync(&viommu->iq_work);
+	kvm_viommu_irqfds_release(viommu);
+	if (viommu->reg_page)
+		__free_page(viommu->reg_page);
 	kvm_put_kvm(viommu->kvm);
 	ida_free(&kvm_viommu_ida, viommu->id);
 	kfree(viommu);
@@ -79,9 +150,86 @@ static int kvm_viommu_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Unit fd commands; min_size is the end of each struct's first version. */
+static const struct kvm_viommu_ioctl_op kvm_viommu_unit_ops[] = {
+	[KVM_VIOMMU_CMD_GET_INFO - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_GET_INFO,
+		.size = sizeof(struct kvm_viommu_info),
+		.min_size = offsetofend(struct kvm_viommu_info, __reserved),
+		.execute = kvm_viommu_get_info,
+	},
+	[KVM_VIOMMU_CMD_REG_READ - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_REG_READ,
+		.size = sizeof(struct kvm_viommu_reg),
+		.min_size = offsetofend(struct kvm_viommu_reg, __reserved),
+		.execute = kvm_viommu_reg_read,
+	},
+	[KVM_VIOMMU_CMD_REG_WRITE - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_REG_WRITE,
+		.size = sizeof(struct kvm_viommu_reg),
+		.min_size = offsetofend(struct kvm_viommu_reg, __reserved),
+		.execute = kvm_viommu_reg_write,
+	},
+	[KVM_VIOMMU_CMD_SET_DOORBELL - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_SET_DOORBELL,
+		.size = sizeof(struct kvm_viommu_doorbell),
+		.min_size = offsetofend(struct kvm_viommu_doorbell, qt),
+		.execute = kvm_viommu_set_doorbell,
+	},
+	[KVM_VIOMMU_CMD_SET_IRQFD - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_SET_IRQFD,
+		.size = sizeof(struct kvm_viommu_irqfd),
+		.min_size = offsetofend(struct kvm_viommu_irqfd, fd),
+		.execute = kvm_viommu_set_irqfd,
+	},
+	[KVM_VIOMMU_CMD_GET_STATS - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_GET_STATS,
+		.size = sizeof(struct kvm_viommu_stats),
+		.min_size = offsetofend(struct kvm_viommu_stats, irqs),
+		.execute = kvm_viommu_get_stats,
+	},
+};
+
+static long kvm_viommu_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct kvm_viommu *viommu = file->private_data;
+
+	/* As KVM's own ioctls: guest memory is the owner's mm. */
+	if (viommu->kvm->mm != current->mm)
+		return -EPERM;
+	return kvm_viommu_ioctl_dispatch(kvm_viommu_unit_ops,
+					 ARRAY_SIZE(kvm_viommu_unit_ops),
+					 KVM_VIOMMU_CMD_GET_INFO, file, cmd,
+					 arg);
+}
+
+/*
+ * The register page, read-only: the VMM maps it into the guest as a
+ * KVM_MEM_READONLY memslot, so guest reads cost no exit and guest writes
+ * exit (to an ioeventfd or to the VMM).
+ */
+static int kvm_viommu_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kvm_viommu *viommu = file->private_data;
+
+	if (vma->vm_pgoff != KVM_VIOMMU_REG_PAGE_OFFSET >> PAGE_SHIFT ||
+	    vma->vm_end - vma->vm_start != KVM_VIOMMU_REG_PAGE_SIZE)
+		return -EINVAL;
+	if (vma->vm_flags & VM_WRITE)
+		return -EPERM;
+	kvm_viommu_vma_deny_write(vma);
+	return vm_insert_page(vma, vma->vm_start, viommu->reg_page);
+}
+
 static const struct file_operations kvm_viommu_fops = {
 	.owner = THIS_MODULE,
 	.release = kvm_viommu_release,
+	.unlocked_ioctl = kvm_viommu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = kvm_viommu_mmap,
+	.read = kvm_viommu_event_read,
+	.poll = kvm_viommu_event_poll,
 	.llseek = noop_llseek,
 };
 
@@ -138,9 +286,24 @@ int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
 		ret = -ENOMEM;
 		goto err_put_vm_file;
 	}
+	mutex_init(&viommu->lock);
+	xa_init(&viommu->doorbells);
+	atomic_set(&viommu->pending_qt, -1);
+	INIT_WORK(&viommu->iq_work, kvm_viommu_iq_work);
+	init_waitqueue_head(&viommu->event_wq);
+	viommu->reg_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!viommu->reg_page) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = vtd_unit_init(&viommu->vtd, &kvm_viommu_vtd_ops,
+			    page_address(viommu->reg_page), cmd->cap,
+			    cmd->ecap);
+	if (ret)
+		goto err_free_page;
 	ret = ida_alloc(&kvm_viommu_ida, GFP_KERNEL);
 	if (ret < 0)
-		goto err_free;
+		goto err_free_page;
 	viommu->id = ret;
 	viommu->owner_tgid = task_tgid_vnr(current);
 	/* Our reference on vm_file keeps the VM alive until here. */
@@ -177,6 +340,8 @@ err_unlist:
 err_put_kvm:
 	kvm_put_kvm(kvm);
 	ida_free(&kvm_viommu_ida, viommu->id);
+err_free_page:
+	__free_page(viommu->reg_page);
 err_free:
 	kfree(viommu);
 err_put_vm_file:

@@ -27,7 +27,15 @@
 #define KVM_VIOMMU_CMD_BASE	0x80
 
 enum {
+	/* /dev/kvm_viommu */
 	KVM_VIOMMU_CMD_CREATE = KVM_VIOMMU_CMD_BASE,
+	/* unit fd */
+	KVM_VIOMMU_CMD_GET_INFO = KVM_VIOMMU_CMD_BASE + 0x10,
+	KVM_VIOMMU_CMD_REG_READ,
+	KVM_VIOMMU_CMD_REG_WRITE,
+	KVM_VIOMMU_CMD_SET_DOORBELL,
+	KVM_VIOMMU_CMD_SET_IRQFD,
+	KVM_VIOMMU_CMD_GET_STATS,
 };
 
 /**
@@ -37,14 +45,19 @@ enum {
  * @vm_fd: a KVM VM file descriptor (from KVM_CREATE_VM) of the calling
  *         process
  * @__reserved: must be 0
+ * @cap: the CAP_REG value asked for; 0 for the module's default
+ * @ecap: the ECAP_REG value asked for; 0 for the module's default
  *
  * Create the VT-d unit of the VM behind @vm_fd.  On success the ioctl
  * returns a new file descriptor (O_CLOEXEC) for the unit; the unit holds a
  * reference on the VM until that descriptor is closed.  A VM has at most one
- * unit.
+ * unit.  @cap and @ecap may ask only for what the module supports; it then
+ * fixes the fields that describe its own layout (CAP.CM, FRO, NFR, ECAP.QI,
+ * IRO).  KVM_VIOMMU_GET_INFO returns the values in force.
  *
  * Errors: EFAULT bad argument pointer; EINVAL short @size, unknown @flags,
- * nonzero @__reserved, or @vm_fd is not a KVM VM; E2BIG @size larger than the
+ * nonzero @__reserved, unsupported @cap or @ecap bits, or @vm_fd is not a
+ * KVM VM; E2BIG @size larger than the
  * kernel knows with nonzero tail; EBADF @vm_fd is not an open descriptor;
  * EPERM the VM belongs to another process; EEXIST the VM has a unit already;
  * ENOMEM, EMFILE, ENFILE.
@@ -54,8 +67,192 @@ struct kvm_viommu_create {
 	__u32 flags;
 	__s32 vm_fd;
 	__u32 __reserved;
+	__u64 cap;
+	__u64 ecap;
 };
 
 #define KVM_CREATE_VIOMMU	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_CREATE)
+
+/*
+ * The ioctls below are issued on a unit fd, by the process that owns the
+ * VM (EPERM otherwise).
+ */
+
+/* The register page: mmap() offset and size on the unit fd. */
+#define KVM_VIOMMU_REG_PAGE_OFFSET	0
+#define KVM_VIOMMU_REG_PAGE_SIZE	4096
+
+/* The IQT register's offset in the register page. */
+#define KVM_VIOMMU_IQT_OFFSET		0x88
+
+/**
+ * struct kvm_viommu_info - ioctl(KVM_VIOMMU_GET_INFO)
+ * @size: sizeof(struct kvm_viommu_info)
+ * @flags: must be 0
+ * @cap: out: CAP_REG as the guest reads it
+ * @ecap: out: ECAP_REG as the guest reads it
+ * @reg_page_size: out: KVM_VIOMMU_REG_PAGE_SIZE
+ * @iqt_offset: out: KVM_VIOMMU_IQT_OFFSET
+ * @doorbells: out: entries of the invalidation queue as the guest has
+ *	configured it now (IQA.QS): the IQT values a doorbell can carry are
+ *	n << 4 for n < @doorbells
+ * @__reserved: must be 0
+ */
+struct kvm_viommu_info {
+	__u32 size;
+	__u32 flags;
+	__u64 cap;
+	__u64 ecap;
+	__u32 reg_page_size;
+	__u32 iqt_offset;
+	__u32 doorbells;
+	__u32 __reserved;
+};
+
+#define KVM_VIOMMU_GET_INFO	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_INFO)
+
+/* Things a relayed register write asks the VMM to do. */
+/* The queue size changed: wire doorbells for KVM_VIOMMU_GET_INFO's count. */
+#define KVM_VIOMMU_REG_EVENT_DOORBELLS	(1U << 0)
+/* An interrupt message (IEDATA/IEADDR/IEUADDR, FEDATA/FEADDR/FEUADDR)
+ * changed: route the matching irqfd's GSI to the new message.
+ */
+#define KVM_VIOMMU_REG_EVENT_IRQ_MSG	(1U << 1)
+
+/**
+ * struct kvm_viommu_reg - ioctl(KVM_VIOMMU_REG_READ, KVM_VIOMMU_REG_WRITE)
+ * @size: sizeof(struct kvm_viommu_reg)
+ * @flags: must be 0
+ * @offset: register offset in the register page, aligned to @len
+ * @len: access size, 4 or 8
+ * @value: in for a write, out for a read
+ * @events: out, for a write: KVM_VIOMMU_REG_EVENT_* bits
+ * @__reserved: must be 0
+ *
+ * Relay one guest access to the unit's registers.  A write has the side
+ * effects the VT-d specification gives it (commands, invalidations,
+ * status bits); an IQT write that the queue can process is processed
+ * before the ioctl returns.  Offsets with no register read as 0 and ignore
+ * writes.  Errors: EINVAL bad @len, unaligned or out-of-page @offset.
+ */
+struct kvm_viommu_reg {
+	__u32 size;
+	__u32 flags;
+	__u32 offset;
+	__u32 len;
+	__u64 value;
+	__u32 events;
+	__u32 __reserved;
+};
+
+#define KVM_VIOMMU_REG_READ	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_REG_READ)
+#define KVM_VIOMMU_REG_WRITE	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_REG_WRITE)
+
+/* Queue entries at the largest IQA.QS: IQT.QT is below this. */
+#define KVM_VIOMMU_MAX_DOORBELLS	32768
+
+/**
+ * struct kvm_viommu_doorbell - ioctl(KVM_VIOMMU_SET_DOORBELL)
+ * @size: sizeof(struct kvm_viommu_doorbell)
+ * @flags: must be 0
+ * @fd: an eventfd that KVM signals on a guest write of @qt << 4 to IQT
+ *	(KVM_IOEVENTFD with datamatch), or -1 to unbind @qt's doorbell
+ * @qt: the IQT.QT value (descriptor index) the eventfd stands for, below
+ *	KVM_VIOMMU_MAX_DOORBELLS
+ *
+ * Binds (or replaces, or with @fd -1 removes) the doorbell for one IQT
+ * value.  A signal on it is an IQT write of that value, handled in kernel
+ * context.  The unit keeps its own reference on the eventfd: the VMM may
+ * close its fd.  Errors: EINVAL bad @qt or @fd not an eventfd; EBADF @fd
+ * not open; ENOENT unbinding a @qt that has no doorbell.
+ */
+struct kvm_viommu_doorbell {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 qt;
+};
+
+#define KVM_VIOMMU_SET_DOORBELL	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_SET_DOORBELL)
+
+/* The unit's interrupts. */
+enum {
+	KVM_VIOMMU_IRQ_INV_COMPLETION = 0,	/* IECTL/IEDATA/IEADDR */
+	KVM_VIOMMU_IRQ_FAULT = 1,		/* FECTL/FEDATA/FEADDR */
+	KVM_VIOMMU_NR_IRQS,
+};
+
+/**
+ * struct kvm_viommu_irqfd - ioctl(KVM_VIOMMU_SET_IRQFD)
+ * @size: sizeof(struct kvm_viommu_irqfd)
+ * @flags: must be 0
+ * @irq: KVM_VIOMMU_IRQ_*
+ * @fd: an eventfd the unit signals to send @irq (the VMM wires it to
+ *	KVM_IRQFD on a GSI routed to the interrupt's message), or -1 to
+ *	unbind
+ *
+ * Errors: EINVAL bad @irq or @fd not an eventfd; EBADF @fd not open.
+ */
+struct kvm_viommu_irqfd {
+	__u32 size;
+	__u32 flags;
+	__u32 irq;
+	__s32 fd;
+};
+
+#define KVM_VIOMMU_SET_IRQFD	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_SET_IRQFD)
+
+/**
+ * struct kvm_viommu_stats - ioctl(KVM_VIOMMU_GET_STATS)
+ * @size: sizeof(struct kvm_viommu_stats)
+ * @flags: must be 0
+ * @doorbells: doorbell signals received
+ * @relay_reads: KVM_VIOMMU_REG_READ calls
+ * @relay_writes: KVM_VIOMMU_REG_WRITE calls
+ * @descs: invalidation descriptors processed
+ * @cc_invals: context-cache invalidations (register or queued)
+ * @iotlb_invals: IOTLB invalidations (register or queued)
+ * @waits: invalidation-wait descriptors
+ * @forwarded: descriptors handed to the VMM through read()
+ * @iq_errors: times FSTS.IQE was set
+ * @faults: fault records written
+ * @faults_lost: faults dropped with FSTS.PFO
+ * @irqs: interrupt messages sent
+ *
+ * Counters since the unit was created, all out.
+ */
+struct kvm_viommu_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 doorbells;
+	__u64 relay_reads;
+	__u64 relay_writes;
+	__u64 descs;
+	__u64 cc_invals;
+	__u64 iotlb_invals;
+	__u64 waits;
+	__u64 forwarded;
+	__u64 iq_errors;
+	__u64 faults;
+	__u64 faults_lost;
+	__u64 irqs;
+};
+
+#define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)
+
+/*
+ * read() on a unit fd returns whole struct kvm_viommu_event records:
+ * descriptors the unit accepts but does not act on itself (interrupt-entry
+ * cache invalidations with ECAP.IR, device-TLB invalidations with
+ * ECAP.DT), in queue order.  poll() reports EPOLLIN while any is waiting.
+ * The queue stalls (the guest waits) while the VMM has not read them.
+ */
+#define KVM_VIOMMU_EVENT_DESC	1
+
+struct kvm_viommu_event {
+	__u32 type;
+	__u32 flags;
+	__u64 desc[2];
+};
 
 #endif /* _UAPI_LINUX_KVM_VIOMMU_H */

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IQT doorbells and the invalidation queue worker.
+ *
+ * An ioeventfd carries no data, so the VMM wires one datamatch ioeventfd
+ * per IQT value (KVM_VIOMMU_SET_DOORBELL binds each to its value).  KVM
+ * signals it from the vCPU's MMIO exit; the eventfd's wake-up then runs
+ * kvm_viommu_doorbell_wakeup() with the eventfd's wait-queue spinlock held
+ * and interrupts off.  There it only records the tail and queues the
+ * worker, which applies it as an IQT write and processes the queue, in
+ * process context, under the unit's mutex.
+ *
+ * Ordering: a guest serializes its IQT writes, and each write's wake-up
+ * completes before the vCPU resumes, so the newest recorded tail is the
+ * guest's newest IQT.  Every path that touches registers under the mutex
+ * first applies a recorded tail, so a relayed write never overtakes an
+ * earlier doorbell.
+ */
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/kthread.h>
+#include <linux/kvm_host.h>
+#include <linux/poll.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "kvm_viommu.h"
+
+/*
+ * Descriptors processed per call of vtd_iq_process(); the worker
+ * reschedules between calls.
+ */
+#define KVM_VIOMMU_IQ_BATCH	64
+
+/**
+ * struct kvm_viommu_db - one IQT value's eventfd
+ * @viommu: the unit; it outlives the doorbell
+ * @ctx: the eventfd; we hold a reference, so the VMM may close its fd
+ *	(KVM's ioeventfd keeps signalling the same context)
+ * @wait: our entry in the eventfd's wait queue
+ * @pt: used once, to find that wait queue through vfs_poll()
+ * @qt: the IQT.QT value this doorbell stands for
+ *
+ * Lifetime: created and bound by KVM_VIOMMU_SET_DOORBELL, unbound (removed
+ * from the wait queue under the eventfd's lock, so no wake-up runs after)
+ * and freed by rebinding, unbinding or the unit's release.
+ */
+struct kvm_viommu_db {
+	struct kvm_viommu *viommu;
+	struct eventfd_ctx *ctx;
+	wait_queue_entry_t wait;
+	poll_table pt;
+	u32 qt;
+};
+
+/* Atomic context: the eventfd's wait-queue lock is held, IRQs off. */
+static int kvm_viommu_doorbell_wakeup(wait_queue_entry_t *wait,
+				      unsigned int mode, int sync, void *key)
+{
+	struct kvm_viommu_db *db =
+		container_of(wait, struct kvm_viommu_db, wait);
+	struct kvm_viommu *viommu = db->viommu;
+	u64 cnt;
+
+	if (!(key_to_poll(key) & EPOLLIN))
+		return 0;
+	eventfd_ctx_do_read(db->ctx, &cnt);
+	atomic_set(&viommu->pending_qt, db->qt);
+	atomic64_inc(&viommu->nr_doorbells);
+	queue_work(kvm_viommu_wq, &viommu->iq_work);
+	return 0;
+}
+
+static void kvm_viommu_doorbell_queue(struct file *file,
+				      wait_queue_head_t *wqh, poll_table *pt)
+{
+	struct kvm_viommu_db *db =
+		container_of(pt, struct kvm_viommu_db, pt);
+
+	add_wait_queue(wqh, &db->wait);
+}
+
+static void kvm_viommu_doorbell_free(struct kvm_viommu_db *db)
+{
+	u64 cnt;
+
+	if (!db)
+		return;
+	/* Takes the eventfd's lock: no wake-up of ours runs after this. */
+	eventfd_ctx_remove_wait_queue(db->ctx, &db->wait, &cnt);
+	eventfd_ctx_put(db->ctx);
+	kfree(db);
+}
+
+static int kvm_viommu_doorbell_bind(struct kvm_viommu *viommu, int fd, u32 qt)
+{
+	struct kvm_viommu_db *db, *old;
+	struct file *file;
+	int ret;
+
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	db = kzalloc(sizeof(*db), GFP_KERNEL_ACCOUNT);
+	if (!db) {
+		ret = -ENOMEM;
+		goto out_fput;
+	}
+	db->ctx = eventfd_ctx_fileget(file);
+	if (IS_ERR(db->ctx)) {
+		ret = PTR_ERR(db->ctx);
+		kfree(db);
+		goto out_fput;
+	}
+	db->viommu = viommu;
+	db->qt = qt;
+	init_waitqueue_func_entry(&db->wait, kvm_viommu_doorbell_wakeup);
+	init_poll_funcptr(&db->pt, kvm_viommu_doorbell_queue);
+
+	mutex_lock(&viommu->lock);
+	old = xa_store(&viommu->doorbells, qt, db, GFP_KERNEL_ACCOUNT);
+	if (xa_is_err(old)) {
+		mutex_unlock(&viommu->lock);
+		ret = xa_err(old);
+		eventfd_ctx_put(db->ctx);
+		kfree(db);
+		goto out_fput;
+	}
+	/* Signals that came before the binding are not doorbells. */
+	vfs_poll(file, &db->pt);
+	mutex_unlock(&viommu->lock);
+
+	kvm_viommu_doorbell_free(old);
+	ret = 0;
+out_fput:
+	fput(file);
+	return ret;
+}
+
+/* KVM_VIOMMU_SET_DOORBELL */
+int kvm_viommu_set_doorbell(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_doorbell *cmd = ucmd->cmd;
+	struct kvm_viommu_db *db;
+
+	if (cmd->flags || cmd->qt >= KVM_VIOMMU_MAX_DOORBELLS)
+		return -EINVAL;
+	if (cmd->fd != -1)
+		return kvm_viommu_doorbell_bind(viommu, cmd->fd, cmd->qt);
+
+	mutex_lock(&viommu->lock);
+	db = xa_erase(&viommu->doorbells, cmd->qt);
+	mutex_unlock(&viommu->lock);
+	if (!db)
+		return -ENOENT;
+	kvm_viommu_doorbell_free(db);
+	return 0;
+}
+
+/* On the unit's release, before the worker is flushed. */
+void kvm_viommu_doorbells_release(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_db *db;
+	unsigned long qt;
+
+	xa_for_each(&viommu->doorbells, qt, db) {
+		xa_erase(&viommu->doorbells, qt);
+		kvm_viommu_doorbell_free(db);
+	}
+	xa_destroy(&viommu->doorbells);
+}
+
+/*
+ * Apply the newest doorbell and process the queue, at most one lap of it:
+ * a guest that rings without end gets the worker requeued rather than
+ * held.  Called with viommu->lock held and the VM's mm in use.
+ */
+void kvm_viommu_iq_run(struct kvm_viommu *viommu)
+{
+	struct vtd_unit *vtd = &viommu->vtd;
+	u32 budget, n, done;
+	int qt;
+
+	lockdep_assert_held(&viommu->lock);
+	qt = atomic_xchg(&viommu->pending_qt, -1);
+	if (qt >= 0)
+		vtd_reg_write(vtd, VTD_IQT_REG, 4, (u64)qt << 4);
+
+	budget = vtd_iq_entries(vtd);
+	while (budget && vtd_iq_pending(vtd)) {
+		/* No more than the VMM's event ring can take. */
+		n = min3(budget, (u32)KVM_VIOMMU_IQ_BATCH,
+			 kvm_viommu_event_space(viommu));
+		if (!n)
+			return;	/* read() requeues us */
+		done = vtd_iq_process(vtd, n);
+		if (!done)
+			return;
+		budget -= done;
+		cond_resched();
+	}
+	if (vtd_iq_pending(vtd))
+		queue_work(kvm_viommu_wq, &viommu->iq_work);
+}
+
+/*
+ * The queue worker, on kvm_viommu_wq.  Guest memory is reached through the
+ * VM's mm, which a kworker must adopt; if the VMM process is exiting there
+ * is no guest left to serve.
+ */
+void kvm_viommu_iq_work(struct work_struct *work)
+{
+	struct kvm_viommu *viommu =
+		container_of(work, struct kvm_viommu, iq_work);
+	struct mm_struct *mm = viommu->kvm->mm;
+
+	if (!mmget_not_zero(mm))
+		return;
+	kthread_use_mm(mm);
+	mutex_lock(&viommu->lock);
+	kvm_viommu_iq_run(viommu);
+	mutex_unlock(&viommu->lock);
+	kthread_unuse_mm(mm);
+	mmput(mm);
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Descriptors the unit accepts but leaves to the VMM (interrupt-entry cache
+ * and device-TLB invalidations) wait in a small ring until the VMM read()s
+ * them.  The queue worker never lets the ring overflow: it processes no
+ * more descriptors than the ring has room for, so a VMM that does not read
+ * stalls the guest's queue, as a slow IOMMU would, and loses nothing.
+ */
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+
+#include "kvm_viommu.h"
+
+/* Called with viommu->lock held. */
+unsigned int kvm_viommu_event_space(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	return KVM_VIOMMU_EVENT_RING - viommu->ev_count;
+}
+
+/* Called with viommu->lock held, with room (see kvm_viommu_iq_run()). */
+void kvm_viommu_event_push(struct kvm_viommu *viommu,
+			   const struct vtd_inv_desc *desc)
+{
+	struct kvm_viommu_event *ev;
+
+	lockdep_assert_held(&viommu->lock);
+	if (WARN_ON_ONCE(!kvm_viommu_event_space(viommu)))
+		return;
+	ev = &viommu->events[(viommu->ev_head + viommu->ev_count) %
+			     KVM_VIOMMU_EVENT_RING];
+	ev->type = KVM_VIOMMU_EVENT_DESC;
+	ev->flags = 0;
+	ev->desc[0] = desc->lo;
+	ev->desc[1] = desc->hi;
+	WRITE_ONCE(viommu->ev_count, viommu->ev_count + 1);
+	wake_up_interruptible_poll(&viommu->event_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/* read() on the unit fd: whole events only, oldest first. */
+ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct kvm_viommu *viommu = file->private_data;
+	size_t done = 0;
+	ssize_t ret;
+
+	if (count < sizeof(struct kvm_viommu_event))
+		return -EINVAL;
+
+	for (;;) {
+		mutex_lock(&viommu->lock);
+		if (viommu->ev_count)
+			break;
+		mutex_unlock(&viommu->lock);
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(viommu->event_wq,
+					       READ_ONCE(viommu->ev_count));
+		if (ret)
+			return ret;
+	}
+
+	while (viommu->ev_count && count - done >= sizeof(*viommu->events)) {
+		if (copy_to_user(buf + done, &viommu->events[viommu->ev_head],
+				 sizeof(*viommu->events)))
+			break;
+		viommu->ev_head = (viommu->ev_head + 1) % KVM_VIOMMU_EVENT_RING;
+		WRITE_ONCE(viommu->ev_count, viommu->ev_count - 1);
+		done += sizeof(*viommu->events);
+	}
+	mutex_unlock(&viommu->lock);
+
+	if (!done)
+		return -EFAULT;
+	/* Room again: let a queue stalled on a full ring go on. */
+	queue_work(kvm_viommu_wq, &viommu->iq_work);
+	return done;
+}
+
+__poll_t kvm_viommu_event_poll(struct file *file, poll_table *wait)
+{
+	struct kvm_viommu *viommu = file->private_data;
+
+	poll_wait(file, &viommu->event_wq, wait);
+	return READ_ONCE(viommu->ev_count) ? EPOLLIN | EPOLLRDNORM : 0;
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The VT-d core's callbacks: guest memory through KVM's memslots, and what
+ * invalidations, interrupts and forwarded descriptors become in the host.
+ *
+ * All run with the unit's lock held, in process context, with the VM's mm
+ * usable (the VMM's own thread in an ioctl, or the queue worker, which
+ * adopts the mm): guest memory is reached through the VM's userspace
+ * mappings.
+ */
+#include <linux/kvm_host.h>
+#include <linux/uaccess.h>
+
+#include "kvm_viommu.h"
+
+static int kvm_viommu_read_gpa(struct vtd_unit *u, u64 gpa, void *buf,
+			       u32 len)
+{
+	struct kvm *kvm = vtd_to_viommu(u)->kvm;
+	int idx, ret;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	ret = kvm_read_guest(kvm, gpa, buf, len);
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret ? -EFAULT : 0;
+}
+
+/*
+ * Not kvm_write_guest(): on 6.1 it WARNs when no vCPU is running on this
+ * CPU (the dirty ring needs one), and neither the queue worker nor a
+ * relay ioctl is a vCPU.  The price: these writes (invalidation-wait
+ * status words) are not in KVM's dirty log; see the rst on migration.
+ * gfn_to_hva() refuses read-only and absent memslots.
+ */
+static int kvm_viommu_write_gpa(struct vtd_unit *u, u64 gpa, const void *buf,
+				u32 len)
+{
+	struct kvm *kvm = vtd_to_viommu(u)->kvm;
+	int idx, ret = 0;
+	unsigned long hva;
+	u32 seg;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	while (len) {
+		seg = min_t(u32, len, PAGE_SIZE - offset_in_page(gpa));
+		hva = gfn_to_hva(kvm, gpa >> PAGE_SHIFT);
+		if (kvm_is_error_hva(hva) ||
+		    copy_to_user((void __user *)(hva + offset_in_page(gpa)),
+				 buf, seg)) {
+			ret = -EFAULT;
+			break;
+		}
+		gpa += seg;
+		buf += seg;
+		len -= seg;
+	}
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret;
+}
+
+/*
+ * Invalidations change nothing in the host yet: no device is attached to
+ * a unit before shadowing exists.  The core counts them.
+ */
+static void kvm_viommu_cc_inval(struct vtd_unit *u,
+				const struct vtd_cc_inval *inv)
+{
+}
+
+static void kvm_viommu_iotlb_inval(struct vtd_unit *u,
+				   const struct vtd_iotlb_inval *inv)
+{
+}
+
+static void kvm_viommu_translation_changed(struct vtd_unit *u)
+{
+}
+
+static void kvm_viommu_vtd_send_irq(struct vtd_unit *u, enum vtd_irq irq)
+{
+	kvm_viommu_send_irq(vtd_to_viommu(u), irq == VTD_IRQ_FAULT ?
+			    KVM_VIOMMU_IRQ_FAULT :
+			    KVM_VIOMMU_IRQ_INV_COMPLETION);
+}
+
+static void kvm_viommu_forward_desc(struct vtd_unit *u,
+				    const struct vtd_inv_desc *desc)
+{
+	kvm_viommu_event_push(vtd_to_viommu(u), desc);
+}
+
+const struct vtd_ops kvm_viommu_vtd_ops = {
+	.read_gpa = kvm_viommu_read_gpa,
+	.write_gpa = kvm_viommu_write_gpa,
+	.cc_inval = kvm_viommu_cc_inval,
+	.iotlb_inval = kvm_viommu_iotlb_inval,
+	.send_irq = kvm_viommu_vtd_send_irq,
+	.forward_desc = kvm_viommu_forward_desc,
+	.translation_changed = kvm_viommu_translation_changed,
+};

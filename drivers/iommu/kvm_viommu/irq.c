@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The unit's interrupts (invalidation completion, fault event) leave
+ * through eventfds that the VMM wires to KVM_IRQFD, on a GSI it routes to
+ * the message the guest programmed (IEDATA/IEADDR, FEDATA/FEADDR).
+ */
+#include <linux/eventfd.h>
+#include <linux/kvm_host.h>
+
+#include "compat.h"
+#include "kvm_viommu.h"
+
+/* KVM_VIOMMU_SET_IRQFD */
+int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_irqfd *cmd = ucmd->cmd;
+	struct eventfd_ctx *ctx = NULL, *old;
+
+	if (cmd->flags || cmd->irq >= KVM_VIOMMU_NR_IRQS)
+		return -EINVAL;
+	if (cmd->fd != -1) {
+		ctx = eventfd_ctx_fdget(cmd->fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+
+	mutex_lock(&viommu->lock);
+	old = viommu->irqfd[cmd->irq];
+	viommu->irqfd[cmd->irq] = ctx;
+	mutex_unlock(&viommu->lock);
+
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+
+/* Called with viommu->lock held.  No eventfd: the interrupt is lost. */
+void kvm_viommu_send_irq(struct kvm_viommu *viommu, unsigned int irq)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (viommu->irqfd[irq])
+		kvm_viommu_eventfd_signal(viommu->irqfd[irq]);
+}
+
+void kvm_viommu_irqfds_release(struct kvm_viommu *viommu)
+{
+	unsigned int i;
+
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
+		if (viommu->irqfd[i])
+			eventfd_ctx_put(viommu->irqfd[i]);
+		viommu->irqfd[i] = NULL;
+	}
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The slow path: guest register accesses that KVM could not handle in the
+ * kernel reach the VMM as MMIO exits, and the VMM relays each to the unit
+ * with one ioctl.  Also the unit's information and statistics.
+ */
+#include <linux/kvm_host.h>
+
+#include "kvm_viommu.h"
+
+static bool kvm_viommu_is_irq_msg_reg(u32 offset)
+{
+	return (offset >= VTD_FEDATA_REG && offset < VTD_FEUADDR_REG + 4) ||
+	       (offset >= VTD_IEDATA_REG && offset < VTD_IEUADDR_REG + 4);
+}
+
+/* KVM_VIOMMU_GET_INFO */
+int kvm_viommu_get_info(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_info *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	mutex_lock(&viommu->lock);
+	cmd->cap = vtd_get64(&viommu->vtd, VTD_CAP_REG);
+	cmd->ecap = vtd_get64(&viommu->vtd, VTD_ECAP_REG);
+	cmd->doorbells = vtd_iq_entries(&viommu->vtd);
+	mutex_unlock(&viommu->lock);
+	cmd->reg_page_size = KVM_VIOMMU_REG_PAGE_SIZE;
+	cmd->iqt_offset = KVM_VIOMMU_IQT_OFFSET;
+	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int kvm_viommu_reg_check(struct kvm_viommu_reg *cmd)
+{
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->len != 4 && cmd->len != 8)
+		return -EINVAL;
+	if (cmd->offset % cmd->len ||
+	    cmd->offset > KVM_VIOMMU_REG_PAGE_SIZE - cmd->len)
+		return -EINVAL;
+	return 0;
+}
+
+/* KVM_VIOMMU_REG_READ */
+int kvm_viommu_reg_read(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_reg *cmd = ucmd->cmd;
+	int ret;
+
+	ret = kvm_viommu_reg_check(cmd);
+	if (ret)
+		return ret;
+	mutex_lock(&viommu->lock);
+	viommu->relay_reads++;
+	ret = vtd_reg_read(&viommu->vtd, cmd->offset, cmd->len, &cmd->value);
+	mutex_unlock(&viommu->lock);
+	if (ret)
+		return ret;
+	cmd->events = 0;
+	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* KVM_VIOMMU_REG_WRITE */
+int kvm_viommu_reg_write(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_reg *cmd = ucmd->cmd;
+	struct vtd_unit *vtd = &viommu->vtd;
+	u32 entries;
+	int ret;
+
+	ret = kvm_viommu_reg_check(cmd);
+	if (ret)
+		return ret;
+	cmd->events = 0;
+
+	mutex_lock(&viommu->lock);
+	viommu->relay_writes++;
+	/* An earlier doorbell's tail first, then this write. */
+	kvm_viommu_iq_run(viommu);
+	entries = vtd_iq_entries(vtd);
+	ret = vtd_reg_write(vtd, cmd->offset, cmd->len, cmd->value);
+	if (!ret)
+		kvm_viommu_iq_run(viommu);
+	if (vtd_iq_entries(vtd) != entries)
+		cmd->events |= KVM_VIOMMU_REG_EVENT_DOORBELLS;
+	mutex_unlock(&viommu->lock);
+	if (ret)
+		return ret;
+
+	if (kvm_viommu_is_irq_msg_reg(cmd->offset) ||
+	    (cmd->len == 8 && kvm_viommu_is_irq_msg_reg(cmd->offset + 4)))
+		cmd->events |= KVM_VIOMMU_REG_EVENT_IRQ_MSG;
+	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* KVM_VIOMMU_GET_STATS */
+int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_stats *cmd = ucmd->cmd;
+	const struct vtd_stats *st = &viommu->vtd.stats;
+
+	if (cmd->flags)
+		return -EINVAL;
+	mutex_lock(&viommu->lock);
+	cmd->doorbells = atomic64_read(&viommu->nr_doorbells);
+	cmd->relay_reads = viommu->relay_reads;
+	cmd->relay_writes = viommu->relay_writes;
+	cmd->descs = st->descs;
+	cmd->cc_invals = st->cc_invals;
+	cmd->iotlb_invals = st->iotlb_invals;
+	cmd->waits = st->waits;
+	cmd->forwarded = st->forwarded;
+	cmd->iq_errors = st->iq_errors;
+	cmd->faults = st->faults;
+	cmd->faults_lost = st->faults_lost;
+	cmd->irqs = st->irqs;
+	mutex_unlock(&viommu->lock);
+	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
+}

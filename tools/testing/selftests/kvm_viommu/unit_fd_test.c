@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The unit fd's uapi from the VMM's side, no guest running: information,
+ * the register relay, the register page's mmap rules, doorbell and irqfd
+ * binding, read()/poll() of forwarded descriptors, and who may call.
+ * Every error a VMM can provoke gives its documented errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "kvm_viommu_util.h"
+#include "vtd.h"
+
+FIXTURE(ufd) {
+	int dev_fd;
+	int vm_fd;
+	int unit;
+};
+
+FIXTURE_SETUP(ufd)
+{
+	ASSERT_EQ(0, viommu_mount_debugfs());
+	self->dev_fd = viommu_dev_open();
+	ASSERT_LE(0, self->dev_fd);
+	self->vm_fd = viommu_new_vm_fd();
+	ASSERT_LE(0, self->vm_fd);
+	self->unit = viommu_create(self->dev_fd, self->vm_fd);
+	ASSERT_LE(0, self->unit);
+}
+
+FIXTURE_TEARDOWN(ufd)
+{
+	close(self->unit);
+	close(self->vm_fd);
+	close(self->dev_fd);
+	EXPECT_EQ(0, viommu_count_units());
+	EXPECT_EQ(0, viommu_count_vms(getpid()));
+}
+
+static int reg_op(int unit, unsigned long op, uint32_t off, uint32_t len,
+		  uint64_t *val, uint32_t *events)
+{
+	struct kvm_viommu_reg reg = {
+		.size = sizeof(reg),
+		.offset = off,
+		.len = len,
+		.value = val ? *val : 0,
+	};
+
+	if (ioctl(unit, op, &reg))
+		return -errno;
+	if (val)
+		*val = reg.value;
+	if (events)
+		*events = reg.events;
+	return 0;
+}
+
+static int reg_write(int unit, uint32_t off, uint32_t len, uint64_t val,
+		     uint32_t *events)
+{
+	return reg_op(unit, KVM_VIOMMU_REG_WRITE, off, len, &val, events);
+}
+
+static uint64_t reg_read(int unit, uint32_t off, uint32_t len)
+{
+	uint64_t val = ~0ULL;
+
+	if (reg_op(unit, KVM_VIOMMU_REG_READ, off, len, &val, NULL))
+		return ~0ULL;
+	return val;
+}
+
+/* A register as the guest would read it from the mapped page. */
+static uint64_t page_reg(void *page, uint32_t off, uint32_t len)
+{
+	if (len == 8)
+		return __atomic_load_n((uint64_t *)(page + off),
+				       __ATOMIC_RELAXED);
+	return __atomic_load_n((uint32_t *)(page + off), __ATOMIC_RELAXED);
+}
+
+static int set_doorbell(int unit, int fd, uint32_t qt)
+{
+	struct kvm_viommu_doorbell db = {
+		.size = sizeof(db), .fd = fd, .qt = qt,
+	};
+
+	return ioctl(unit, KVM_VIOMMU_SET_DOORBELL, &db) ? -errno : 0;
+}
+
+static int set_irqfd(int unit, int fd, uint32_t irq)
+{
+	struct kvm_viommu_irqfd set = {
+		.size = sizeof(set), .fd = fd, .irq = irq,
+	};
+
+	return ioctl(unit, KVM_VIOMMU_SET_IRQFD, &set) ? -errno : 0;
+}
+
+TEST_F(ufd, info)
+{
+	struct kvm_viommu_info info = { .size = sizeof(info) };
+
+	ASSERT_EQ(0, ioctl(self->unit, KVM_VIOMMU_GET_INFO, &info));
+	EXPECT_EQ(KVM_VIOMMU_REG_PAGE_SIZE, info.reg_page_size);
+	EXPECT_EQ(VTD_IQT_REG, info.iqt_offset);
+	EXPECT_EQ(256, info.doorbells);
+	EXPECT_TRUE(info.cap & VTD_CAP_CM);
+	EXPECT_TRUE(info.ecap & VTD_ECAP_QI);
+	EXPECT_EQ(info.cap, reg_read(self->unit, VTD_CAP_REG, 8));
+	EXPECT_EQ(info.ecap, reg_read(self->unit, VTD_ECAP_REG, 8));
+
+	info.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->unit, KVM_VIOMMU_GET_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+	info.flags = 0;
+	info.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->unit, KVM_VIOMMU_GET_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* What the VMM asks for at create time is validated, then fixed. */
+TEST_F(ufd, create_cap_ecap)
+{
+	struct kvm_viommu_create create = {
+		.size = sizeof(create),
+	};
+	int vm = viommu_new_vm_fd(), unit;
+
+	ASSERT_LE(0, vm);
+	create.vm_fd = vm;
+	create.cap = 1ULL << 63;	/* ESRTPS: not offered */
+	EXPECT_EQ(-EINVAL, viommu_create_raw(self->dev_fd, &create));
+	create.cap = 0;
+	create.ecap = 1ULL << 43;	/* SMTS: scalable mode, not offered */
+	EXPECT_EQ(-EINVAL, viommu_create_raw(self->dev_fd, &create));
+	create.ecap = VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_DT;
+	unit = viommu_create_raw(self->dev_fd, &create);
+	ASSERT_LE(0, unit);
+	EXPECT_EQ(create.ecap, reg_read(unit, VTD_ECAP_REG, 8) &
+			       (VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_DT |
+				VTD_ECAP_PT));
+	close(unit);
+
+	/* The first version of the struct, without cap/ecap. */
+	create.size = offsetof(struct kvm_viommu_create, cap);
+	create.cap = ~0ULL;	/* beyond size: not read */
+	unit = viommu_create_raw(self->dev_fd, &create);
+	EXPECT_LE(0, unit);
+	close(unit);
+	close(vm);
+}
+
+TEST_F(ufd, relay_bad_access_is_einval)
+{
+	static const uint32_t bad_len[] = { 0, 1, 2, 3, 5, 16 };
+	uint64_t val = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad_len); i++) {
+		EXPECT_EQ(-EINVAL, reg_op(self->unit, KVM_VIOMMU_REG_READ, 0,
+					  bad_len[i], &val, NULL));
+		EXPECT_EQ(-EINVAL, reg_write(self->unit, 0, bad_len[i], 0,
+					     NULL));
+	}
+	EXPECT_EQ(-EINVAL, reg_write(self->unit, 0x2, 4, 0, NULL));
+	EXPECT_EQ(-EINVAL, reg_write(self->unit, 0x84, 8, 0, NULL));
+	EXPECT_EQ(-EINVAL, reg_write(self->unit, 4096, 4, 0, NULL));
+	EXPECT_EQ(-EINVAL, reg_write(self->unit, 0xfffffffc, 4, 0, NULL));
+	EXPECT_EQ(0, reg_write(self->unit, 4092, 4, 0, NULL));
+	/* No register there: reads 0, writes vanish. */
+	EXPECT_EQ(0, reg_write(self->unit, 0xf00, 4, 0xffffffff, NULL));
+	EXPECT_EQ(0, reg_read(self->unit, 0xf00, 4));
+	EXPECT_EQ(VTD_VER_1_0, reg_read(self->unit, VTD_VER_REG, 4));
+}
+
+/* The relay and the page are one register file. */
+TEST_F(ufd, relay_and_page_agree)
+{
+	uint32_t events = ~0u;
+	void *page;
+
+	page = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->unit, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	EXPECT_EQ(0, reg_write(self->unit, VTD_RTADDR_REG, 8, 0x123000,
+			       &events));
+	EXPECT_EQ(0, events);
+	EXPECT_EQ(0, reg_write(self->unit, VTD_GCMD_REG, 4, VTD_GCMD_SRTP,
+			       NULL));
+	EXPECT_EQ(VTD_GSTS_RTPS, page_reg(page, VTD_GSTS_REG, 4));
+	EXPECT_EQ(0x123000, page_reg(page, VTD_RTADDR_REG, 8));
+
+	/* A bigger queue: wire more doorbells. */
+	EXPECT_EQ(0, reg_write(self->unit, VTD_IQA_REG, 8, 0x100000 | 1,
+			       &events));
+	EXPECT_EQ(KVM_VIOMMU_REG_EVENT_DOORBELLS, events);
+	/* A new interrupt message: route it. */
+	EXPECT_EQ(0, reg_write(self->unit, VTD_IEDATA_REG, 4, 0x40, &events));
+	EXPECT_EQ(KVM_VIOMMU_REG_EVENT_IRQ_MSG, events);
+	EXPECT_EQ(0, reg_write(self->unit, VTD_FEADDR_REG, 8, 0xfee00000,
+			       &events));
+	EXPECT_EQ(KVM_VIOMMU_REG_EVENT_IRQ_MSG, events);
+	/* 8 bytes at a 4-byte register that is not 8-aligned. */
+	EXPECT_EQ(-EINVAL, reg_write(self->unit, VTD_FEDATA_REG, 8, 0, NULL));
+	munmap(page, 4096);
+}
+
+TEST_F(ufd, mmap_is_read_only_and_one_page)
+{
+	void *p;
+
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, self->unit, 0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 8192, PROT_READ, MAP_SHARED,
+				   self->unit, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
+				   self->unit, 4096));
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->unit, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, mprotect(p, 4096, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	/* A mapping holds the unit as an fd does: the VFS keeps its file. */
+	close(self->unit);
+	EXPECT_EQ(1, viommu_count_units());
+	EXPECT_EQ(VTD_VER_1_0, page_reg(p, VTD_VER_REG, 4));
+	EXPECT_EQ(-EEXIST, viommu_create(self->dev_fd, self->vm_fd));
+	munmap(p, 4096);
+	EXPECT_EQ(0, viommu_count_units());
+	self->unit = viommu_create(self->dev_fd, self->vm_fd);
+	ASSERT_LE(0, self->unit);
+}
+
+TEST_F(ufd, doorbell_binding)
+{
+	int efd = eventfd(0, EFD_CLOEXEC), pipefd[2], closed;
+
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(-EINVAL, set_doorbell(self->unit, efd,
+					KVM_VIOMMU_MAX_DOORBELLS));
+	EXPECT_EQ(-ENOENT, set_doorbell(self->unit, -1, 3));
+	ASSERT_EQ(0, pipe(pipefd));
+	EXPECT_EQ(-EINVAL, set_doorbell(self->unit, pipefd[0], 3));
+	closed = dup(efd);
+	close(closed);
+	EXPECT_EQ(-EBADF, set_doorbell(self->unit, closed, 3));
+	EXPECT_EQ(-EBADF, set_doorbell(self->unit, -2, 3));
+
+	EXPECT_EQ(0, set_doorbell(self->unit, efd, 3));
+	EXPECT_EQ(0, set_doorbell(self->unit, efd, 3));	/* replaces */
+	EXPECT_EQ(0, set_doorbell(self->unit, efd,
+				  KVM_VIOMMU_MAX_DOORBELLS - 1));
+	EXPECT_EQ(0, set_doorbell(self->unit, -1, 3));
+	EXPECT_EQ(-ENOENT, set_doorbell(self->unit, -1, 3));
+	/* Left bound: the unit's release drops it. */
+	close(efd);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+TEST_F(ufd, irqfd_binding)
+{
+	int efd = eventfd(0, EFD_CLOEXEC), pipefd[2];
+
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(-EINVAL, set_irqfd(self->unit, efd, KVM_VIOMMU_NR_IRQS));
+	ASSERT_EQ(0, pipe(pipefd));
+	EXPECT_EQ(-EINVAL, set_irqfd(self->unit, pipefd[0],
+				     KVM_VIOMMU_IRQ_FAULT));
+	EXPECT_EQ(0, set_irqfd(self->unit, efd, KVM_VIOMMU_IRQ_FAULT));
+	EXPECT_EQ(0, set_irqfd(self->unit, efd,
+			       KVM_VIOMMU_IRQ_INV_COMPLETION));
+	EXPECT_EQ(0, set_irqfd(self->unit, -1, KVM_VIOMMU_IRQ_FAULT));
+	EXPECT_EQ(0, set_irqfd(self->unit, -1, KVM_VIOMMU_IRQ_FAULT));
+	close(efd);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+TEST_F(ufd, read_and_poll_without_events)
+{
+	struct kvm_viommu_event ev[2];
+	struct pollfd pfd = { .fd = self->unit, .events = POLLIN };
+	int flags = fcntl(self->unit, F_GETFL);
+
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(-1, read(self->unit, ev, sizeof(ev[0]) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, fcntl(self->unit, F_SETFL, flags | O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->unit, ev, sizeof(ev)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(ufd, stats_count_relays)
+{
+	struct kvm_viommu_stats st = { .size = sizeof(st) };
+
+	reg_read(self->unit, VTD_VER_REG, 4);
+	reg_read(self->unit, VTD_CAP_REG, 8);
+	reg_write(self->unit, VTD_FEDATA_REG, 4, 0, NULL);
+	ASSERT_EQ(0, ioctl(self->unit, KVM_VIOMMU_GET_STATS, &st));
+	EXPECT_EQ(2, st.relay_reads);
+	EXPECT_EQ(1, st.relay_writes);
+	EXPECT_EQ(0, st.doorbells);
+	EXPECT_EQ(0, st.descs);
+	st.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->unit, KVM_VIOMMU_GET_STATS, &st));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A unit fd in another process's hands is no use to it. */
+TEST_F(ufd, other_process_is_eperm)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct kvm_viommu_info info = { .size = sizeof(info) };
+		int ok = ioctl(self->unit, KVM_VIOMMU_GET_INFO, &info) == -1 &&
+			 errno == EPERM;
+
+		_exit(ok ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST_HARNESS_MAIN
