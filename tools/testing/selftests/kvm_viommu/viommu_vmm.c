@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A minimal VMM side of kvm_viommu for selftests; see viommu_vmm.h.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/compiler.h>
+
+#include "processor.h"
+#include "viommu_vmm.h"
+#include "vtd.h"
+
+uint32_t viommu_reg32(struct viommu_vmm *v, uint32_t off)
+{
+	return READ_ONCE(*(uint32_t *)(v->regs + off));
+}
+
+uint64_t viommu_reg64(struct viommu_vmm *v, uint32_t off)
+{
+	return READ_ONCE(*(uint64_t *)(v->regs + off));
+}
+
+static void viommu_get_info(struct viommu_vmm *v)
+{
+	memset(&v->info, 0, sizeof(v->info));
+	v->info.size = sizeof(v->info);
+	TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_GET_INFO, &v->info),
+		    "KVM_VIOMMU_GET_INFO: %s", strerror(errno));
+}
+
+/*
+ * One eventfd per IQT value: KVM signals it on a 4-byte guest write of
+ * qt << 4 to IQT, and the unit treats the signal as that write.  Called
+ * with v->lock held.  Doorbells only grow: a value past a smaller queue is
+ * an error the unit reports, wherever the write arrives.
+ */
+static void viommu_wire_doorbells(struct viommu_vmm *v)
+{
+	uint32_t want = v->info.doorbells, qt;
+
+	if (want > VIOMMU_MAX_WIRED)
+		want = VIOMMU_MAX_WIRED;
+	for (qt = v->wired; qt < want; qt++) {
+		struct kvm_viommu_doorbell db = {
+			.size = sizeof(db),
+			.qt = qt,
+		};
+		struct kvm_ioeventfd ioev = {
+			.datamatch = (uint64_t)qt << 4,
+			.addr = VIOMMU_REG_GPA + v->info.iqt_offset,
+			.len = 4,
+			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		};
+		int fd = eventfd(0, EFD_CLOEXEC);
+
+		TEST_ASSERT(fd >= 0, "eventfd");
+		ioev.fd = fd;
+		vm_ioctl(v->vm, KVM_IOEVENTFD, &ioev);
+		db.fd = fd;
+		TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_SET_DOORBELL, &db),
+			    "KVM_VIOMMU_SET_DOORBELL %u: %s", qt,
+			    strerror(errno));
+		/* KVM and the unit hold their own references. */
+		close(fd);
+	}
+	v->wired = want;
+}
+
+/* Route each interrupt's GSI to the message the guest programmed. */
+static void viommu_route_irqs(struct viommu_vmm *v)
+{
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[KVM_VIOMMU_NR_IRQS];
+	} routing;
+	static const uint32_t msg[KVM_VIOMMU_NR_IRQS][3] = {
+		[KVM_VIOMMU_IRQ_INV_COMPLETION] = {
+			VTD_IEDATA_REG, VTD_IEADDR_REG, VTD_IEUADDR_REG },
+		[KVM_VIOMMU_IRQ_FAULT] = {
+			VTD_FEDATA_REG, VTD_FEADDR_REG, VTD_FEUADDR_REG },
+	};
+	int i;
+
+	memset(&routing, 0, sizeof(routing));
+	routing.r.nr = KVM_VIOMMU_NR_IRQS;
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
+		routing.e[i].gsi = VIOMMU_IRQ_GSI_BASE + i;
+		routing.e[i].type = KVM_IRQ_ROUTING_MSI;
+		routing.e[i].u.msi.data = viommu_reg32(v, msg[i][0]);
+		routing.e[i].u.msi.address_lo = viommu_reg32(v, msg[i][1]);
+		routing.e[i].u.msi.address_hi = viommu_reg32(v, msg[i][2]);
+	}
+	vm_ioctl(v->vm, KVM_SET_GSI_ROUTING, &routing.r);
+}
+
+int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
+		    uint64_t ecap)
+{
+	struct kvm_viommu_create create = {
+		.size = sizeof(create),
+		.vm_fd = vm->fd,
+		.cap = cap,
+		.ecap = ecap,
+	};
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	pthread_mutex_init(&v->lock, NULL);
+	v->dev_fd = viommu_dev_open();
+	TEST_ASSERT(v->dev_fd >= 0, "open %s: %s", KVM_VIOMMU_DEV,
+		    strerror(-v->dev_fd));
+	v->unit_fd = ioctl(v->dev_fd, KVM_CREATE_VIOMMU, &create);
+	if (v->unit_fd < 0) {
+		close(v->dev_fd);
+		return -errno;
+	}
+	viommu_get_info(v);
+
+	/* 1. The register page, read-only, as a read-only memslot. */
+	v->regs = mmap(NULL, KVM_VIOMMU_REG_PAGE_SIZE, PROT_READ, MAP_SHARED,
+		       v->unit_fd, KVM_VIOMMU_REG_PAGE_OFFSET);
+	TEST_ASSERT(v->regs != MAP_FAILED, "mmap register page: %s",
+		    strerror(errno));
+	vm_set_user_memory_region(vm, VIOMMU_REG_SLOT, KVM_MEM_READONLY,
+				  VIOMMU_REG_GPA, KVM_VIOMMU_REG_PAGE_SIZE,
+				  (void *)v->regs);
+	virt_map(vm, VIOMMU_REG_GPA, VIOMMU_REG_GPA, 1);
+
+	/* 2. Doorbells for the queue's current size. */
+	viommu_wire_doorbells(v);
+
+	/* 3. Interrupts: eventfd -> unit, and irqfd -> GSI -> MSI route. */
+	viommu_route_irqs(v);
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
+		struct kvm_viommu_irqfd set = {
+			.size = sizeof(set),
+			.irq = i,
+		};
+		struct kvm_irqfd irqfd = {
+			.gsi = VIOMMU_IRQ_GSI_BASE + i,
+		};
+
+		v->irq_fd[i] = eventfd(0, EFD_CLOEXEC);
+		TEST_ASSERT(v->irq_fd[i] >= 0, "eventfd");
+		set.fd = v->irq_fd[i];
+		TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_SET_IRQFD, &set),
+			    "KVM_VIOMMU_SET_IRQFD: %s", strerror(errno));
+		irqfd.fd = v->irq_fd[i];
+		vm_ioctl(vm, KVM_IRQFD, &irqfd);
+	}
+	return 0;
+}
+
+void viommu_vmm_fini(struct viommu_vmm *v)
+{
+	int i;
+
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++)
+		close(v->irq_fd[i]);
+	munmap(v->regs, KVM_VIOMMU_REG_PAGE_SIZE);
+	close(v->unit_fd);
+	close(v->dev_fd);
+}
+
+/* 4. Everything else a guest writes: relayed, with its consequences. */
+static void viommu_relay_mmio(struct viommu_vmm *v, struct kvm_run *run)
+{
+	struct kvm_viommu_reg reg = {
+		.size = sizeof(reg),
+		.offset = run->mmio.phys_addr - VIOMMU_REG_GPA,
+		.len = run->mmio.len,
+	};
+
+	if (!run->mmio.is_write) {
+		__atomic_add_fetch(&v->mmio_reads, 1, __ATOMIC_RELAXED);
+		TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_REG_READ, &reg),
+			    "KVM_VIOMMU_REG_READ 0x%x: %s", reg.offset,
+			    strerror(errno));
+		memcpy(run->mmio.data, &reg.value, run->mmio.len);
+		return;
+	}
+	__atomic_add_fetch(&v->mmio_writes, 1, __ATOMIC_RELAXED);
+	if (reg.offset == v->info.iqt_offset)
+		__atomic_add_fetch(&v->iqt_relays, 1, __ATOMIC_RELAXED);
+	memcpy(&reg.value, run->mmio.data, run->mmio.len);
+	TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_REG_WRITE, &reg),
+		    "KVM_VIOMMU_REG_WRITE 0x%x: %s", reg.offset,
+		    strerror(errno));
+	if (!reg.events)
+		return;
+	pthread_mutex_lock(&v->lock);
+	if (reg.events & KVM_VIOMMU_REG_EVENT_DOORBELLS) {
+		viommu_get_info(v);
+		viommu_wire_doorbells(v);
+	}
+	if (reg.events & KVM_VIOMMU_REG_EVENT_IRQ_MSG)
+		viommu_route_irqs(v);
+	pthread_mutex_unlock(&v->lock);
+}
+
+uint64_t viommu_vcpu_run(struct viommu_vmm *v, struct kvm_vcpu *vcpu,
+			 struct ucall *uc)
+{
+	struct kvm_run *run = vcpu->run;
+
+	for (;;) {
+		vcpu_run(vcpu);
+		if (run->exit_reason == KVM_EXIT_MMIO &&
+		    run->mmio.phys_addr >= VIOMMU_REG_GPA &&
+		    run->mmio.phys_addr < VIOMMU_REG_GPA +
+					  KVM_VIOMMU_REG_PAGE_SIZE) {
+			viommu_relay_mmio(v, run);
+			continue;
+		}
+		TEST_ASSERT(run->exit_reason == KVM_EXIT_IO,
+			    "unexpected exit %u", run->exit_reason);
+		return get_ucall(vcpu, uc);
+	}
+}
+
+void viommu_vmm_stats(struct viommu_vmm *v, struct kvm_viommu_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_GET_STATS, st),
+		    "KVM_VIOMMU_GET_STATS: %s", strerror(errno));
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A minimal VMM side of kvm_viommu for selftests, wired exactly as
+ * Documentation/virt/kvm_viommu.rst tells a VMM: the register page as a
+ * read-only memslot, IQT doorbells as datamatch ioeventfds, the relay for
+ * every other access, and the unit's interrupts through irqfds.
+ */
+#ifndef _VIOMMU_VMM_H
+#define _VIOMMU_VMM_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "kvm_util.h"
+#include "kvm_viommu_util.h"
+
+/* Where the guest finds the unit (a DMAR unit's usual place). */
+#define VIOMMU_REG_GPA		0xfed90000ULL
+#define VIOMMU_REG_SLOT		10
+/* GSIs routed to the unit's interrupt messages. */
+#define VIOMMU_IRQ_GSI_BASE	24
+/* KVM allows 1000 devices per bus: at most this many doorbells. */
+#define VIOMMU_MAX_WIRED	512
+
+struct viommu_vmm {
+	struct kvm_vm *vm;
+	int dev_fd;
+	int unit_fd;
+	uint8_t *regs;			/* the register page, as mapped */
+	struct kvm_viommu_info info;
+	uint32_t wired;			/* doorbells wired: qt < wired */
+	int irq_fd[KVM_VIOMMU_NR_IRQS];
+	pthread_mutex_t lock;		/* wiring and routing */
+	/* Counted by viommu_vcpu_run(), from any vCPU thread. */
+	uint64_t mmio_reads;		/* must stay 0: reads hit the page */
+	uint64_t mmio_writes;		/* relayed writes */
+	uint64_t iqt_relays;		/* relayed IQT writes */
+};
+
+/*
+ * Create @vm's unit with @cap/@ecap (0: default) and wire it: memslot,
+ * guest mapping of the page, doorbells for the current queue size,
+ * irqfds.  Returns 0 or -errno of KVM_CREATE_VIOMMU (nothing else can
+ * fail without aborting the test).
+ */
+int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
+		    uint64_t ecap);
+void viommu_vmm_fini(struct viommu_vmm *v);
+
+/* Run @vcpu, relaying MMIO, until a ucall; returns its number. */
+uint64_t viommu_vcpu_run(struct viommu_vmm *v, struct kvm_vcpu *vcpu,
+			 struct ucall *uc);
+
+void viommu_vmm_stats(struct viommu_vmm *v, struct kvm_viommu_stats *st);
+
+/* Register page read, host side. */
+uint32_t viommu_reg32(struct viommu_vmm *v, uint32_t off);
+uint64_t viommu_reg64(struct viommu_vmm *v, uint32_t off);
+
+#endif /* _VIOMMU_VMM_H */

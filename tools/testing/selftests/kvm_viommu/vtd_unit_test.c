@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The guest's VT-d unit under nested KVM: L2 guest code drives it as a
+ * driver would, through a test VMM wired as the documentation says
+ * (viommu_vmm.c).  Every test also proves the trap design: register reads
+ * never exit, and IQT writes reach the unit through doorbells, never
+ * through the VMM.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "apic.h"
+#include "viommu_vmm.h"
+#include "viommu_guest.h"
+
+/* kselftest_harness.h has its own. */
+#undef ASSERT_EQ
+#include "kselftest_harness.h"
+
+#define NR_STATUS		64
+#define IRQ_VECTOR_INV		0xa0
+#define IRQ_VECTOR_FAULT	0xa1
+#define MAX_VCPUS		4
+
+/* Set up by the host before the guest runs (sync_global_to_guest). */
+static struct guest_args {
+	uint64_t queue_gpa;
+	uint64_t queue_gva;
+	uint64_t status_gpa;
+	uint64_t status_gva;
+	uint64_t root_gpa;
+	uint32_t qs;
+	uint32_t batch;
+	uint32_t rounds;
+	uint32_t nr_vcpus;
+	uint64_t out_gva;		/* results the host checks */
+} args;
+
+/* Guest-side state shared by its vCPUs, in guest memory. */
+static struct guest_iq gq;
+static uint32_t gq_lock;
+static uint32_t irq_count[2];
+
+static uint32_t *guest_status(unsigned int i)
+{
+	return (uint32_t *)(args.status_gva + 4 * i);
+}
+
+static uint64_t status_gpa(unsigned int i)
+{
+	return args.status_gpa + 4 * i;
+}
+
+static void guest_iq_init(void)
+{
+	gq.gpa = args.queue_gpa;
+	gq.va = (struct vtd_inv_desc *)args.queue_gva;
+	gq.qs = args.qs;
+	guest_qi_enable(&gq);
+}
+
+/* Submit a wait for status slot @slot with @data and poll for it. */
+static void guest_wait_for(unsigned int slot, uint32_t data, uint64_t flags)
+{
+	WRITE_ONCE(*guest_status(slot), 0);
+	guest_iq_push_wait(&gq, status_gpa(slot), data, flags);
+	guest_iq_kick(&gq);
+	guest_poll_mem32(guest_status(slot), data);
+}
+
+/* ---- Reset values ---- */
+
+static const struct {
+	uint32_t off;
+	uint32_t len;
+} reset_regs[] = {
+	{ VTD_VER_REG, 4 }, { VTD_CAP_REG, 8 }, { VTD_ECAP_REG, 8 },
+	{ VTD_GCMD_REG, 4 }, { VTD_GSTS_REG, 4 }, { VTD_RTADDR_REG, 8 },
+	{ VTD_CCMD_REG, 8 }, { VTD_FSTS_REG, 4 }, { VTD_FECTL_REG, 4 },
+	{ VTD_FEDATA_REG, 4 }, { VTD_FEADDR_REG, 4 }, { VTD_FEUADDR_REG, 4 },
+	{ VTD_PMEN_REG, 4 }, { VTD_IQH_REG, 8 }, { VTD_IQT_REG, 8 },
+	{ VTD_IQA_REG, 8 }, { VTD_ICS_REG, 4 }, { VTD_IECTL_REG, 4 },
+	{ VTD_IEDATA_REG, 4 }, { VTD_IEADDR_REG, 4 }, { VTD_IEUADDR_REG, 4 },
+	{ VTD_IRTA_REG, 8 }, { VTD_IVA_REG, 8 }, { VTD_IOTLB_REG, 8 },
+	{ VTD_FRCD_REG, 8 }, { VTD_FRCD_REG + 8, 8 },
+};
+
+static void guest_read_reset_values(void)
+{
+	uint64_t *out = (uint64_t *)args.out_gva;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(reset_regs); i++)
+		out[i] = reset_regs[i].len == 8 ? gr64(reset_regs[i].off) :
+						  gr32(reset_regs[i].off);
+	GUEST_DONE();
+}
+
+/* ---- Root table and a first batch ---- */
+
+static void guest_first_batch(void)
+{
+	guest_set_root(args.root_gpa);
+	GUEST_ASSERT(gr64(VTD_RTADDR_REG) == args.root_gpa);
+	guest_iq_init();
+	GUEST_ASSERT(gr64(VTD_IQH_REG) == 0);
+
+	guest_iq_push(&gq, DESC_CC_GLOBAL, 0);
+	guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+	guest_iq_push(&gq, DESC_IOTLB_DOMAIN(1), 0);
+	guest_iq_push(&gq, DESC_IOTLB_PAGE(1), 0x200000);
+	guest_wait_for(0, 0xc0ffee, 0);
+	GUEST_ASSERT_2(gr64(VTD_IQH_REG) == 5 << 4, gr64(VTD_IQH_REG), 5);
+	GUEST_ASSERT(!(gr32(VTD_FSTS_REG) & VTD_FSTS_IQE));
+	GUEST_DONE();
+}
+
+/* ---- Batches, wrapping the queue ---- */
+
+static void guest_batches(void)
+{
+	uint32_t r, i;
+
+	guest_iq_init();
+	for (r = 0; r < args.rounds; r++) {
+		for (i = 0; i + 1 < args.batch; i++)
+			guest_iq_push(&gq, DESC_IOTLB_PAGE(2),
+				      (uint64_t)(r * args.batch + i) << 12);
+		guest_wait_for(r % NR_STATUS, r + 1, 0);
+	}
+	GUEST_ASSERT_2(gr64(VTD_IQH_REG) == gq.tail << 4,
+		       gr64(VTD_IQH_REG), gq.tail);
+	GUEST_DONE();
+}
+
+/* ---- Every queue size ---- */
+
+static void guest_every_qs(void)
+{
+	uint32_t qs, r, i, rounds;
+
+	for (qs = 0; qs <= 7; qs++) {
+		args.qs = qs;
+		guest_iq_init();
+		/* One lap and a bit, in batches of 64. */
+		rounds = gq.entries / 64 + 2;
+		for (r = 0; r < rounds; r++) {
+			for (i = 0; i < 63; i++)
+				guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+			guest_wait_for(r % NR_STATUS, r + 1, 0);
+		}
+		GUEST_ASSERT_2(gr64(VTD_IQH_REG) == gq.tail << 4,
+			       gr64(VTD_IQH_REG), qs);
+		GUEST_SYNC(qs);
+		guest_qi_disable();
+		GUEST_ASSERT(gr64(VTD_IQH_REG) == 0);
+	}
+	GUEST_DONE();
+}
+
+/* ---- Interrupts ---- */
+
+static void guest_irq_handler(struct ex_regs *regs)
+{
+	__atomic_add_fetch(&irq_count[regs->vector == IRQ_VECTOR_FAULT], 1,
+			   __ATOMIC_RELAXED);
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+static void guest_wait_irq(unsigned int which, uint32_t count)
+{
+	uint64_t n = 0;
+
+	while (READ_ONCE(irq_count[which]) != count && ++n < GUEST_POLL_LOOPS)
+		guest_pause();
+	GUEST_ASSERT_2(READ_ONCE(irq_count[which]) == count,
+		       READ_ONCE(irq_count[which]), count);
+}
+
+static void guest_completion_irq(void)
+{
+	x2apic_enable();
+	asm volatile("sti");
+	guest_iq_init();
+
+	gw32(VTD_IEDATA_REG, IRQ_VECTOR_INV);
+	gw32(VTD_IEADDR_REG, 0xfee00000);
+	gw32(VTD_IEUADDR_REG, 0);
+	GUEST_ASSERT(gr32(VTD_IECTL_REG) == VTD_IECTL_IM);
+	gw32(VTD_IECTL_REG, 0);
+
+	/* IF: IWC and one interrupt. */
+	guest_wait_for(0, 1, VTD_INV_DESC_WAIT_IF);
+	guest_wait_irq(0, 1);
+	GUEST_ASSERT(gr32(VTD_ICS_REG) & VTD_ICS_IWC);
+
+	/* IWC still set: no new interrupt. */
+	guest_wait_for(1, 2, VTD_INV_DESC_WAIT_IF);
+	guest_wait_for(2, 3, 0);
+	GUEST_ASSERT(READ_ONCE(irq_count[0]) == 1);
+
+	/* RW1C. */
+	gw32(VTD_ICS_REG, VTD_ICS_IWC);
+	GUEST_ASSERT(!(gr32(VTD_ICS_REG) & VTD_ICS_IWC));
+
+	/* Masked: IP instead of an interrupt, sent when unmasked. */
+	gw32(VTD_IECTL_REG, VTD_IECTL_IM);
+	guest_wait_for(3, 4, VTD_INV_DESC_WAIT_IF);
+	/* IF's completion follows the status write (see the rst). */
+	guest_poll_reg32(VTD_IECTL_REG, VTD_IECTL_IM | VTD_IECTL_IP,
+			 VTD_IECTL_IM | VTD_IECTL_IP);
+	GUEST_ASSERT(READ_ONCE(irq_count[0]) == 1);
+	gw32(VTD_IECTL_REG, 0);
+	guest_wait_irq(0, 2);
+	GUEST_ASSERT(!(gr32(VTD_IECTL_REG) & VTD_IECTL_IP));
+	gw32(VTD_ICS_REG, VTD_ICS_IWC);
+	GUEST_DONE();
+}
+
+/* ---- Queue errors ---- */
+
+static void guest_iqe_recovery(void)
+{
+	uint32_t bad;
+
+	x2apic_enable();
+	asm volatile("sti");
+	gw32(VTD_FEDATA_REG, IRQ_VECTOR_FAULT);
+	gw32(VTD_FEADDR_REG, 0xfee00000);
+	gw32(VTD_FEUADDR_REG, 0);
+	gw32(VTD_FECTL_REG, 0);
+	guest_iq_init();
+
+	/* Something valid, a descriptor of no type, then a wait. */
+	guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+	bad = gq.tail;
+	guest_iq_push(&gq, 0xf, 0);
+	WRITE_ONCE(*guest_status(0), 0);
+	guest_iq_push_wait(&gq, status_gpa(0), 7, 0);
+	guest_iq_kick(&gq);
+
+	guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_IQE, VTD_FSTS_IQE);
+	GUEST_ASSERT_2(gr64(VTD_IQH_REG) == bad << 4, gr64(VTD_IQH_REG), bad);
+	guest_wait_irq(1, 1);
+	GUEST_ASSERT(READ_ONCE(*guest_status(0)) == 0);
+
+	/* The driver fixes the slot and clears IQE: the queue goes on. */
+	WRITE_ONCE(gq.va[bad].lo, DESC_IOTLB_GLOBAL);
+	WRITE_ONCE(gq.va[bad].hi, 0);
+	gw32(VTD_FSTS_REG, VTD_FSTS_IQE);
+	guest_poll_mem32(guest_status(0), 7);
+	GUEST_ASSERT(!(gr32(VTD_FSTS_REG) & VTD_FSTS_IQE));
+	GUEST_ASSERT(gr64(VTD_IQH_REG) == gq.tail << 4);
+
+	/* Reserved bits in a known type: the same error. */
+	bad = gq.tail;
+	guest_iq_push(&gq, DESC_CC_GLOBAL | (1ULL << 63), 0);
+	guest_iq_kick(&gq);
+	guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_IQE, VTD_FSTS_IQE);
+	GUEST_ASSERT(gr64(VTD_IQH_REG) == bad << 4);
+	WRITE_ONCE(gq.va[bad].lo, DESC_CC_GLOBAL);
+	gw32(VTD_FSTS_REG, VTD_FSTS_IQE);
+	guest_wait_for(1, 8, 0);
+	GUEST_DONE();
+}
+
+/* ---- Descriptors for the VMM ---- */
+
+#define FWD_IEC(i)	(VTD_INV_DESC_IEC | (1ULL << 4) | ((uint64_t)(i) << 32))
+#define FWD_DEVTLB(i)	(VTD_INV_DESC_DEVTLB | ((uint64_t)(i) << 32))
+
+static void guest_forward(void)
+{
+	uint32_t i;
+
+	guest_iq_init();
+	/* More than the unit's ring holds: it must wait for the VMM. */
+	for (i = 0; i < args.rounds; i++)
+		guest_iq_push(&gq, i & 1 ? FWD_DEVTLB(i) : FWD_IEC(i),
+			      i & 1 ? (uint64_t)i << 12 : 0);
+	guest_wait_for(0, 1, 0);
+	GUEST_DONE();
+}
+
+/* ---- Several vCPUs ringing at once ---- */
+
+static void guest_lock(void)
+{
+	while (__atomic_exchange_n(&gq_lock, 1, __ATOMIC_ACQUIRE))
+		guest_pause();
+}
+
+static void guest_unlock(void)
+{
+	__atomic_store_n(&gq_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void guest_multi_vcpu(uint32_t id)
+{
+	uint32_t r;
+
+	if (id == 0) {
+		guest_iq_init();
+		GUEST_SYNC(0);
+	}
+	for (r = 0; r < args.rounds; r++) {
+		WRITE_ONCE(*guest_status(id), 0);
+		guest_lock();
+		guest_iq_push(&gq, DESC_IOTLB_DOMAIN(id + 1), 0);
+		guest_iq_push_wait(&gq, status_gpa(id), r + 1, 0);
+		guest_iq_kick(&gq);
+		guest_unlock();
+		guest_poll_mem32(guest_status(id), r + 1);
+	}
+	GUEST_DONE();
+}
+
+/* ---- Host side ---- */
+
+/* A test's VM, vCPUs, unit and result page. */
+struct unit_vm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpus[MAX_VCPUS];
+	struct viommu_vmm v;
+	void *out;
+};
+
+FIXTURE(vtd) {
+	struct unit_vm u;
+};
+
+FIXTURE_SETUP(vtd)
+{
+	ASSERT_EQ(0, viommu_mount_debugfs());
+	self->u.vm = NULL;
+}
+
+FIXTURE_TEARDOWN(vtd)
+{
+	if (self->u.vm) {
+		viommu_vmm_fini(&self->u.v);
+		kvm_vm_free(self->u.vm);
+	}
+	EXPECT_EQ(0, viommu_count_units());
+}
+
+/* The queue (as large as QS 7 needs), status, root and result pages. */
+static void unit_vm_memory(struct __test_metadata *_metadata,
+			   struct unit_vm *self)
+{
+	vm_vaddr_t gva;
+
+	gva = vm_vaddr_alloc(self->vm, 128 * 4096, 0x10000000);
+	args.queue_gva = gva;
+	args.queue_gpa = addr_gva2gpa(self->vm, gva);
+	gva = vm_vaddr_alloc_page(self->vm);
+	args.status_gva = gva;
+	args.status_gpa = addr_gva2gpa(self->vm, gva);
+	gva = vm_vaddr_alloc_page(self->vm);
+	args.root_gpa = addr_gva2gpa(self->vm, gva);
+	gva = vm_vaddr_alloc_page(self->vm);
+	args.out_gva = gva;
+	self->out = addr_gva2hva(self->vm, gva);
+	args.qs = 0;
+	sync_global_to_guest(self->vm, args);
+}
+
+/* A VM with @n vCPUs running @guest, its unit, IDT and memory. */
+static void unit_vm_setup(struct __test_metadata *_metadata,
+			  struct unit_vm *self, void *guest, int n)
+{
+	self->vm = vm_create_with_vcpus(n, guest, self->vcpus);
+	ASSERT_EQ(0, viommu_vmm_init(&self->v, self->vm, 0, 0));
+	vm_init_descriptor_tables(self->vm);
+	for (int i = 0; i < n; i++) {
+		vcpu_init_descriptor_tables(self->vcpus[i]);
+		vcpu_args_set(self->vcpus[i], 1, i);
+	}
+	vm_install_exception_handler(self->vm, IRQ_VECTOR_INV,
+				     guest_irq_handler);
+	vm_install_exception_handler(self->vm, IRQ_VECTOR_FAULT,
+				     guest_irq_handler);
+	args.nr_vcpus = n;
+	unit_vm_memory(_metadata, self);
+}
+
+/* Run vCPU 0 to GUEST_DONE; SYNCs are fine; anything else fails. */
+static void unit_vm_run(struct __test_metadata *_metadata,
+			struct unit_vm *self)
+{
+	struct ucall uc;
+
+	for (;;) {
+		switch (viommu_vcpu_run(&self->v, self->vcpus[0], &uc)) {
+		case UCALL_SYNC:
+			continue;
+		case UCALL_DONE:
+			return;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT_2(uc, "values: %#lx, %#lx");
+			break;
+		default:
+			ASSERT_TRUE(0);
+		}
+	}
+}
+
+/* What every test proves about the trap design. */
+static void expect_no_exits(struct __test_metadata *_metadata,
+			    struct unit_vm *self)
+{
+	EXPECT_EQ(0, self->v.mmio_reads);
+	EXPECT_EQ(0, self->v.iqt_relays);
+}
+
+TEST_F(vtd, reset_values)
+{
+	struct kvm_viommu_info *info = &self->u.v.info;
+	uint64_t *out;
+	unsigned int i;
+
+	unit_vm_setup(_metadata, &self->u, guest_read_reset_values, 1);
+	unit_vm_run(_metadata, &self->u);
+	out = self->u.out;
+	for (i = 0; i < ARRAY_SIZE(reset_regs); i++) {
+		uint64_t want = 0;
+
+		switch (reset_regs[i].off) {
+		case VTD_VER_REG:
+			want = VTD_VER_1_0;
+			break;
+		case VTD_CAP_REG:
+			want = info->cap;
+			break;
+		case VTD_ECAP_REG:
+			want = info->ecap;
+			break;
+		case VTD_FECTL_REG:
+		case VTD_IECTL_REG:
+			want = VTD_FECTL_IM;
+			break;
+		}
+		EXPECT_EQ(want, out[i]) {
+			TH_LOG("register 0x%x", reset_regs[i].off);
+		}
+	}
+	/* The unit's fixed fields. */
+	EXPECT_TRUE(info->cap & VTD_CAP_CM);
+	EXPECT_TRUE(info->ecap & VTD_ECAP_QI);
+	EXPECT_EQ(VTD_FRCD_REG / 16,
+		  (info->cap & VTD_CAP_FRO) >> 24);
+	EXPECT_EQ(VTD_IVA_REG / 16, (info->ecap & VTD_ECAP_IRO) >> 8);
+	EXPECT_EQ(256, info->doorbells);
+	expect_no_exits(_metadata, &self->u);
+}
+
+TEST_F(vtd, root_table_and_first_batch)
+{
+	struct kvm_viommu_stats st;
+
+	unit_vm_setup(_metadata, &self->u, guest_first_batch, 1);
+	unit_vm_run(_metadata, &self->u);
+	viommu_vmm_stats(&self->u.v, &st);
+	EXPECT_EQ(5, st.descs);
+	EXPECT_EQ(1, st.cc_invals);
+	EXPECT_EQ(3, st.iotlb_invals);
+	EXPECT_EQ(1, st.waits);
+	EXPECT_EQ(0, st.iq_errors);
+	/* IQT = 0 when enabling the queue, then the batch. */
+	EXPECT_EQ(2, st.doorbells);
+	EXPECT_EQ(self->u.v.mmio_writes, st.relay_writes);
+	expect_no_exits(_metadata, &self->u);
+}
+
+static void batches(struct __test_metadata *_metadata,
+		    struct unit_vm *self, uint32_t batch, uint32_t rounds)
+{
+	struct kvm_viommu_stats st;
+
+	unit_vm_setup(_metadata, self, guest_batches, 1);
+	args.batch = batch;
+	args.rounds = rounds;
+	sync_global_to_guest(self->vm, args);
+	unit_vm_run(_metadata, self);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ((uint64_t)batch * rounds, st.descs);
+	EXPECT_EQ(rounds, st.waits);
+	EXPECT_EQ(rounds + 1, st.doorbells);
+	EXPECT_EQ(0, st.iq_errors);
+	expect_no_exits(_metadata, self);
+}
+
+/* 600 single waits: the tail wraps the 256-entry queue twice. */
+TEST_F_TIMEOUT(vtd, wrap_single_descriptors, 300)
+{
+	batches(_metadata, &self->u, 1, 600);
+}
+
+/* Batches of 8 and 64 that straddle the wrap point. */
+TEST_F_TIMEOUT(vtd, wrap_batches_of_8, 300)
+{
+	batches(_metadata, &self->u, 8, 100);
+}
+
+TEST_F_TIMEOUT(vtd, wrap_batches_of_64, 300)
+{
+	batches(_metadata, &self->u, 64, 20);
+}
+
+/*
+ * QS 0..7.  Above 512 entries not every tail has a doorbell (KVM's bus
+ * limit): those IQT writes take the relay, and the queue works the same.
+ */
+TEST_F_TIMEOUT(vtd, every_queue_size, 600)
+{
+	struct kvm_viommu_stats st;
+	uint64_t descs = 0;
+	uint32_t qs;
+
+	unit_vm_setup(_metadata, &self->u, guest_every_qs, 1);
+	unit_vm_run(_metadata, &self->u);
+	for (qs = 0; qs <= 7; qs++)
+		descs += ((256u << qs) / 64 + 2) * 64ULL;
+	viommu_vmm_stats(&self->u.v, &st);
+	EXPECT_EQ(descs, st.descs);
+	EXPECT_EQ(0, st.iq_errors);
+	EXPECT_EQ(VIOMMU_MAX_WIRED, self->u.v.wired);
+	EXPECT_EQ(0, self->u.v.mmio_reads);
+	/* Only tails past the wired doorbells went through the VMM. */
+	EXPECT_EQ(st.relay_writes, self->u.v.mmio_writes);
+	EXPECT_LT(0, self->u.v.iqt_relays);
+}
+
+TEST_F_TIMEOUT(vtd, completion_interrupt, 120)
+{
+	struct kvm_viommu_stats st;
+
+	unit_vm_setup(_metadata, &self->u, guest_completion_irq, 1);
+	unit_vm_run(_metadata, &self->u);
+	viommu_vmm_stats(&self->u.v, &st);
+	EXPECT_EQ(2, st.irqs);
+	expect_no_exits(_metadata, &self->u);
+}
+
+TEST_F_TIMEOUT(vtd, iqe_and_recovery, 120)
+{
+	struct kvm_viommu_stats st;
+
+	unit_vm_setup(_metadata, &self->u, guest_iqe_recovery, 1);
+	unit_vm_run(_metadata, &self->u);
+	viommu_vmm_stats(&self->u.v, &st);
+	EXPECT_EQ(2, st.iq_errors);
+	/* One fault event per error: the first unmasked. */
+	EXPECT_LE(1, st.irqs);
+	expect_no_exits(_metadata, &self->u);
+}
+
+struct vcpu_thread {
+	struct __test_metadata *_metadata;
+	struct viommu_vmm *v;
+	struct kvm_vcpu *vcpu;
+	int done;
+};
+
+static void *vcpu_thread_fn(void *data)
+{
+	struct vcpu_thread *t = data;
+	struct ucall uc;
+
+	for (;;) {
+		switch (viommu_vcpu_run(t->v, t->vcpu, &uc)) {
+		case UCALL_SYNC:
+			continue;
+		case UCALL_DONE:
+			t->done = 1;
+			return NULL;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT_2(uc, "values: %#lx, %#lx");
+			return NULL;
+		default:
+			return NULL;
+		}
+	}
+}
+
+struct event_reader {
+	int fd;
+	uint32_t want;
+	uint32_t got;
+	uint32_t in_order;
+};
+
+/* The VMM's side: poll() and read() until every event is in. */
+static void *event_reader_fn(void *data)
+{
+	struct event_reader *r = data;
+	struct kvm_viommu_event ev[16];
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	uint32_t n, i;
+	ssize_t len;
+
+	r->in_order = 1;
+	while (r->got < r->want) {
+		if (poll(&pfd, 1, 60000) != 1)
+			break;
+		len = read(r->fd, ev, sizeof(ev));
+		if (len <= 0 || len % sizeof(ev[0]))
+			break;
+		n = len / sizeof(ev[0]);
+		for (i = 0; i < n; i++, r->got++) {
+			uint64_t lo = r->got & 1 ? FWD_DEVTLB(r->got) :
+						   FWD_IEC(r->got);
+
+			if (ev[i].type != KVM_VIOMMU_EVENT_DESC ||
+			    ev[i].desc[0] != lo)
+				r->in_order = 0;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * IEC and device-TLB descriptors reach the VMM in queue order through
+ * read(); 200 of them overflow the unit's ring, so the queue must stall
+ * until the VMM reads, and lose nothing.
+ */
+TEST_F_TIMEOUT(vtd, forwarded_descriptors, 120)
+{
+	struct event_reader r = { .want = 200 };
+	struct kvm_viommu_stats st;
+	pthread_t th;
+
+	self->u.vm = vm_create_with_vcpus(1, guest_forward, self->u.vcpus);
+	ASSERT_EQ(0, viommu_vmm_init(&self->u.v, self->u.vm, 0,
+				     VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_DT));
+	unit_vm_memory(_metadata, &self->u);
+	args.rounds = r.want;
+	sync_global_to_guest(self->u.vm, args);
+	r.fd = self->u.v.unit_fd;
+	ASSERT_EQ(0, pthread_create(&th, NULL, event_reader_fn, &r));
+	unit_vm_run(_metadata, &self->u);
+	pthread_join(th, NULL);
+	EXPECT_EQ(r.want, r.got);
+	EXPECT_EQ(1, r.in_order);
+	viommu_vmm_stats(&self->u.v, &st);
+	EXPECT_EQ(r.want, st.forwarded);
+	EXPECT_EQ(r.want + 1, st.descs);
+	expect_no_exits(_metadata, &self->u);
+}
+
+/* Four vCPUs share the queue under a guest lock and ring at will. */
+TEST_F_TIMEOUT(vtd, several_vcpus_ring_at_once, 300)
+{
+	struct vcpu_thread t[MAX_VCPUS];
+	pthread_t th[MAX_VCPUS];
+	struct kvm_viommu_stats st;
+	struct ucall uc;
+	int i;
+
+	unit_vm_setup(_metadata, &self->u, guest_multi_vcpu, MAX_VCPUS);
+	args.rounds = 200;
+	sync_global_to_guest(self->u.vm, args);
+	/* vCPU 0 enables the queue first. */
+	ASSERT_EQ(UCALL_SYNC, viommu_vcpu_run(&self->u.v, self->u.vcpus[0], &uc));
+	for (i = 0; i < MAX_VCPUS; i++) {
+		t[i] = (struct vcpu_thread){ _metadata, &self->u.v,
+					     self->u.vcpus[i], 0 };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, vcpu_thread_fn,
+					    &t[i]));
+	}
+	for (i = 0; i < MAX_VCPUS; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(1, t[i].done);
+	}
+	viommu_vmm_stats(&self->u.v, &st);
+	EXPECT_EQ(MAX_VCPUS * 200, st.waits);
+	EXPECT_EQ(MAX_VCPUS * 200 * 2, st.descs);
+	EXPECT_EQ(0, st.iq_errors);
+	EXPECT_LE(1, st.doorbells);
+	expect_no_exits(_metadata, &self->u);
+}
+
+TEST_HARNESS_MAIN
