@@ -9,6 +9,7 @@
 #define _KVM_VIOMMU_COMPAT_H_
 
 #include <linux/eventfd.h>
+#include <linux/iommu.h>
 #include <linux/mm.h>
 
 /* 6.8 dropped eventfd_signal()'s count argument. */
@@ -28,6 +29,43 @@ static inline void kvm_viommu_vma_deny_write(struct vm_area_struct *vma)
 	vm_flags_clear(vma, VM_MAYWRITE);
 #else
 	vma->vm_flags &= ~VM_MAYWRITE;
+#endif
+}
+
+/*
+ * 6.3 gave iommu_map() a gfp argument, in the change that removed
+ * iommu_map_atomic(): the latter's presence marks the old API.
+ */
+static inline int kvm_viommu_iommu_map(struct iommu_domain *domain,
+				       unsigned long iova, phys_addr_t paddr,
+				       size_t size, int prot)
+{
+#ifdef KVM_VIOMMU_HAVE_IOMMU_MAP_ATOMIC
+	return iommu_map(domain, iova, paddr, size, prot);
+#else
+	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
+#endif
+}
+
+/*
+ * Long-term pins of current->mm's pages.  Before 6.5 the unlocked variant
+ * refused FOLL_LONGTERM, and the locked one took a vmas argument (dropped
+ * from every GUP call in 6.5: its presence marks the old API).
+ */
+static inline long kvm_viommu_pin_user_pages(unsigned long start,
+					     unsigned long nr_pages,
+					     unsigned int gup_flags,
+					     struct page **pages)
+{
+#ifdef KVM_VIOMMU_HAVE_GUP_VMAS
+	long ret;
+
+	mmap_read_lock(current->mm);
+	ret = pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
+	mmap_read_unlock(current->mm);
+	return ret;
+#else
+	return pin_user_pages_unlocked(start, nr_pages, pages, gup_flags);
 #endif
 }
 

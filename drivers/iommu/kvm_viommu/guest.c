@@ -12,6 +12,7 @@
 #include <linux/uaccess.h>
 
 #include "kvm_viommu.h"
+#include "shadow.h"
 
 static int kvm_viommu_read_gpa(struct vtd_unit *u, u64 gpa, void *buf,
 			       u32 len)
@@ -58,22 +59,22 @@ static int kvm_viommu_write_gpa(struct vtd_unit *u, u64 gpa, const void *buf,
 	return ret;
 }
 
-/*
- * Invalidations change nothing in the host yet: no device is attached to
- * a unit before shadowing exists.  The core counts them.
- */
+/* Invalidations and translation changes reach the attached devices. */
 static void kvm_viommu_cc_inval(struct vtd_unit *u,
 				const struct vtd_cc_inval *inv)
 {
+	kvm_viommu_shadow_cc_inval(vtd_to_viommu(u), inv);
 }
 
 static void kvm_viommu_iotlb_inval(struct vtd_unit *u,
 				   const struct vtd_iotlb_inval *inv)
 {
+	kvm_viommu_shadow_iotlb_inval(vtd_to_viommu(u), inv);
 }
 
 static void kvm_viommu_translation_changed(struct vtd_unit *u)
 {
+	kvm_viommu_shadow_translation_changed(vtd_to_viommu(u));
 }
 
 static void kvm_viommu_vtd_send_irq(struct vtd_unit *u, enum vtd_irq irq)

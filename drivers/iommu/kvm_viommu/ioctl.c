@@ -23,6 +23,7 @@ union kvm_viommu_ioctl_buffer {
 	struct kvm_viommu_doorbell doorbell;
 	struct kvm_viommu_irqfd irqfd;
 	struct kvm_viommu_stats stats;
+	struct kvm_viommu_attach attach;
 };
 
 /*

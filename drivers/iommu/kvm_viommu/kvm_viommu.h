@@ -16,6 +16,7 @@
 #include <linux/xarray.h>
 
 #include "vtd.h"
+#include "vtd_walk.h"
 
 struct dentry;
 struct eventfd_ctx;
@@ -60,6 +61,9 @@ struct page;
  * @nr_doorbells: doorbell signals received (atomic: counted in wake-ups).
  * @relay_reads: KVM_VIOMMU_REG_READ calls; under @lock.
  * @relay_writes: KVM_VIOMMU_REG_WRITE calls; under @lock.
+ * @devices: attached devices, struct kvm_viommu_dev; under @lock.
+ * @te: GSTS.TES as the shadow last saw it; under @lock.
+ * @shadow_stats: shadow counters; under @lock.
  *
  * The unit lives exactly as long as its file: it is allocated before the
  * file exists and freed by the file's ->release(), which the VFS calls once
@@ -91,6 +95,18 @@ struct kvm_viommu {
 	atomic64_t nr_doorbells;
 	u64 relay_reads;
 	u64 relay_writes;
+
+	struct list_head devices;
+	bool te;
+	struct {
+		u64 maps;
+		u64 unmaps;
+		u64 pinned_pages;
+		u64 walks;
+		u64 walk_faults;
+		u64 pin_failures;
+		u64 devices;
+	} shadow_stats;
 };
 
 /* An ioctl call in flight: the user's buffer and the kernel's copy of it. */

@@ -120,6 +120,13 @@ int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd)
 	cmd->faults = st->faults;
 	cmd->faults_lost = st->faults_lost;
 	cmd->irqs = st->irqs;
+	cmd->maps = viommu->shadow_stats.maps;
+	cmd->unmaps = viommu->shadow_stats.unmaps;
+	cmd->pinned_pages = viommu->shadow_stats.pinned_pages;
+	cmd->walks = viommu->shadow_stats.walks;
+	cmd->walk_faults = viommu->shadow_stats.walk_faults;
+	cmd->pin_failures = viommu->shadow_stats.pin_failures;
+	cmd->devices = viommu->shadow_stats.devices;
 	mutex_unlock(&viommu->lock);
 	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
 }

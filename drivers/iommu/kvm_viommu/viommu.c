@@ -25,6 +25,7 @@
 
 #include "compat.h"
 #include "kvm_viommu.h"
+#include "shadow.h"
 
 /*
  * kvm_viommu_list_lock protects kvm_viommu_list, which enforces one unit per
@@ -96,6 +97,13 @@ static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
 		   st->waits, st->forwarded, st->iq_errors);
 	seq_printf(m, "faults: %llu\nfaults_lost: %llu\nirqs: %llu\n",
 		   st->faults, st->faults_lost, st->irqs);
+	seq_printf(m, "devices: %llu\nmaps: %llu\nunmaps: %llu\n",
+		   viommu->shadow_stats.devices, viommu->shadow_stats.maps,
+		   viommu->shadow_stats.unmaps);
+	seq_printf(m, "pinned_pages: %llu\nwalks: %llu\nwalk_faults: %llu\n",
+		   viommu->shadow_stats.pinned_pages, viommu->shadow_stats.walks,
+		   viommu->shadow_stats.walk_faults);
+	seq_printf(m, "pin_failures: %llu\n", viommu->shadow_stats.pin_failures);
 	mutex_unlock(&viommu->lock);
 	return 0;
 }
@@ -126,6 +134,8 @@ static void kvm_viommu_free(struct kvm_viommu *viommu)
 	debugfs_remove_recursive(viommu->debugfs_dir);
 	kvm_viommu_doorbells_release(viommu);
 	cancel_work_sync(&viommu->iq_work);
+	/* Unmaps and unpins; needs no mm (the process may be gone). */
+	kvm_viommu_devices_release(viommu);
 	kvm_viommu_irqfds_release(viommu);
 	if (viommu->reg_page)
 		__free_page(viommu->reg_page);
@@ -187,6 +197,18 @@ static const struct kvm_viommu_ioctl_op kvm_viommu_unit_ops[] = {
 		.size = sizeof(struct kvm_viommu_stats),
 		.min_size = offsetofend(struct kvm_viommu_stats, irqs),
 		.execute = kvm_viommu_get_stats,
+	},
+	[KVM_VIOMMU_CMD_ATTACH_DEVICE - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_ATTACH_DEVICE,
+		.size = sizeof(struct kvm_viommu_attach),
+		.min_size = offsetofend(struct kvm_viommu_attach, __reserved2),
+		.execute = kvm_viommu_attach_device,
+	},
+	[KVM_VIOMMU_CMD_DETACH_DEVICE - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_DETACH_DEVICE,
+		.size = sizeof(struct kvm_viommu_attach),
+		.min_size = offsetofend(struct kvm_viommu_attach, __reserved2),
+		.execute = kvm_viommu_detach_device,
 	},
 };
 
@@ -287,6 +309,7 @@ int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
 		goto err_put_vm_file;
 	}
 	mutex_init(&viommu->lock);
+	INIT_LIST_HEAD(&viommu->devices);
 	xa_init(&viommu->doorbells);
 	atomic_set(&viommu->pending_qt, -1);
 	INIT_WORK(&viommu->iq_work, kvm_viommu_iq_work);

@@ -36,6 +36,8 @@ enum {
 	KVM_VIOMMU_CMD_SET_DOORBELL,
 	KVM_VIOMMU_CMD_SET_IRQFD,
 	KVM_VIOMMU_CMD_GET_STATS,
+	KVM_VIOMMU_CMD_ATTACH_DEVICE,
+	KVM_VIOMMU_CMD_DETACH_DEVICE,
 };
 
 /**
@@ -218,8 +220,18 @@ struct kvm_viommu_irqfd {
  * @faults: fault records written
  * @faults_lost: faults dropped with FSTS.PFO
  * @irqs: interrupt messages sent
+ * @maps: guest mappings shadowed into a host domain
+ * @unmaps: shadow mappings removed
+ * @pinned_pages: guest pages pinned now (4 KiB each), charged to locked_vm
+ * @walks: guest table walks for invalidations
+ * @walk_faults: malformed guest entries met by those walks (recorded as
+ *	faults)
+ * @pin_failures: guest pages that could not be pinned or charged (over
+ *	RLIMIT_MEMLOCK, not guest RAM, or host map failure)
+ * @devices: devices attached now
  *
- * Counters since the unit was created, all out.
+ * Counters since the unit was created, all out.  The fields from @maps on
+ * came with the second version of the struct.
  */
 struct kvm_viommu_stats {
 	__u32 size;
@@ -236,9 +248,58 @@ struct kvm_viommu_stats {
 	__u64 faults;
 	__u64 faults_lost;
 	__u64 irqs;
+	__u64 maps;
+	__u64 unmaps;
+	__u64 pinned_pages;
+	__u64 walks;
+	__u64 walk_faults;
+	__u64 pin_failures;
+	__u64 devices;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)
+
+/**
+ * struct kvm_viommu_attach - ioctl(KVM_VIOMMU_ATTACH_DEVICE, _DETACH_DEVICE)
+ * @size: sizeof(struct kvm_viommu_attach)
+ * @flags: must be 0
+ * @group_fd: the VFIO group fd the VMM opened for the device (attach only;
+ *	ignored by detach)
+ * @sid: the device's source-id in the guest: bus << 8 | devfn
+ * @host_segment: the host PCI device (attach only): segment,
+ * @host_bus: bus,
+ * @host_devfn: and devfn
+ * @__reserved: must be 0
+ *
+ * Attach: from now on the unit keeps the device's host IOMMU domain (the
+ * VFIO type1 container's) equal to what the guest's tables say for @sid,
+ * as far as the guest has invalidated.  The device must be bound to
+ * vfio-pci, be the only device of its IOMMU group, belong to the group
+ * behind @group_fd, and its group must be in a VFIO type1 container that
+ * holds no mappings of its own.  Detach removes every shadow mapping and
+ * unpins every page.
+ *
+ * Errors: EINVAL bad fields, @group_fd not a VFIO group, device not bound
+ * to vfio-pci, not in that group, not alone in its group, or its group not
+ * in a container; ENODEV no such host device; EEXIST @sid or the device
+ * already attached; ENOENT detaching a @sid that is not attached.
+ */
+struct kvm_viommu_attach {
+	__u32 size;
+	__u32 flags;
+	__s32 group_fd;
+	__u16 sid;
+	__u16 host_segment;
+	__u8 host_bus;
+	__u8 host_devfn;
+	__u16 __reserved;
+	__u32 __reserved2;
+};
+
+#define KVM_VIOMMU_ATTACH_DEVICE \
+	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_ATTACH_DEVICE)
+#define KVM_VIOMMU_DETACH_DEVICE \
+	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_DETACH_DEVICE)
 
 /*
  * read() on a unit fd returns whole struct kvm_viommu_event records:

@@ -12,8 +12,10 @@
 #include <linux/compiler.h>
 
 #include "ucall_common.h"
+#include "viommu_vfio.h"
 #include "viommu_vmm.h"
 #include "vtd.h"
+#include "vtd_walk.h"
 
 /* Bound on every guest poll loop: a broken unit fails, never hangs. */
 #define GUEST_POLL_LOOPS	BIT_ULL(26)
@@ -140,5 +142,120 @@ static inline void guest_iq_push_wait(struct guest_iq *q, uint64_t status_gpa,
 				 ((uint64_t)(did) << 16))
 #define DESC_IOTLB_PAGE(did)	(VTD_INV_DESC_IOTLB | (3ULL << 4) | \
 				 ((uint64_t)(did) << 16))
+
+#define DESC_IOTLB_PSI(did)	DESC_IOTLB_PAGE(did)
+
+/*
+ * The guest's translation structures, as its driver builds them: a root
+ * table, bus 0's context table, and second-level tables, all from a pool
+ * of zeroed pages the host set aside (contiguous in GPA and GVA).
+ */
+struct guest_vtd {
+	uint64_t pool_gpa;
+	uint64_t pool_gva;
+	uint32_t pool_used;
+	uint32_t pool_nr;
+	uint64_t root_gpa;
+	uint64_t ctx_gpa;
+};
+
+static inline void *gvtd_va(struct guest_vtd *g, uint64_t gpa)
+{
+	return (void *)(g->pool_gva + (gpa - g->pool_gpa));
+}
+
+static inline uint64_t gvtd_alloc(struct guest_vtd *g)
+{
+	uint64_t gpa = g->pool_gpa + 4096ULL * g->pool_used;
+
+	GUEST_ASSERT(g->pool_used < g->pool_nr);
+	g->pool_used++;
+	memset(gvtd_va(g, gpa), 0, 4096);
+	return gpa;
+}
+
+static inline void gvtd_init(struct guest_vtd *g)
+{
+	uint64_t *root;
+
+	g->pool_used = 0;
+	g->root_gpa = gvtd_alloc(g);
+	g->ctx_gpa = gvtd_alloc(g);
+	root = gvtd_va(g, g->root_gpa);
+	WRITE_ONCE(root[0], g->ctx_gpa | VTD_ROOT_LO_P);	/* bus 0 */
+}
+
+/* A context entry for devfn on bus 0: second-level, 4 levels (AW 2). */
+static inline void gvtd_set_context(struct guest_vtd *g, uint8_t devfn,
+				    uint16_t did, uint64_t slpt_gpa)
+{
+	uint64_t *ctx = gvtd_va(g, g->ctx_gpa);
+
+	WRITE_ONCE(ctx[2 * devfn + 1], 2 | (uint64_t)did << 8);
+	WRITE_ONCE(ctx[2 * devfn], slpt_gpa | VTD_CTX_LO_P);
+}
+
+/*
+ * The entry for @iova at @level (1: 4 KiB leaf, 2: 2 MiB leaf) under the
+ * 4-level table @slpt_gpa, creating tables on the way.
+ */
+static inline uint64_t *gvtd_entry(struct guest_vtd *g, uint64_t slpt_gpa,
+				   uint64_t iova, int level)
+{
+	uint64_t table = slpt_gpa, *e;
+	int l;
+
+	for (l = 4; ; l--) {
+		e = (uint64_t *)gvtd_va(g, table) +
+		    ((iova >> (12 + 9 * (l - 1))) & 511);
+		if (l == level)
+			return e;
+		if (!(READ_ONCE(*e) & (VTD_SLPTE_R | VTD_SLPTE_W)))
+			WRITE_ONCE(*e, gvtd_alloc(g) | VTD_SLPTE_R |
+				       VTD_SLPTE_W);
+		table = READ_ONCE(*e) & VTD_SLPTE_ADDR;
+	}
+}
+
+static inline void gvtd_map(struct guest_vtd *g, uint64_t slpt_gpa,
+			    uint64_t iova, uint64_t gpa, int level,
+			    uint64_t perms)
+{
+	WRITE_ONCE(*gvtd_entry(g, slpt_gpa, iova, level),
+		   gpa | perms | (level > 1 ? VTD_SLPTE_PS : 0));
+}
+
+static inline void gvtd_unmap(struct guest_vtd *g, uint64_t slpt_gpa,
+			      uint64_t iova, int level)
+{
+	WRITE_ONCE(*gvtd_entry(g, slpt_gpa, iova, level), 0);
+}
+
+/* edu, with its BAR0 mapped at EDU_BAR0_GPA (see viommu_vfio.h). */
+static inline void edu_w64(uint32_t reg, uint64_t val)
+{
+	WRITE_ONCE(*(uint64_t *)(EDU_BAR0_GPA + reg), val);
+}
+
+static inline uint32_t edu_r32(uint32_t reg)
+{
+	return READ_ONCE(*(uint32_t *)(EDU_BAR0_GPA + reg));
+}
+
+/* One edu DMA of EDU_DMA_LEN bytes, polled to completion. */
+static inline void edu_dma(uint64_t src, uint64_t dst, bool to_ram)
+{
+	uint64_t n = 0;
+
+	edu_w64(EDU_DMA_SRC, src);
+	edu_w64(EDU_DMA_DST, dst);
+	edu_w64(EDU_DMA_COUNT, EDU_DMA_LEN);
+	edu_w64(EDU_DMA_CMD, EDU_DMA_CMD_START |
+			     (to_ram ? EDU_DMA_CMD_TO_RAM : 0));
+	while ((edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START) &&
+	       ++n < GUEST_POLL_LOOPS)
+		guest_pause();
+	GUEST_ASSERT(!(edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START));
+}
 
 #endif /* _VIOMMU_GUEST_H */

@@ -97,6 +97,21 @@ static void viommu_route_irqs(struct viommu_vmm *v)
 	vm_ioctl(v->vm, KVM_SET_GSI_ROUTING, &routing.r);
 }
 
+int viommu_vmm_init_bare(struct viommu_vmm *v, struct kvm_vm *vm)
+{
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	v->dev_fd = viommu_dev_open();
+	TEST_ASSERT(v->dev_fd >= 0, "open %s: %s", KVM_VIOMMU_DEV,
+		    strerror(-v->dev_fd));
+	v->unit_fd = viommu_create(v->dev_fd, vm->fd);
+	if (v->unit_fd < 0) {
+		close(v->dev_fd);
+		return v->unit_fd;
+	}
+	return 0;
+}
+
 int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
 		    uint64_t ecap)
 {

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Attaching VFIO devices to a unit.
+ *
+ * On 6.1 a module cannot get an IOMMU group from a VFIO group file
+ * (vfio_file_iommu_group() answers only on SPAPR), so the VMM names the
+ * host PCI device and proves it owns it: the device must be bound to
+ * vfio-pci and belong to the VFIO group behind the fd it passes
+ * (vfio_file_has_dev()).  The device's domain is then its VFIO type1
+ * container's, which the unit maps into directly.
+ *
+ * References: the attachment holds the VMM's group file, which keeps the
+ * group in its container and so the container's domain alive, and the
+ * PCI device.  A device is attached to at most one unit at a time
+ * (kvm_viommu_attached_lock), since two would fight over one domain.
+ */
+#include <linux/device.h>
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
+
+#include "kvm_viommu.h"
+#include "shadow.h"
+
+/*
+ * kvm_viommu_attached_lock protects kvm_viommu_attached, the host devices
+ * attached to any unit.  Process context only; taken inside a unit's lock.
+ */
+static DEFINE_MUTEX(kvm_viommu_attached_lock);
+static LIST_HEAD(kvm_viommu_attached);
+
+struct kvm_viommu_attached_dev {
+	struct list_head node;
+	struct device *dev;
+};
+
+static int kvm_viommu_claim(struct device *dev)
+{
+	struct kvm_viommu_attached_dev *a;
+	int ret = 0;
+
+	mutex_lock(&kvm_viommu_attached_lock);
+	list_for_each_entry(a, &kvm_viommu_attached, node) {
+		if (a->dev == dev) {
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	a->dev = dev;
+	list_add(&a->node, &kvm_viommu_attached);
+out:
+	mutex_unlock(&kvm_viommu_attached_lock);
+	return ret;
+}
+
+static void kvm_viommu_unclaim(struct device *dev)
+{
+	struct kvm_viommu_attached_dev *a;
+
+	mutex_lock(&kvm_viommu_attached_lock);
+	list_for_each_entry(a, &kvm_viommu_attached, node) {
+		if (a->dev == dev) {
+			list_del(&a->node);
+			kfree(a);
+			break;
+		}
+	}
+	mutex_unlock(&kvm_viommu_attached_lock);
+}
+
+static int kvm_viommu_count_dev(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+/*
+ * Check that @pdev is vfio-pci's, in @group_file's group, alone in its
+ * IOMMU group, and translated through an unmanaged (VFIO) domain; return
+ * that domain.  The device lock keeps vfio-pci bound meanwhile.
+ */
+static struct iommu_domain *kvm_viommu_vfio_domain(struct pci_dev *pdev,
+						   struct file *group_file)
+{
+	struct iommu_domain *domain = ERR_PTR(-EINVAL);
+	struct vfio_pci_core_device *core;
+	struct iommu_group *group;
+	unsigned int n = 0;
+
+	device_lock(&pdev->dev);
+	if (!pdev->dev.driver || strcmp(pdev->dev.driver->name, "vfio-pci"))
+		goto out;
+	core = dev_get_drvdata(&pdev->dev);
+	if (!core || !vfio_file_has_dev(group_file, &core->vdev))
+		goto out;
+	group = iommu_group_get(&pdev->dev);
+	if (!group)
+		goto out;
+	iommu_group_for_each_dev(group, &n, kvm_viommu_count_dev);
+	iommu_group_put(group);
+	if (n != 1)
+		goto out;
+	domain = iommu_get_domain_for_dev(&pdev->dev);
+	if (!domain || domain->type != IOMMU_DOMAIN_UNMANAGED)
+		domain = ERR_PTR(-EINVAL);
+out:
+	device_unlock(&pdev->dev);
+	return domain;
+}
+
+static struct kvm_viommu_dev *kvm_viommu_find_sid(struct kvm_viommu *viommu,
+						  u16 sid)
+{
+	struct kvm_viommu_dev *vdev;
+
+	list_for_each_entry(vdev, &viommu->devices, node)
+		if (vdev->sid == sid)
+			return vdev;
+	return NULL;
+}
+
+/* KVM_VIOMMU_ATTACH_DEVICE */
+int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_attach *cmd = ucmd->cmd;
+	struct kvm_viommu_dev *vdev;
+	struct iommu_domain *domain;
+	struct file *group_file;
+	struct pci_dev *pdev;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+		return -EINVAL;
+	group_file = fget(cmd->group_fd);
+	if (!group_file)
+		return -EBADF;
+	ret = -EINVAL;
+	if (!vfio_file_is_group(group_file))
+		goto err_fput;
+	pdev = pci_get_domain_bus_and_slot(cmd->host_segment, cmd->host_bus,
+					   cmd->host_devfn);
+	ret = -ENODEV;
+	if (!pdev)
+		goto err_fput;
+	domain = kvm_viommu_vfio_domain(pdev, group_file);
+	if (IS_ERR(domain)) {
+		ret = PTR_ERR(domain);
+		goto err_put_pdev;
+	}
+	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL_ACCOUNT);
+	ret = -ENOMEM;
+	if (!vdev)
+		goto err_put_pdev;
+	vdev->sid = cmd->sid;
+	vdev->group_file = group_file;
+	vdev->dev = &pdev->dev;
+	vdev->domain = domain;
+	vdev->shadow = RB_ROOT_CACHED;
+
+	mutex_lock(&viommu->lock);
+	ret = -EEXIST;
+	if (kvm_viommu_find_sid(viommu, cmd->sid))
+		goto err_unlock;
+	ret = kvm_viommu_claim(vdev->dev);
+	if (ret)
+		goto err_unlock;
+	list_add_tail(&vdev->node, &viommu->devices);
+	viommu->shadow_stats.devices++;
+	mutex_unlock(&viommu->lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&viommu->lock);
+	kfree(vdev);
+err_put_pdev:
+	pci_dev_put(pdev);
+err_fput:
+	fput(group_file);
+	return ret;
+}
+
+/* Called with the unit's lock held: unmap, unpin, drop references. */
+static void kvm_viommu_detach(struct kvm_viommu *viommu,
+			      struct kvm_viommu_dev *vdev)
+{
+	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_shadow_clear(viommu, vdev);
+	list_del(&vdev->node);
+	viommu->shadow_stats.devices--;
+	kvm_viommu_unclaim(vdev->dev);
+	pci_dev_put(to_pci_dev(vdev->dev));
+	fput(vdev->group_file);
+	kfree(vdev);
+}
+
+/* KVM_VIOMMU_DETACH_DEVICE */
+int kvm_viommu_detach_device(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_attach *cmd = ucmd->cmd;
+	struct kvm_viommu_dev *vdev;
+	int ret = -ENOENT;
+
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+		return -EINVAL;
+	mutex_lock(&viommu->lock);
+	vdev = kvm_viommu_find_sid(viommu, cmd->sid);
+	if (vdev) {
+		kvm_viommu_detach(viommu, vdev);
+		ret = 0;
+	}
+	mutex_unlock(&viommu->lock);
+	return ret;
+}
+
+/* The unit is going: detach everything. */
+void kvm_viommu_devices_release(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_dev *vdev, *tmp;
+
+	mutex_lock(&viommu->lock);
+	list_for_each_entry_safe(vdev, tmp, &viommu->devices, node)
+		kvm_viommu_detach(viommu, vdev);
+	mutex_unlock(&viommu->lock);
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Shadow sync proved with real DMA under nested KVM.  QEMU's edu sits
+ * behind L1's (emulated) VT-d, bound to vfio-pci; the test VMM gives the
+ * L2 guest a kvm_viommu unit, attaches edu to it and maps edu's BAR0 into
+ * L2.  L2 builds VT-d tables as a driver does, invalidates, and tells edu
+ * to DMA to IOVAs: where the data lands (or does not) is what the unit
+ * made of the guest's tables in edu's host domain.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "viommu_vmm.h"
+#include "viommu_guest.h"
+#include "viommu_vfio.h"
+
+#undef ASSERT_EQ
+#include "kselftest_harness.h"
+
+/* edu's source-id in the guest: 00:03.0, and its domain. */
+#define EDU_SID			0x18
+#define EDU_DID			1
+#define NR_BUFS			5
+#define BIG_GPA			0x40000000ULL	/* 2 MiB aligned */
+#define BIG_SLOT		12
+#define IOVA(n)			(0x100000ULL + 0x1000ULL * (n))
+#define IOVA_2M			0x400000ULL
+#define RW			(VTD_SLPTE_R | VTD_SLPTE_W)
+
+static struct dma_args {
+	uint64_t buf_gpa[NR_BUFS];
+	uint64_t buf_gva[NR_BUFS];
+	uint64_t pool_gpa;
+	uint64_t pool_gva;
+	uint32_t pool_nr;
+	uint64_t queue_gpa;
+	uint64_t queue_gva;
+	uint64_t status_gpa;
+	uint64_t status_gva;
+} args;
+
+static struct guest_vtd gv;
+static struct guest_iq gq;
+static uint64_t slpt;
+
+static uint8_t *gbuf(int i)
+{
+	return (uint8_t *)args.buf_gva[i];
+}
+
+/* The driver's invalidation after changing a mapping, then a wait. */
+static void guest_flush(uint64_t lo, uint64_t hi)
+{
+	static uint32_t seq;
+	uint32_t *status = (uint32_t *)args.status_gva;
+
+	guest_iq_push(&gq, lo, hi);
+	WRITE_ONCE(*status, 0);
+	guest_iq_push_wait(&gq, args.status_gpa, ++seq, 0);
+	guest_iq_kick(&gq);
+	guest_poll_mem32(status, seq);
+}
+
+static void guest_flush_page(uint64_t iova)
+{
+	guest_flush(DESC_IOTLB_PSI(EDU_DID), iova);
+}
+
+static bool buf_is(uint8_t *p, uint8_t val, uint64_t len)
+{
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != val)
+			return false;
+	return true;
+}
+
+/* Pattern into edu's buffer, through IOVA(0), which maps buffer 0. */
+static void edu_load_pattern(uint8_t val)
+{
+	memset(gbuf(0), val, 4096);
+	edu_dma(IOVA(0), EDU_DMA_BUF, false);
+}
+
+static void guest_code(void)
+{
+	uint8_t *big = (uint8_t *)BIG_GPA;
+
+	/* The driver: tables, root, queue, contexts, translation on. */
+	gv.pool_gpa = args.pool_gpa;
+	gv.pool_gva = args.pool_gva;
+	gv.pool_nr = args.pool_nr;
+	gvtd_init(&gv);
+	slpt = gvtd_alloc(&gv);
+	gvtd_set_context(&gv, EDU_SID & 0xff, EDU_DID, slpt);
+	guest_set_root(gv.root_gpa);
+	gq.gpa = args.queue_gpa;
+	gq.va = (struct vtd_inv_desc *)args.queue_gva;
+	gq.qs = 0;
+	guest_qi_enable(&gq);
+	guest_flush(DESC_CC_GLOBAL, 0);
+	guest_gcmd(VTD_GCMD_TE, 0);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
+	guest_flush(DESC_IOTLB_GLOBAL, 0);
+
+	/* 1. Map two pages read/write: the data goes round edu. */
+	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+	gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
+	guest_flush_page(IOVA(0));
+	guest_flush_page(IOVA(1));
+	edu_load_pattern(0xa5);
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(1), 0xa5, EDU_DMA_LEN));
+	GUEST_ASSERT(buf_is(gbuf(1) + EDU_DMA_LEN, 0, 4096 - EDU_DMA_LEN));
+	GUEST_SYNC(1);
+
+	/* 2. Read-only: the device's write is refused. */
+	gvtd_map(&gv, slpt, IOVA(2), args.buf_gpa[2], 1, VTD_SLPTE_R);
+	guest_flush_page(IOVA(2));
+	edu_dma(EDU_DMA_BUF, IOVA(2), true);
+	GUEST_ASSERT(buf_is(gbuf(2), 0, 4096));
+	GUEST_SYNC(2);
+
+	/* 3. Unmapped and invalidated: blocked. */
+	memset(gbuf(1), 0, 4096);
+	gvtd_unmap(&gv, slpt, IOVA(1), 1);
+	guest_flush_page(IOVA(1));
+	edu_load_pattern(0x3c);
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(1), 0, 4096));
+	GUEST_SYNC(3);
+
+	/* 4. Remapped elsewhere: the data follows the new mapping. */
+	gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[3], 1, RW);
+	guest_flush_page(IOVA(1));
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(3), 0x3c, EDU_DMA_LEN));
+	GUEST_ASSERT(buf_is(gbuf(1), 0, 4096));
+	GUEST_SYNC(4);
+
+	/* 5. A 2 MiB leaf: a DMA into its middle lands in the middle. */
+	gvtd_map(&gv, slpt, IOVA_2M, BIG_GPA, 2, RW);
+	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+	edu_dma(EDU_DMA_BUF, IOVA_2M + 0x155000, true);
+	GUEST_ASSERT(buf_is(big + 0x155000, 0x3c, EDU_DMA_LEN));
+	GUEST_ASSERT(buf_is(big + 0x154000, 0, 4096));
+	GUEST_SYNC(5);
+
+	/* 6. Translation off: the device is blocked again. */
+	guest_gcmd(0, VTD_GCMD_TE);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, 0);
+	memset(gbuf(3), 0, 4096);
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(3), 0, 4096));
+	GUEST_SYNC(6);
+
+	/* 7. On again, mappings left in place for the teardown test. */
+	guest_gcmd(VTD_GCMD_TE, 0);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
+	guest_flush(DESC_IOTLB_GLOBAL, 0);
+	GUEST_DONE();
+}
+
+/* The VMM's locked memory (VmLck), in kB. */
+static long vm_locked_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+FIXTURE(dma) {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	struct viommu_vmm v;
+	struct viommu_vfio f;
+	void *big;
+};
+
+FIXTURE_SETUP(dma)
+{
+	const char *why = NULL;
+	vm_vaddr_t gva;
+	int i;
+
+	ASSERT_EQ(0, viommu_mount_debugfs());
+	self->vm = vm_create_with_one_vcpu(&self->vcpu, guest_code);
+	ASSERT_EQ(0, viommu_vmm_init(&self->v, self->vm, 0, 0));
+	if (viommu_vfio_open(&self->f, self->vm, &why))
+		SKIP(return, "%s", why);
+
+	for (i = 0; i < NR_BUFS; i++) {
+		gva = vm_vaddr_alloc_page(self->vm);
+		args.buf_gva[i] = gva;
+		args.buf_gpa[i] = addr_gva2gpa(self->vm, gva);
+	}
+	args.pool_nr = 32;
+	gva = vm_vaddr_alloc(self->vm, args.pool_nr * 4096, 0x10000000);
+	args.pool_gva = gva;
+	args.pool_gpa = addr_gva2gpa(self->vm, gva);
+	gva = vm_vaddr_alloc_page(self->vm);
+	args.queue_gva = gva;
+	args.queue_gpa = addr_gva2gpa(self->vm, gva);
+	gva = vm_vaddr_alloc_page(self->vm);
+	args.status_gva = gva;
+	args.status_gpa = addr_gva2gpa(self->vm, gva);
+	sync_global_to_guest(self->vm, args);
+
+	/* 2 MiB of guest memory at a 2 MiB-aligned GPA, for superpages. */
+	vm_userspace_mem_region_add(self->vm, VM_MEM_SRC_ANONYMOUS, BIG_GPA,
+				    BIG_SLOT, 512, 0);
+	virt_map(self->vm, BIG_GPA, BIG_GPA, 512);
+	self->big = addr_gpa2hva(self->vm, BIG_GPA);
+}
+
+FIXTURE_TEARDOWN(dma)
+{
+	viommu_vfio_close(&self->f);
+	if (self->vm) {
+		viommu_vmm_fini(&self->v);
+		kvm_vm_free(self->vm);
+	}
+	EXPECT_EQ(0, viommu_count_units());
+}
+
+/* Run the guest to its next GUEST_SYNC(@want), or to GUEST_DONE if 0. */
+static void run_stage(struct __test_metadata *_metadata,
+		      struct viommu_vmm *v, struct kvm_vcpu *vcpu,
+		      uint64_t want)
+{
+	struct ucall uc;
+
+	switch (viommu_vcpu_run(v, vcpu, &uc)) {
+	case UCALL_SYNC:
+		ASSERT_EQ(want, uc.args[1]);
+		return;
+	case UCALL_DONE:
+		ASSERT_EQ(0, want);
+		return;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT_2(uc, "values: %#lx, %#lx");
+		break;
+	default:
+		ASSERT_TRUE(0);
+	}
+}
+
+TEST_F_TIMEOUT(dma, edu_dma_follows_guest_tables, 300)
+{
+	struct kvm_viommu_stats st;
+	long locked_before = vm_locked_kb();
+
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	EXPECT_EQ(-EEXIST, viommu_vfio_attach(&self->f, self->v.unit_fd,
+					      EDU_SID));
+
+	run_stage(_metadata, &self->v, self->vcpu, 1);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(1, st.devices);
+	EXPECT_EQ(2, st.maps);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(locked_before + 8, vm_locked_kb());
+
+	run_stage(_metadata, &self->v, self->vcpu, 2);
+	run_stage(_metadata, &self->v, self->vcpu, 3);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(1, st.unmaps);
+	EXPECT_EQ(2, st.pinned_pages);
+
+	run_stage(_metadata, &self->v, self->vcpu, 4);
+	run_stage(_metadata, &self->v, self->vcpu, 5);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(3 + 512, st.pinned_pages);
+
+	run_stage(_metadata, &self->v, self->vcpu, 6);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(0, st.pinned_pages);
+	EXPECT_EQ(locked_before, vm_locked_kb());
+
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(3 + 512, st.pinned_pages);
+	EXPECT_EQ(0, st.walk_faults);
+	EXPECT_EQ(0, st.pin_failures);
+	EXPECT_EQ(0, self->v.mmio_reads);
+	EXPECT_EQ(0, self->v.iqt_relays);
+
+	/*
+	 * 8. The VM and the unit go with mappings in place: every pinned
+	 * page comes back.
+	 */
+	viommu_vfio_close(&self->f);
+	memset(&self->f, 0, sizeof(self->f));
+	self->f.container = -1;
+	self->f.group = -1;
+	self->f.device = -1;
+	EXPECT_LT(locked_before, vm_locked_kb());
+	viommu_vmm_fini(&self->v);
+	kvm_vm_free(self->vm);
+	self->vm = NULL;
+	EXPECT_EQ(locked_before, vm_locked_kb());
+	EXPECT_EQ(0, viommu_count_units());
+}
+
+static int attach_raw(int unit, struct kvm_viommu_attach *at)
+{
+	return ioctl(unit, KVM_VIOMMU_ATTACH_DEVICE, at) ? -errno : 0;
+}
+
+/* Every way a VMM can get attach wrong, with a real VFIO group at hand. */
+TEST_F(dma, attach_bad_input)
+{
+	struct kvm_viommu_attach good = {
+		.size = sizeof(good),
+		.group_fd = self->f.group,
+		.sid = EDU_SID,
+		.host_segment = self->f.segment,
+		.host_bus = self->f.bus,
+		.host_devfn = self->f.devfn,
+	};
+	struct kvm_viommu_attach at;
+	struct viommu_vmm v2;
+	struct kvm_vm *vm2;
+	int closed;
+
+	at = good;
+	at.flags = 1;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at = good;
+	at.__reserved = 1;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at = good;
+	at.__reserved2 = 1;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	/* Not a VFIO group: the container, the VM, a closed fd. */
+	at = good;
+	at.group_fd = self->f.container;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at.group_fd = self->vm->fd;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	closed = dup(self->f.group);
+	close(closed);
+	at.group_fd = closed;
+	EXPECT_EQ(-EBADF, attach_raw(self->v.unit_fd, &at));
+	/* No such device; a device that is not the group's (the host bridge). */
+	at = good;
+	at.host_devfn = 0x1f << 3 | 7;
+	at.host_bus = 0xfe;
+	EXPECT_EQ(-ENODEV, attach_raw(self->v.unit_fd, &at));
+	at = good;
+	at.host_devfn = 0;
+	at.host_bus = 0;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	EXPECT_EQ(-ENOENT, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
+
+	/* Attached once: not again, not under another sid, not elsewhere. */
+	ASSERT_EQ(0, attach_raw(self->v.unit_fd, &good));
+	EXPECT_EQ(-EEXIST, attach_raw(self->v.unit_fd, &good));
+	at = good;
+	at.sid = EDU_SID + 1;
+	EXPECT_EQ(-EEXIST, attach_raw(self->v.unit_fd, &at));
+	vm2 = vm_create_barebones();
+	ASSERT_EQ(0, viommu_vmm_init_bare(&v2, vm2));
+	EXPECT_EQ(-EEXIST, attach_raw(v2.unit_fd, &good));
+	EXPECT_EQ(0, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
+	EXPECT_EQ(0, attach_raw(v2.unit_fd, &good));
+	EXPECT_EQ(-ENOENT, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
+	/* Closing a unit detaches its devices. */
+	close(v2.unit_fd);
+	close(v2.dev_fd);
+	kvm_vm_free(vm2);
+	EXPECT_EQ(0, attach_raw(self->v.unit_fd, &good));
+}
+
+TEST_HARNESS_MAIN

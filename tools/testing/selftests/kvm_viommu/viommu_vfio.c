@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The assigned device for selftests; see viommu_vfio.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "processor.h"
+#include "kvm_viommu_util.h"
+#include "viommu_vfio.h"
+
+static int vfio_region(int device, uint32_t index,
+		       struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return ioctl(device, VFIO_DEVICE_GET_REGION_INFO, info) ? -errno : 0;
+}
+
+/* vfio-pci leaves bus mastering off: a VMM forwards the guest's. */
+static int vfio_enable_master(int device)
+{
+	struct vfio_region_info cfg;
+	uint16_t cmd;
+
+	if (vfio_region(device, VFIO_PCI_CONFIG_REGION_INDEX, &cfg))
+		return -errno;
+	if (pread(device, &cmd, sizeof(cmd), cfg.offset + PCI_COMMAND) !=
+	    sizeof(cmd))
+		return -EIO;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (pwrite(device, &cmd, sizeof(cmd), cfg.offset + PCI_COMMAND) !=
+	    sizeof(cmd))
+		return -EIO;
+	return 0;
+}
+
+int viommu_vfio_open(struct viommu_vfio *f, struct kvm_vm *vm,
+		     const char **why)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	const char *bdf = getenv("KVM_VIOMMU_EDU_BDF");
+	const char *grp = getenv("KVM_VIOMMU_EDU_GROUP");
+	unsigned int seg, bus, dev, fn;
+	struct vfio_region_info bar;
+	char path[64];
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	f->container = -1;
+	f->group = -1;
+	f->device = -1;
+	if (!bdf || !grp ||
+	    sscanf(bdf, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4) {
+		*why = "no edu device bound to vfio-pci (run in the testbed)";
+		return -ENODEV;
+	}
+	f->segment = seg;
+	f->bus = bus;
+	f->devfn = dev << 3 | fn;
+
+	f->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/dev/vfio/%s", grp);
+	f->group = open(path, O_RDWR | O_CLOEXEC);
+	TEST_ASSERT(f->container >= 0 && f->group >= 0, "open %s: %s", path,
+		    strerror(errno));
+	TEST_ASSERT(!ioctl(f->group, VFIO_GROUP_GET_STATUS, &status) &&
+		    (status.flags & VFIO_GROUP_FLAGS_VIABLE),
+		    "VFIO group %s not viable", grp);
+	TEST_ASSERT(!ioctl(f->group, VFIO_GROUP_SET_CONTAINER, &f->container),
+		    "VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(f->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU),
+		    "VFIO_SET_IOMMU: %s", strerror(errno));
+	f->device = ioctl(f->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	TEST_ASSERT(f->device >= 0, "VFIO_GROUP_GET_DEVICE_FD %s: %s", bdf,
+		    strerror(errno));
+	ret = vfio_enable_master(f->device);
+	TEST_ASSERT(!ret, "bus master: %s", strerror(-ret));
+
+	/* BAR0 straight into the guest: its MMIO costs no exit. */
+	TEST_ASSERT(!vfio_region(f->device, VFIO_PCI_BAR0_REGION_INDEX, &bar) &&
+		    (bar.flags & VFIO_REGION_INFO_FLAG_MMAP),
+		    "BAR0 not mappable");
+	f->bar0_size = bar.size;
+	f->bar0 = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       f->device, bar.offset);
+	TEST_ASSERT(f->bar0 != MAP_FAILED, "mmap BAR0: %s", strerror(errno));
+	vm_set_user_memory_region(vm, EDU_BAR0_SLOT, 0, EDU_BAR0_GPA,
+				  bar.size, f->bar0);
+	virt_map(vm, EDU_BAR0_GPA, EDU_BAR0_GPA, bar.size / vm->page_size);
+	return 0;
+}
+
+void viommu_vfio_close(struct viommu_vfio *f)
+{
+	if (f->bar0 && f->bar0 != MAP_FAILED)
+		munmap(f->bar0, f->bar0_size);
+	if (f->device >= 0)
+		close(f->device);
+	if (f->group >= 0)
+		close(f->group);
+	if (f->container >= 0)
+		close(f->container);
+}
+
+int viommu_vfio_attach(struct viommu_vfio *f, int unit_fd, uint16_t sid)
+{
+	struct kvm_viommu_attach at = {
+		.size = sizeof(at),
+		.group_fd = f->group,
+		.sid = sid,
+		.host_segment = f->segment,
+		.host_bus = f->bus,
+		.host_devfn = f->devfn,
+	};
+
+	return ioctl(unit_fd, KVM_VIOMMU_ATTACH_DEVICE, &at) ? -errno : 0;
+}
+
+int viommu_vfio_detach(int unit_fd, uint16_t sid)
+{
+	struct kvm_viommu_attach at = {
+		.size = sizeof(at),
+		.sid = sid,
+	};
+
+	return ioctl(unit_fd, KVM_VIOMMU_DETACH_DEVICE, &at) ? -errno : 0;
+}
