@@ -23,6 +23,7 @@ struct eventfd_ctx;
 struct file;
 struct kvm;
 struct page;
+struct task_struct;
 
 /* Forwarded descriptors the VMM has not read yet, at most. */
 #define KVM_VIOMMU_EVENT_RING	64
@@ -36,6 +37,8 @@ struct page;
  *	kvm_viommu_list_lock.
  * @id: small unique number, names the debugfs directory.
  * @owner_tgid: the process that created the unit, for operators.
+ * @owner: that process's group leader, referenced from create to free:
+ *	pinned pages are charged against its RLIMIT_MEMLOCK, whoever pins.
  * @debugfs_dir: this unit's directory under <debugfs>/kvm_viommu.
  * @lock: protects @vtd (and so the register page), @irqfd, the event ring
  *	and the binding of doorbells.  A mutex: it is held across guest
@@ -75,6 +78,7 @@ struct kvm_viommu {
 	struct list_head node;
 	u32 id;
 	pid_t owner_tgid;
+	struct task_struct *owner;
 	struct dentry *debugfs_dir;
 
 	struct mutex lock;	/* see @lock above */

@@ -19,10 +19,12 @@
  * VM's mm usable (a relay ioctl or the queue worker), except the teardown
  * paths, which only unmap and unpin.
  */
+#include <linux/capability.h>
 #include <linux/iommu.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -64,8 +66,27 @@ static u64 kvm_viommu_map_size(const struct kvm_viommu_map *map)
 }
 
 /*
+ * Charge (or uncharge) @n pages to the VM's locked_vm.  As VFIO type1
+ * does, the limit and the CAP_IPC_LOCK exemption are the VMM's (the unit's
+ * owner), not those of whoever runs this: usually the queue worker.
+ */
+static int kvm_viommu_account(struct kvm_viommu *viommu, unsigned long n,
+			      bool inc)
+{
+	struct mm_struct *mm = viommu->kvm->mm;
+	int ret;
+
+	mmap_write_lock(mm);
+	ret = __account_locked_vm(mm, n, inc, viommu->owner,
+				  inc && has_capability(viommu->owner,
+							CAP_IPC_LOCK));
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+/*
  * Pin the host pages behind [@gpa, @gpa + @n pages), charging them to the
- * VM's locked_vm against RLIMIT_MEMLOCK first, as VFIO type1 does.
+ * VM's locked_vm against RLIMIT_MEMLOCK first.
  */
 static int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 			  bool write, struct page **pages)
@@ -77,7 +98,7 @@ static int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 	int idx, ret;
 	long got;
 
-	ret = account_locked_vm(kvm->mm, n, true);
+	ret = kvm_viommu_account(viommu, n, true);
 	if (ret)
 		return ret;
 	idx = srcu_read_lock(&kvm->srcu);
@@ -104,7 +125,7 @@ static int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 	srcu_read_unlock(&kvm->srcu, idx);
 	if (ret) {
 		unpin_user_pages(pages, done);
-		account_locked_vm(kvm->mm, n, false);
+		kvm_viommu_account(viommu, n, false);
 	}
 	return ret;
 }
@@ -117,7 +138,7 @@ static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 	/* Returns once the host IOTLB no longer holds the range. */
 	iommu_unmap(vdev->domain, map->it.start, kvm_viommu_map_size(map));
 	unpin_user_pages_dirty_lock(map->pages, map->nr_pages, map->write);
-	account_locked_vm(viommu->kvm->mm, map->nr_pages, false);
+	kvm_viommu_account(viommu, map->nr_pages, false);
 	viommu->shadow_stats.unmaps++;
 	viommu->shadow_stats.pinned_pages -= map->nr_pages;
 	kvfree(map->pages);
@@ -177,7 +198,7 @@ static int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 
 err_unpin:
 	unpin_user_pages(map->pages, n);
-	account_locked_vm(viommu->kvm->mm, n, false);
+	kvm_viommu_account(viommu, n, false);
 err_free:
 	kvfree(map->pages);
 	kfree(map);
@@ -233,8 +254,18 @@ static int kvm_viommu_sync_leaf(void *opaque, const struct vtd_mapping *m)
 	}
 	/* Whatever overlaps is stale: out before the new leaf goes in. */
 	kvm_viommu_unmap_range(s->viommu, vdev, m->iova, last);
-	if (kvm_viommu_map_leaf(s->viommu, vdev, m))
+	if (kvm_viommu_map_leaf(s->viommu, vdev, m)) {
+		/*
+		 * Over RLIMIT_MEMLOCK, not guest RAM, or no host mapping: the
+		 * leaf stays unmapped.  The guest learns it from a fault
+		 * record; the spec has no reason for host limits, so it gets
+		 * the nearest: the memory behind a paging entry is unusable.
+		 */
 		s->viommu->shadow_stats.pin_failures += m->size >> PAGE_SHIFT;
+		if (!vdev->ctx.fpd)
+			vtd_record_fault(&s->viommu->vtd, vdev->sid, m->iova,
+					 VTD_FR_PAGING_ENTRY_ACCESS, m->write);
+	}
 	cond_resched();
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <linux/kvm_viommu.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -137,6 +138,7 @@ static void kvm_viommu_free(struct kvm_viommu *viommu)
 	/* Unmaps and unpins; needs no mm (the process may be gone). */
 	kvm_viommu_devices_release(viommu);
 	kvm_viommu_irqfds_release(viommu);
+	put_task_struct(viommu->owner);
 	if (viommu->reg_page)
 		__free_page(viommu->reg_page);
 	kvm_put_kvm(viommu->kvm);
@@ -329,6 +331,7 @@ int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
 		goto err_free_page;
 	viommu->id = ret;
 	viommu->owner_tgid = task_tgid_vnr(current);
+	viommu->owner = get_task_struct(current->group_leader);
 	/* Our reference on vm_file keeps the VM alive until here. */
 	kvm_get_kvm(kvm);
 	viommu->kvm = kvm;
@@ -362,6 +365,7 @@ err_unlist:
 	goto err_put_vm_file;
 err_put_kvm:
 	kvm_put_kvm(kvm);
+	put_task_struct(viommu->owner);
 	ida_free(&kvm_viommu_ida, viommu->id);
 err_free_page:
 	__free_page(viommu->reg_page);

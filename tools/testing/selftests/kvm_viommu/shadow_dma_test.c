@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -43,6 +46,7 @@ static struct dma_args {
 	uint64_t queue_gva;
 	uint64_t status_gpa;
 	uint64_t status_gva;
+	uint32_t mode;		/* 0: the DMA tour, 1: the memlock limit */
 } args;
 
 static struct guest_vtd gv;
@@ -89,11 +93,9 @@ static void edu_load_pattern(uint8_t val)
 	edu_dma(IOVA(0), EDU_DMA_BUF, false);
 }
 
-static void guest_code(void)
+/* The driver: tables, root, queue, contexts, translation on. */
+static void guest_iommu_on(void)
 {
-	uint8_t *big = (uint8_t *)BIG_GPA;
-
-	/* The driver: tables, root, queue, contexts, translation on. */
 	gv.pool_gpa = args.pool_gpa;
 	gv.pool_gva = args.pool_gva;
 	gv.pool_nr = args.pool_nr;
@@ -109,6 +111,40 @@ static void guest_code(void)
 	guest_gcmd(VTD_GCMD_TE, 0);
 	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
 	guest_flush(DESC_IOTLB_GLOBAL, 0);
+}
+
+/*
+ * Three pages mapped with room for two pinned: the third fails closed
+ * (unmapped, a fault recorded), and freeing one makes room again.
+ */
+static void guest_memlock(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		gvtd_map(&gv, slpt, IOVA(i), args.buf_gpa[i], 1, RW);
+		guest_flush_page(IOVA(i));
+	}
+	GUEST_SYNC(11);
+	edu_load_pattern(0x77);
+	edu_dma(EDU_DMA_BUF, IOVA(2), true);
+	GUEST_ASSERT(buf_is(gbuf(2), 0, 4096));
+	GUEST_SYNC(12);
+	gvtd_unmap(&gv, slpt, IOVA(1), 1);
+	guest_flush_page(IOVA(1));
+	guest_flush_page(IOVA(2));
+	edu_dma(EDU_DMA_BUF, IOVA(2), true);
+	GUEST_ASSERT(buf_is(gbuf(2), 0x77, EDU_DMA_LEN));
+	GUEST_DONE();
+}
+
+static void guest_code(void)
+{
+	uint8_t *big = (uint8_t *)BIG_GPA;
+
+	guest_iommu_on();
+	if (args.mode == 1)
+		guest_memlock();
 
 	/* 1. Map two pages read/write: the data goes round edu. */
 	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
@@ -315,6 +351,59 @@ TEST_F_TIMEOUT(dma, edu_dma_follows_guest_tables, 300)
 	self->vm = NULL;
 	EXPECT_EQ(locked_before, vm_locked_kb());
 	EXPECT_EQ(0, viommu_count_units());
+}
+
+/* Drop CAP_IPC_LOCK: RLIMIT_MEMLOCK applies to us from now on. */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[0].effective &= ~(1U << CAP_IPC_LOCK);
+	data[0].permitted &= ~(1U << CAP_IPC_LOCK);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/*
+ * Pinning is charged to locked_vm against RLIMIT_MEMLOCK: past it the
+ * guest's mapping fails closed, is counted and recorded as a fault, and
+ * nothing leaks.
+ */
+TEST_F_TIMEOUT(dma, memlock_limit_fails_closed, 120)
+{
+	long locked_before = vm_locked_kb();
+	struct kvm_viommu_stats st;
+	struct rlimit rl;
+
+	ASSERT_LE(0, locked_before);
+	rl.rlim_cur = (locked_before + 8) * 1024;
+	rl.rlim_max = rl.rlim_cur;
+	ASSERT_EQ(0, drop_ipc_lock());
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	args.mode = 1;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+
+	run_stage(_metadata, &self->v, self->vcpu, 11);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(2, st.maps);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(1, st.pin_failures);
+	EXPECT_EQ(1, st.faults);
+	EXPECT_TRUE(viommu_reg32(&self->v, VTD_FSTS_REG) & VTD_FSTS_PPF);
+	EXPECT_EQ(locked_before + 8, vm_locked_kb());
+	run_stage(_metadata, &self->v, self->vcpu, 12);
+
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(locked_before + 8, vm_locked_kb());
+	EXPECT_EQ(0, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
+	EXPECT_EQ(locked_before, vm_locked_kb());
 }
 
 static int attach_raw(int unit, struct kvm_viommu_attach *at)
