@@ -310,6 +310,15 @@ static void kvm_viommu_sync_range(struct kvm_viommu *viommu,
 		kvm_viommu_unmap_leaf(viommu, vdev, map);
 }
 
+/* Field by field: the struct has padding that memcmp() would compare. */
+static bool kvm_viommu_ctx_equal(const struct vtd_context *a,
+				 const struct vtd_context *b)
+{
+	return a->sid == b->sid && a->did == b->did && a->tt == b->tt &&
+	       a->levels == b->levels && a->fpd == b->fpd &&
+	       a->slptptr == b->slptptr;
+}
+
 /*
  * Look @vdev's context up again.  A context that changed, vanished, or
  * that translation no longer goes through takes its whole shadow with it;
@@ -327,7 +336,7 @@ static void kvm_viommu_refresh_ctx(struct kvm_viommu *viommu,
 		valid = !vtd_context_lookup(vtd, vdev->sid, &ctx) &&
 			ctx.tt != VTD_TT_PASS_THROUGH;
 	if (!valid || !vdev->ctx_valid ||
-	    memcmp(&ctx, &vdev->ctx, sizeof(ctx)))
+	    !kvm_viommu_ctx_equal(&ctx, &vdev->ctx))
 		kvm_viommu_shadow_clear(viommu, vdev);
 	vdev->ctx_valid = valid;
 	vdev->ctx = ctx;

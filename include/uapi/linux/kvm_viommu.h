@@ -270,6 +270,7 @@ struct kvm_viommu_stats {
  * @host_bus: bus,
  * @host_devfn: and devfn
  * @__reserved: must be 0
+ * @__reserved2: must be 0
  *
  * Attach: from now on the unit keeps the device's host IOMMU domain (the
  * VFIO type1 container's) equal to what the guest's tables say for @sid,

@@ -41,16 +41,11 @@ static struct demo_args {
 static struct guest_vtd gv;
 static struct guest_iq gq;
 
+/* The driver's invalidation after changing a mapping, then a wait. */
 static void guest_flush(uint64_t lo, uint64_t hi)
 {
-	static uint32_t seq;
-	uint32_t *status = (uint32_t *)args.status_gva;
-
-	guest_iq_push(&gq, lo, hi);
-	WRITE_ONCE(*status, 0);
-	guest_iq_push_wait(&gq, args.status_gpa, ++seq, 0);
-	guest_iq_kick(&gq);
-	guest_poll_mem32(status, seq);
+	guest_iq_sync(&gq, lo, hi, (uint32_t *)args.status_gva,
+		      args.status_gpa);
 }
 
 static void guest_code(void)

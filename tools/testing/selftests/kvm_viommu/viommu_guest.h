@@ -136,6 +136,21 @@ static inline void guest_iq_push_wait(struct guest_iq *q, uint64_t status_gpa,
 		      status_gpa);
 }
 
+/*
+ * A driver's synchronous invalidation: one descriptor, then a wait whose
+ * status (in guest memory at @status, GPA @status_gpa) is polled.
+ */
+static inline void guest_iq_sync(struct guest_iq *q, uint64_t lo, uint64_t hi,
+				 uint32_t *status, uint64_t status_gpa)
+{
+	uint32_t seq = READ_ONCE(*status) + 1;
+
+	guest_iq_push(q, lo, hi);
+	guest_iq_push_wait(q, status_gpa, seq, 0);
+	guest_iq_kick(q);
+	guest_poll_mem32(status, seq);
+}
+
 #define DESC_CC_GLOBAL		(VTD_INV_DESC_CC | (1ULL << 4))
 #define DESC_IOTLB_GLOBAL	(VTD_INV_DESC_IOTLB | (1ULL << 4))
 #define DESC_IOTLB_DOMAIN(did)	(VTD_INV_DESC_IOTLB | (2ULL << 4) | \
