@@ -167,6 +167,18 @@ static int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	if (ret)
 		goto err_free;
 
+	/*
+	 * The domain must not map any of it already: that would be a VMM
+	 * mapping through its container, against the attach contract, and
+	 * intel-iommu WARNs on a mapping over a live entry.
+	 */
+	for (i = 0; i < n; i++) {
+		if (iommu_iova_to_phys(vdev->domain, m->iova + i * PAGE_SIZE)) {
+			ret = -EEXIST;
+			goto err_unpin;
+		}
+	}
+
 	/* Physically contiguous runs: iommu_map() picks the page sizes. */
 	for (i = 0; i < n; i += run) {
 		for (run = 1; i + run < n; run++)

@@ -321,9 +321,16 @@ int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	/*
+	 * Pass-through contexts are not shadowed yet: a guest that used
+	 * them would lose its device's DMA, so ECAP.PT is not offered.
+	 */
+	ret = -EINVAL;
+	if (cmd->ecap & VTD_ECAP_PT)
+		goto err_free_page;
 	ret = vtd_unit_init(&viommu->vtd, &kvm_viommu_vtd_ops,
 			    page_address(viommu->reg_page), cmd->cap,
-			    cmd->ecap);
+			    cmd->ecap ?: vtd_ecap_default() & ~VTD_ECAP_PT);
 	if (ret)
 		goto err_free_page;
 	ret = ida_alloc(&kvm_viommu_ida, GFP_KERNEL);

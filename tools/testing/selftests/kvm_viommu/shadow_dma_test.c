@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+#include <linux/vfio.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -46,7 +48,7 @@ static struct dma_args {
 	uint64_t queue_gva;
 	uint64_t status_gpa;
 	uint64_t status_gva;
-	uint32_t mode;		/* 0: the DMA tour, 1: the memlock limit */
+	uint32_t mode;		/* 0: DMA tour, 1: memlock, 2: conflict */
 } args;
 
 static struct guest_vtd gv;
@@ -139,6 +141,12 @@ static void guest_code(void)
 	guest_iommu_on();
 	if (args.mode == 1)
 		guest_memlock();
+	if (args.mode == 2) {
+		/* IOVA(4) is the VMM's already: this mapping must fail. */
+		gvtd_map(&gv, slpt, IOVA(4), args.buf_gpa[4], 1, RW);
+		guest_flush_page(IOVA(4));
+		GUEST_DONE();
+	}
 
 	/* 1. Map two pages read/write: the data goes round edu. */
 	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
@@ -398,6 +406,39 @@ TEST_F_TIMEOUT(dma, memlock_limit_fails_closed, 120)
 	EXPECT_EQ(locked_before + 8, vm_locked_kb());
 	EXPECT_EQ(0, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
 	EXPECT_EQ(locked_before, vm_locked_kb());
+}
+
+/*
+ * A VMM that maps through its container (against the contract) gets the
+ * guest's colliding mapping refused, counted and recorded; the host
+ * kernel does not WARN (the testbed checks L1's log).
+ */
+TEST_F_TIMEOUT(dma, container_mapping_conflict_fails_closed, 120)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = IOVA(4),
+		.size = 4096,
+	};
+	struct kvm_viommu_stats st;
+	void *page;
+
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	map.vaddr = (uintptr_t)page;
+	ASSERT_EQ(0, ioctl(self->f.container, VFIO_IOMMU_MAP_DMA, &map));
+	args.mode = 2;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(0, st.maps);
+	EXPECT_EQ(1, st.pin_failures);
+	EXPECT_EQ(0, st.pinned_pages);
+	EXPECT_EQ(1, st.faults);
+	munmap(page, 4096);
 }
 
 static int attach_raw(int unit, struct kvm_viommu_attach *at)

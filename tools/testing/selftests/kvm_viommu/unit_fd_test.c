@@ -117,6 +117,7 @@ TEST_F(ufd, info)
 	EXPECT_EQ(256, info.doorbells);
 	EXPECT_TRUE(info.cap & VTD_CAP_CM);
 	EXPECT_TRUE(info.ecap & VTD_ECAP_QI);
+	EXPECT_FALSE(info.ecap & VTD_ECAP_PT);
 	EXPECT_EQ(info.cap, reg_read(self->unit, VTD_CAP_REG, 8));
 	EXPECT_EQ(info.ecap, reg_read(self->unit, VTD_ECAP_REG, 8));
 
@@ -143,6 +144,9 @@ TEST_F(ufd, create_cap_ecap)
 	EXPECT_EQ(-EINVAL, viommu_create_raw(self->dev_fd, &create));
 	create.cap = 0;
 	create.ecap = 1ULL << 43;	/* SMTS: scalable mode, not offered */
+	EXPECT_EQ(-EINVAL, viommu_create_raw(self->dev_fd, &create));
+	/* Pass-through is not shadowed yet: not offered. */
+	create.ecap = VTD_ECAP_QI | VTD_ECAP_PT;
 	EXPECT_EQ(-EINVAL, viommu_create_raw(self->dev_fd, &create));
 	create.ecap = VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_DT;
 	unit = viommu_create_raw(self->dev_fd, &create);
