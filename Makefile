@@ -6,6 +6,7 @@
 #   make            module and selftests
 #   make check      boot the testbed, run the selftests, print the result
 #   make demo       boot the testbed and show what the module does
+#   make bench      compare the vIOMMU modes; JSON path on the last line
 #   make lint       W=1 build, sparse, checkpatch --strict
 #   make compat-check  compile against linux-source-6.12 too
 #   make clean
@@ -28,7 +29,7 @@ endif
 
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
-.PHONY: all module selftests check demo lint compat-check clean help
+.PHONY: all module selftests check demo bench lint compat-check clean help
 
 all: module selftests
 
@@ -43,6 +44,9 @@ check: all
 
 demo: all
 	$(SELFTESTS)/vmtest.sh demo
+
+bench: all
+	$(SELFTESTS)/vmtest.sh bench
 
 # A W=1 build and a sparse pass (C=2 checks every file, built or not) whose
 # output must hold no diagnostic, then checkpatch --strict on every C file
@@ -70,4 +74,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,14p' Makefile

@@ -4,7 +4,7 @@
 # Runs inside the testbed's L1 (chrooted into the build machine's root,
 # shared read-only), started by vmtest.sh's initramfs:
 #
-#   l1_run.sh check|demo BUILD_DIR OUT_DIR [TEST...]
+#   l1_run.sh check|demo|bench BUILD_DIR OUT_DIR [TEST...]
 #
 # Prepares L1 (kvm-amd, vfio-pci with edu bound, kvm_viommu), runs the
 # selftests or the demo, and leaves in OUT_DIR: tap.txt (every program's
@@ -77,6 +77,11 @@ if [ "$MODE" = demo ]; then
 	rc=$?
 	echo
 	poweroff_now $rc
+fi
+
+if [ "$MODE" = bench ]; then
+	KVM_VIOMMU_BENCH_OUT=$OUT/bench.json "$SELFTESTS/viommu_bench"
+	poweroff_now $?
 fi
 
 # Each test program prints its own TAP.  A program that dies before its

@@ -94,10 +94,16 @@ int viommu_vfio_open(struct viommu_vfio *f, struct kvm_vm *vm,
 	f->bar0 = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       f->device, bar.offset);
 	TEST_ASSERT(f->bar0 != MAP_FAILED, "mmap BAR0: %s", strerror(errno));
-	vm_set_user_memory_region(vm, EDU_BAR0_SLOT, 0, EDU_BAR0_GPA,
-				  bar.size, f->bar0);
-	virt_map(vm, EDU_BAR0_GPA, EDU_BAR0_GPA, bar.size / vm->page_size);
+	if (vm)
+		viommu_vfio_map_bar(f, vm);
 	return 0;
+}
+
+void viommu_vfio_map_bar(struct viommu_vfio *f, struct kvm_vm *vm)
+{
+	vm_set_user_memory_region(vm, EDU_BAR0_SLOT, 0, EDU_BAR0_GPA,
+				  f->bar0_size, f->bar0);
+	virt_map(vm, EDU_BAR0_GPA, EDU_BAR0_GPA, f->bar0_size / vm->page_size);
 }
 
 void viommu_vfio_close(struct viommu_vfio *f)

@@ -41,11 +41,14 @@ struct viommu_vfio {
 
 /*
  * Open edu through VFIO (type1 container, no mappings), enable bus
- * mastering, and map its BAR0 into @vm at EDU_BAR0_GPA.  Returns 0, or
- * -errno with a reason in @why if the testbed has no edu for us.
+ * mastering, and map its BAR0 into @vm (if not NULL) at EDU_BAR0_GPA.
+ * Returns 0, or -errno with a reason in @why if the testbed has no edu.
  */
 int viommu_vfio_open(struct viommu_vfio *f, struct kvm_vm *vm,
 		     const char **why);
+
+/* Map the opened device's BAR0 into @vm at EDU_BAR0_GPA. */
+void viommu_vfio_map_bar(struct viommu_vfio *f, struct kvm_vm *vm);
 void viommu_vfio_close(struct viommu_vfio *f);
 
 /* KVM_VIOMMU_ATTACH_DEVICE / _DETACH_DEVICE; 0 or -errno. */

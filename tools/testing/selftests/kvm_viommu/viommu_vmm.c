@@ -14,6 +14,8 @@
 #include "viommu_vmm.h"
 #include "vtd.h"
 
+uint32_t viommu_vmm_max_wired = VIOMMU_MAX_WIRED;
+
 uint32_t viommu_reg32(struct viommu_vmm *v, uint32_t off)
 {
 	return READ_ONCE(*(uint32_t *)(v->regs + off));
@@ -42,8 +44,8 @@ static void viommu_wire_doorbells(struct viommu_vmm *v)
 {
 	uint32_t want = v->info.doorbells, qt;
 
-	if (want > VIOMMU_MAX_WIRED)
-		want = VIOMMU_MAX_WIRED;
+	if (want > viommu_vmm_max_wired)
+		want = viommu_vmm_max_wired;
 	for (qt = v->wired; qt < want; qt++) {
 		struct kvm_viommu_doorbell db = {
 			.size = sizeof(db),

@@ -22,6 +22,9 @@
 /* KVM allows 1000 devices per bus: at most this many doorbells. */
 #define VIOMMU_MAX_WIRED	512
 
+/* Doorbells viommu_vmm_init() wires at most; 0 relays every IQT write. */
+extern uint32_t viommu_vmm_max_wired;
+
 struct viommu_vmm {
 	struct kvm_vm *vm;
 	int dev_fd;

@@ -8,6 +8,7 @@
 #
 #   vmtest.sh check     run the selftests (make check)
 #   vmtest.sh demo      show what the module does (make demo)
+#   vmtest.sh bench     compare the vIOMMU modes (make bench)
 #
 # L1 runs from this machine's root, shared read-only over virtio-9p; a tiny
 # initramfs loads the 9p modules, chroots into the share and runs
@@ -30,8 +31,8 @@ TIMEOUT=${VMTEST_TIMEOUT:-1200}
 die() { echo "vmtest: $*" >&2; exit 2; }
 
 case "$MODE" in
-check|demo) ;;
-*) die "usage: vmtest.sh check|demo" ;;
+check|demo|bench) ;;
+*) die "usage: vmtest.sh check|demo|bench" ;;
 esac
 
 [ -r "$CONFIG_MK" ] || die "$CONFIG_MK missing: run make first"
@@ -171,6 +172,13 @@ printf '%s\n' "${checks[@]}" | grep -q '^not ok' && fail=1
 if [ "$MODE" = demo ]; then
 	[ $fail = 0 ] && [ "$(cat "$OUT/done" 2>/dev/null)" = 0 ] && exit 0
 	exit 1
+fi
+if [ "$MODE" = bench ]; then
+	[ $fail = 0 ] && [ "$(cat "$OUT/done" 2>/dev/null)" = 0 ] &&
+		[ -s "$OUT/bench.json" ] || exit 1
+	cp "$OUT/bench.json" "$BUILD/bench.json"
+	echo "bench: $BUILD/bench.json"
+	exit 0
 fi
 
 # Count the TAP results of every test program (written by l1_run.sh to
