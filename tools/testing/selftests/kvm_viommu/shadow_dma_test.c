@@ -48,7 +48,7 @@ static struct dma_args {
 	uint64_t queue_gva;
 	uint64_t status_gpa;
 	uint64_t status_gva;
-	uint32_t mode;		/* 0: DMA tour, 1: memlock, 2: conflict */
+	uint32_t mode;		/* 0: tour, 1: memlock, 2: conflict, 3: hostile */
 } args;
 
 static struct guest_vtd gv;
@@ -141,6 +141,33 @@ static void guest_code(void)
 	guest_iommu_on();
 	if (args.mode == 1)
 		guest_memlock();
+	if (args.mode == 3) {
+		uint64_t *e;
+
+		/* IOVAs at what is not guest RAM: all must fail closed. */
+		gvtd_map(&gv, slpt, IOVA(5), VIOMMU_REG_GPA, 1, RW);
+		gvtd_map(&gv, slpt, IOVA(6), EDU_BAR0_GPA, 1, RW);
+		gvtd_map(&gv, slpt, IOVA(7), 0x7fff000000ULL, 1, RW);
+		guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+		/*
+		 * A loop: IOVA 0-2M's PD entry points back at the PDPT, which
+		 * the walk then reads as a leaf table.  As in hardware, its
+		 * present entry (to the PD) becomes a 4 KiB leaf at IOVA 0:
+		 * guest RAM, the guest's own table.  Bounded by the levels.
+		 */
+		e = gvtd_entry(&gv, slpt, IOVA(8), 2);
+		WRITE_ONCE(*e, (READ_ONCE(*gvtd_entry(&gv, slpt, IOVA(8), 3)) &
+				VTD_SLPTE_ADDR) | RW);
+		guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+		/* The device still works through a good mapping. */
+		gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+		gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
+		guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+		edu_load_pattern(0x5a);
+		edu_dma(EDU_DMA_BUF, IOVA(1), true);
+		GUEST_ASSERT(buf_is(gbuf(1), 0x5a, EDU_DMA_LEN));
+		GUEST_DONE();
+	}
 	if (args.mode == 2) {
 		/* IOVA(4) is the VMM's already: this mapping must fail. */
 		gvtd_map(&gv, slpt, IOVA(4), args.buf_gpa[4], 1, RW);
@@ -439,6 +466,29 @@ TEST_F_TIMEOUT(dma, container_mapping_conflict_fails_closed, 120)
 	EXPECT_EQ(0, st.pinned_pages);
 	EXPECT_EQ(1, st.faults);
 	munmap(page, 4096);
+}
+
+/*
+ * A guest pointing IOVAs at its vIOMMU's register page, at edu's BAR, and
+ * outside its memory, and building a table that points at itself: no
+ * such mapping reaches the host domain, nothing is pinned for them,
+ * nothing splats in L1, and the device still works for the rest.
+ */
+TEST_F_TIMEOUT(dma, hostile_mappings_fail_closed, 120)
+{
+	struct kvm_viommu_stats st;
+
+	args.mode = 3;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	/* Buffers 0 and 1, and the PD page the loop maps at IOVA 0. */
+	EXPECT_EQ(3, st.pinned_pages);
+	/* Register page, BAR, beyond memory: none pinned, each recorded. */
+	EXPECT_EQ(3, st.pin_failures);
+	EXPECT_EQ(3, st.faults);
+	EXPECT_EQ(0, st.walk_faults);
 }
 
 static int attach_raw(int unit, struct kvm_viommu_attach *at)
