@@ -9,6 +9,7 @@
 #   make bench      compare the vIOMMU modes; JSON path on the last line
 #   make lint       W=1 build, sparse, checkpatch --strict
 #   make compat-check  compile against linux-source-6.12 too
+#   make fuzz       fuzz the VT-d core (libFuzzer); fuzz-replay: the corpus
 #   make clean
 
 SELFTESTS := tools/testing/selftests/kvm_viommu
@@ -29,7 +30,8 @@ endif
 
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
-.PHONY: all module selftests check demo bench lint compat-check clean help
+.PHONY: all module selftests check demo bench lint compat-check fuzz \
+	fuzz-replay clean help
 
 all: module selftests
 
@@ -53,6 +55,7 @@ bench: all
 # and header of ours.  checkpatch.pl comes from the linux-source package.
 LINT_FILES = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch] \
 		include/uapi/linux/*.h $(SELFTESTS)/*.[ch]))
+FUZZ_LINT_FILES = $(wildcard $(SELFTESTS)/fuzz/*.[ch])
 
 lint: module
 	@echo "lint: W=1 build and sparse"
@@ -63,10 +66,19 @@ lint: module
 	@echo "lint: checkpatch --strict"
 	@$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
 		--show-types -f $(LINT_FILES)
+	@# libFuzzer's entry point has the one name it has.
+	@$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
+		--show-types --ignore CAMELCASE -f $(FUZZ_LINT_FILES)
 	@echo "lint: clean"
 
 compat-check:
 	$(SELFTESTS)/compat_check.sh $(BUILD)
+
+fuzz:
+	$(MAKE) -C $(SELFTESTS)/fuzz fuzz OUTPUT=$(BUILD)/fuzz
+
+fuzz-replay:
+	$(MAKE) -C $(SELFTESTS)/fuzz replay OUTPUT=$(BUILD)/fuzz
 
 clean:
 	-[ ! -f $(CONFIG_MK) ] || $(MAKE) -C $$(sed -n 's/^KDIR := //p' \
@@ -74,4 +86,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,15p' Makefile
