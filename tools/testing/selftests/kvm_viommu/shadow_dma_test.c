@@ -41,13 +41,7 @@
 static struct dma_args {
 	uint64_t buf_gpa[NR_BUFS];
 	uint64_t buf_gva[NR_BUFS];
-	uint64_t pool_gpa;
-	uint64_t pool_gva;
-	uint32_t pool_nr;
-	uint64_t queue_gpa;
-	uint64_t queue_gva;
-	uint64_t status_gpa;
-	uint64_t status_gva;
+	struct guest_iommu_mem mem;
 	uint32_t mode;		/* 0: tour, 1: memlock, 2: conflict, 3: hostile */
 } args;
 
@@ -63,8 +57,8 @@ static uint8_t *gbuf(int i)
 /* The driver's invalidation after changing a mapping, then a wait. */
 static void guest_flush(uint64_t lo, uint64_t hi)
 {
-	guest_iq_sync(&gq, lo, hi, (uint32_t *)args.status_gva,
-		      args.status_gpa);
+	guest_iq_sync(&gq, lo, hi, (uint32_t *)args.mem.status_gva,
+		      args.mem.status_gpa);
 }
 
 static void guest_flush_page(uint64_t iova)
@@ -92,21 +86,8 @@ static void edu_load_pattern(uint8_t val)
 /* The driver: tables, root, queue, contexts, translation on. */
 static void guest_iommu_on(void)
 {
-	gv.pool_gpa = args.pool_gpa;
-	gv.pool_gva = args.pool_gva;
-	gv.pool_nr = args.pool_nr;
-	gvtd_init(&gv);
-	slpt = gvtd_alloc(&gv);
-	gvtd_set_context(&gv, EDU_SID & 0xff, EDU_DID, slpt);
-	guest_set_root(gv.root_gpa);
-	gq.gpa = args.queue_gpa;
-	gq.va = (struct vtd_inv_desc *)args.queue_gva;
-	gq.qs = 0;
-	guest_qi_enable(&gq);
-	guest_flush(DESC_CC_GLOBAL, 0);
-	guest_gcmd(VTD_GCMD_TE, 0);
-	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
-	guest_flush(DESC_IOTLB_GLOBAL, 0);
+	slpt = guest_iommu_enable(&gv, &gq, &args.mem, EDU_SID & 0xff,
+				  EDU_DID);
 }
 
 /*
@@ -274,16 +255,7 @@ FIXTURE_SETUP(dma)
 		args.buf_gva[i] = gva;
 		args.buf_gpa[i] = addr_gva2gpa(self->vm, gva);
 	}
-	args.pool_nr = 32;
-	gva = vm_vaddr_alloc(self->vm, args.pool_nr * 4096, 0x10000000);
-	args.pool_gva = gva;
-	args.pool_gpa = addr_gva2gpa(self->vm, gva);
-	gva = vm_vaddr_alloc_page(self->vm);
-	args.queue_gva = gva;
-	args.queue_gpa = addr_gva2gpa(self->vm, gva);
-	gva = vm_vaddr_alloc_page(self->vm);
-	args.status_gva = gva;
-	args.status_gpa = addr_gva2gpa(self->vm, gva);
+	viommu_guest_iommu_mem(self->vm, &args.mem, 32);
 	sync_global_to_guest(self->vm, args);
 
 	/* 2 MiB of guest memory at a 2 MiB-aligned GPA, for superpages. */

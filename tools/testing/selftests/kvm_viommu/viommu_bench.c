@@ -64,9 +64,7 @@ static const struct bench_config {
 
 static struct bench_args {
 	uint64_t buf_gpa;		/* MAX_BATCH contiguous pages */
-	uint64_t pool_gpa, pool_gva;
-	uint64_t queue_gpa, queue_gva;
-	uint64_t status_gpa, status_gva;
+	struct guest_iommu_mem mem;
 	uint64_t out_gva;		/* cycles: [iter][0: map, 1: unmap] */
 	uint32_t invalidate;		/* 0 in mode (e) */
 	struct bench_config cfg[NR_CONFIGS];
@@ -77,10 +75,10 @@ static struct guest_iq gq;
 
 static void guest_flush_wait(void)
 {
-	uint32_t *status = (uint32_t *)args.status_gva;
+	uint32_t *status = (uint32_t *)args.mem.status_gva;
 	uint32_t seq = READ_ONCE(*status) + 1;
 
-	guest_iq_push_wait(&gq, args.status_gpa, seq, 0);
+	guest_iq_push_wait(&gq, args.mem.status_gpa, seq, 0);
 	guest_iq_kick(&gq);
 	guest_poll_mem32(status, seq);
 }
@@ -91,22 +89,8 @@ static void guest_code(void)
 	uint64_t slpt, t0, t1, t2, iova, gpa;
 	uint32_t c, i, b, am;
 
-	gv.pool_gpa = args.pool_gpa;
-	gv.pool_gva = args.pool_gva;
-	gv.pool_nr = 32;
-	gvtd_init(&gv);
-	slpt = gvtd_alloc(&gv);
-	gvtd_set_context(&gv, EDU_SID & 0xff, EDU_DID, slpt);
-	guest_set_root(gv.root_gpa);
-	gq.gpa = args.queue_gpa;
-	gq.va = (struct vtd_inv_desc *)args.queue_gva;
-	guest_qi_enable(&gq);
-	guest_iq_push(&gq, DESC_CC_GLOBAL, 0);
-	guest_flush_wait();
-	guest_gcmd(VTD_GCMD_TE, 0);
-	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
-	guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
-	guest_flush_wait();
+	slpt = guest_iommu_enable(&gv, &gq, &args.mem, EDU_SID & 0xff,
+				  EDU_DID);
 	/* Build the tables down to the leaves once, outside the timing. */
 	for (b = 0; b < MAX_BATCH; b++)
 		gvtd_entry(&gv, slpt, IOVA4K(b), 1);
@@ -357,15 +341,7 @@ static void run_mode(int mode, struct viommu_vfio *f)
 
 	args.buf_gpa = addr_gva2gpa(vm, vm_vaddr_alloc(vm, MAX_BATCH * 4096,
 						       0x20000000));
-	gva = vm_vaddr_alloc(vm, 32 * 4096, 0x10000000);
-	args.pool_gva = gva;
-	args.pool_gpa = addr_gva2gpa(vm, gva);
-	gva = vm_vaddr_alloc_page(vm);
-	args.queue_gva = gva;
-	args.queue_gpa = addr_gva2gpa(vm, gva);
-	gva = vm_vaddr_alloc_page(vm);
-	args.status_gva = gva;
-	args.status_gpa = addr_gva2gpa(vm, gva);
+	viommu_guest_iommu_mem(vm, &args.mem, 32);
 	gva = vm_vaddr_alloc(vm, 2 * MAX_ITERS * 8, 0x30000000);
 	args.out_gva = gva;
 	out = addr_gva2hva(vm, gva);

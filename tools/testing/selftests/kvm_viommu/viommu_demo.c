@@ -33,9 +33,7 @@ static const char message[] =
 static struct demo_args {
 	uint64_t msg_gpa, msg_gva;
 	uint64_t inbox_gpa, inbox_gva;
-	uint64_t pool_gpa, pool_gva;
-	uint64_t queue_gpa, queue_gva;
-	uint64_t status_gpa, status_gva;
+	struct guest_iommu_mem mem;
 } args;
 
 static struct guest_vtd gv;
@@ -44,8 +42,8 @@ static struct guest_iq gq;
 /* The driver's invalidation after changing a mapping, then a wait. */
 static void guest_flush(uint64_t lo, uint64_t hi)
 {
-	guest_iq_sync(&gq, lo, hi, (uint32_t *)args.status_gva,
-		      args.status_gpa);
+	guest_iq_sync(&gq, lo, hi, (uint32_t *)args.mem.status_gva,
+		      args.mem.status_gpa);
 }
 
 static void guest_code(void)
@@ -53,20 +51,8 @@ static void guest_code(void)
 	uint64_t slpt;
 
 	/* What a guest kernel's intel-iommu driver does at boot. */
-	gv.pool_gpa = args.pool_gpa;
-	gv.pool_gva = args.pool_gva;
-	gv.pool_nr = 16;
-	gvtd_init(&gv);
-	slpt = gvtd_alloc(&gv);
-	gvtd_set_context(&gv, EDU_SID & 0xff, EDU_DID, slpt);
-	guest_set_root(gv.root_gpa);
-	gq.gpa = args.queue_gpa;
-	gq.va = (struct vtd_inv_desc *)args.queue_gva;
-	guest_qi_enable(&gq);
-	guest_flush(DESC_CC_GLOBAL, 0);
-	guest_gcmd(VTD_GCMD_TE, 0);
-	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
-	guest_flush(DESC_IOTLB_GLOBAL, 0);
+	slpt = guest_iommu_enable(&gv, &gq, &args.mem, EDU_SID & 0xff,
+				  EDU_DID);
 	GUEST_SYNC(1);
 
 	/* dma_map_single() twice: map, invalidate (caching mode). */
@@ -158,15 +144,7 @@ int main(void)
 	args.inbox_gva = gva;
 	args.inbox_gpa = addr_gva2gpa(vm, gva);
 	inbox = addr_gva2hva(vm, gva);
-	gva = vm_vaddr_alloc(vm, 16 * 4096, 0x10000000);
-	args.pool_gva = gva;
-	args.pool_gpa = addr_gva2gpa(vm, gva);
-	gva = vm_vaddr_alloc_page(vm);
-	args.queue_gva = gva;
-	args.queue_gpa = addr_gva2gpa(vm, gva);
-	gva = vm_vaddr_alloc_page(vm);
-	args.status_gva = gva;
-	args.status_gpa = addr_gva2gpa(vm, gva);
+	viommu_guest_iommu_mem(vm, &args.mem, 16);
 	sync_global_to_guest(vm, args);
 
 	printf("3. L2 sets up its IOMMU: root table, queued invalidation,");

@@ -246,6 +246,39 @@ static inline void gvtd_unmap(struct guest_vtd *g, uint64_t slpt_gpa,
 	WRITE_ONCE(*gvtd_entry(g, slpt_gpa, iova, level), 0);
 }
 
+/*
+ * What a guest kernel's intel-iommu driver does at boot for one device:
+ * root and context tables with an empty 4-level second-level table for
+ * @devfn in domain @did, root table pointer, queued invalidation, a
+ * context-cache flush, translation on, an IOTLB flush.  Returns the
+ * second-level table's GPA.
+ */
+static inline uint64_t guest_iommu_enable(struct guest_vtd *g,
+					  struct guest_iq *q,
+					  const struct guest_iommu_mem *mem,
+					  uint8_t devfn, uint16_t did)
+{
+	uint32_t *status = (uint32_t *)mem->status_gva;
+	uint64_t slpt;
+
+	g->pool_gpa = mem->pool_gpa;
+	g->pool_gva = mem->pool_gva;
+	g->pool_nr = mem->pool_nr;
+	gvtd_init(g);
+	slpt = gvtd_alloc(g);
+	gvtd_set_context(g, devfn, did, slpt);
+	guest_set_root(g->root_gpa);
+	q->gpa = mem->queue_gpa;
+	q->va = (struct vtd_inv_desc *)mem->queue_gva;
+	q->qs = 0;
+	guest_qi_enable(q);
+	guest_iq_sync(q, DESC_CC_GLOBAL, 0, status, mem->status_gpa);
+	guest_gcmd(VTD_GCMD_TE, 0);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
+	guest_iq_sync(q, DESC_IOTLB_GLOBAL, 0, status, mem->status_gpa);
+	return slpt;
+}
+
 /* edu, with its BAR0 mapped at EDU_BAR0_GPA (see viommu_vfio.h). */
 static inline void edu_w64(uint32_t reg, uint64_t val)
 {

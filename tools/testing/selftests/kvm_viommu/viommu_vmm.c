@@ -247,3 +247,20 @@ void viommu_vmm_stats(struct viommu_vmm *v, struct kvm_viommu_stats *st)
 	TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_GET_STATS, st),
 		    "KVM_VIOMMU_GET_STATS: %s", strerror(errno));
 }
+
+void viommu_guest_iommu_mem(struct kvm_vm *vm, struct guest_iommu_mem *mem,
+			    uint32_t pool_nr)
+{
+	vm_vaddr_t gva;
+
+	mem->pool_nr = pool_nr;
+	gva = vm_vaddr_alloc(vm, pool_nr * 4096, 0x10000000);
+	mem->pool_gva = gva;
+	mem->pool_gpa = addr_gva2gpa(vm, gva);
+	gva = vm_vaddr_alloc_page(vm);
+	mem->queue_gva = gva;
+	mem->queue_gpa = addr_gva2gpa(vm, gva);
+	gva = vm_vaddr_alloc_page(vm);
+	mem->status_gva = gva;
+	mem->status_gpa = addr_gva2gpa(vm, gva);
+}

@@ -59,6 +59,18 @@ uint64_t viommu_vcpu_run(struct viommu_vmm *v, struct kvm_vcpu *vcpu,
 
 void viommu_vmm_stats(struct viommu_vmm *v, struct kvm_viommu_stats *st);
 
+/* Where the host puts a guest driver's memory (viommu_guest.h uses it). */
+struct guest_iommu_mem {
+	uint64_t pool_gpa, pool_gva;	/* pages for tables */
+	uint32_t pool_nr;
+	uint64_t queue_gpa, queue_gva;	/* one page: a 256-entry queue */
+	uint64_t status_gpa, status_gva;	/* wait status word */
+};
+
+/* Allocate it in @vm: @pool_nr table pages, a queue page, a status page. */
+void viommu_guest_iommu_mem(struct kvm_vm *vm, struct guest_iommu_mem *mem,
+			    uint32_t pool_nr);
+
 /* Register page read, host side. */
 uint32_t viommu_reg32(struct viommu_vmm *v, uint32_t off);
 uint64_t viommu_reg64(struct viommu_vmm *v, uint32_t off);
