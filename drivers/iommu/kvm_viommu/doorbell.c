@@ -25,6 +25,7 @@
 #include <linux/slab.h>
 
 #include "kvm_viommu.h"
+#include "trace.h"
 
 /*
  * Descriptors processed per call of vtd_iq_process(); the worker
@@ -65,6 +66,7 @@ static int kvm_viommu_doorbell_wakeup(wait_queue_entry_t *wait,
 	if (!(key_to_poll(key) & EPOLLIN))
 		return 0;
 	eventfd_ctx_do_read(db->ctx, &cnt);
+	trace_kvm_viommu_doorbell(viommu->id, db->qt);
 	atomic_set(&viommu->pending_qt, db->qt);
 	atomic64_inc(&viommu->nr_doorbells);
 	queue_work(kvm_viommu_wq, &viommu->iq_work);
@@ -195,6 +197,11 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu)
 		if (!n)
 			return;	/* read() requeues us */
 		done = vtd_iq_process(vtd, n);
+		trace_kvm_viommu_iq_run(viommu->id, done,
+					vtd_get64(vtd, VTD_IQH_REG),
+					vtd_get64(vtd, VTD_IQT_REG),
+					vtd_get32(vtd, VTD_FSTS_REG) &
+					VTD_FSTS_IQE);
 		if (!done)
 			return;
 		budget -= done;

@@ -17,6 +17,10 @@
 
 #include "kvm_viommu.h"
 
+/* The one place the tracepoints are defined. */
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 struct dentry *kvm_viommu_debugfs_root;
 
 /*

@@ -30,6 +30,7 @@
 #include "compat.h"
 #include "kvm_viommu.h"
 #include "shadow.h"
+#include "trace.h"
 
 /*
  * Most guest paging entries one invalidation may read: a guest with more
@@ -134,6 +135,8 @@ static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 				  struct kvm_viommu_dev *vdev,
 				  struct kvm_viommu_map *map)
 {
+	trace_kvm_viommu_shadow(vdev->sid, false, map->it.start,
+				kvm_viommu_map_size(map), map->gpa, 0);
 	interval_tree_remove(&map->it, &vdev->shadow);
 	/* Returns once the host IOTLB no longer holds the range. */
 	iommu_unmap(vdev->domain, map->it.start, kvm_viommu_map_size(map));
@@ -204,6 +207,7 @@ static int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	map->write = m->write;
 	map->nr_pages = n;
 	interval_tree_insert(&map->it, &vdev->shadow);
+	trace_kvm_viommu_shadow(vdev->sid, true, m->iova, m->size, m->gpa, 0);
 	viommu->shadow_stats.maps++;
 	viommu->shadow_stats.pinned_pages += n;
 	return 0;
@@ -214,6 +218,7 @@ err_unpin:
 err_free:
 	kvfree(map->pages);
 	kfree(map);
+	trace_kvm_viommu_shadow(vdev->sid, true, m->iova, m->size, m->gpa, ret);
 	return ret;
 }
 
@@ -300,6 +305,7 @@ static void kvm_viommu_sync_range(struct kvm_viommu *viommu,
 	viommu->shadow_stats.walks++;
 	ret = vtd_sl_walk(&viommu->vtd, &vdev->ctx, start, end,
 			  kvm_viommu_sync_leaf, &s, &budget);
+	trace_kvm_viommu_sync(vdev->sid, start, end, ret);
 	if (ret) {
 		/*
 		 * A malformed entry or the budget stopped the walk: what it

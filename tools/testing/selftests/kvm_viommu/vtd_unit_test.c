@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -474,6 +476,48 @@ TEST_F(vtd, root_table_and_first_batch)
 	EXPECT_EQ(2, st.doorbells);
 	EXPECT_EQ(self->u.v.mmio_writes, st.relay_writes);
 	expect_no_exits(_metadata, &self->u);
+}
+
+/* Write @val to a tracefs file; 0 or -errno. */
+static int tracefs_write(const char *file, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The hot path is visible to an operator: doorbell and queue events. */
+TEST_F(vtd, tracepoints_show_the_hot_path)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+	int fd;
+
+	if (access("/sys/kernel/tracing/trace", F_OK))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	ASSERT_EQ(0, tracefs_write("trace", ""));
+	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/enable", "1"));
+	unit_vm_setup(_metadata, &self->u, guest_first_batch, 1);
+	unit_vm_run(_metadata, &self->u);
+	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/enable", "0"));
+
+	fd = open("/sys/kernel/tracing/trace", O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	buf[n] = 0;
+	EXPECT_NE(NULL, strstr(buf, "kvm_viommu_doorbell:"));
+	EXPECT_NE(NULL, strstr(buf, "kvm_viommu_iq_run:"));
+	EXPECT_NE(NULL, strstr(buf, "processed 5"));
 }
 
 static void batches(struct __test_metadata *_metadata,
