@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/vfio.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@ static struct dma_args {
 	uint64_t buf_gpa[NR_BUFS];
 	uint64_t buf_gva[NR_BUFS];
 	struct guest_iommu_mem mem;
-	uint32_t mode;		/* 0: tour, 1: memlock, 2: conflict, 3: hostile */
+	uint32_t mode;		/* 0 tour, 1 memlock, 2 conflict, 3 hostile, 4 storm */
 } args;
 
 static struct guest_vtd gv;
@@ -122,6 +123,16 @@ static void guest_code(void)
 	guest_iommu_on();
 	if (args.mode == 1)
 		guest_memlock();
+	if (args.mode == 4) {
+		/* Map, DMA, unmap, forever: until the VMM is killed. */
+		for (;;) {
+			gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+			guest_flush_page(IOVA(0));
+			edu_dma(IOVA(0), EDU_DMA_BUF, false);
+			gvtd_unmap(&gv, slpt, IOVA(0), 1);
+			guest_flush_page(IOVA(0));
+		}
+	}
 	if (args.mode == 3) {
 		uint64_t *e;
 
@@ -461,6 +472,49 @@ TEST_F_TIMEOUT(dma, hostile_mappings_fail_closed, 120)
 	EXPECT_EQ(3, st.pin_failures);
 	EXPECT_EQ(3, st.faults);
 	EXPECT_EQ(0, st.walk_faults);
+}
+
+/*
+ * A VMM killed while its guest maps, DMAs and unmaps in a loop: the VFS
+ * closes its fds, the unit detaches edu, unmaps and unpins, and edu can
+ * be attached again right away.  (L1's log is checked by the testbed.)
+ */
+TEST_F_TIMEOUT(dma, vmm_killed_mid_invalidation, 120)
+{
+	int status, units_before = viommu_count_units();
+	pid_t pid;
+
+	args.mode = 4;
+	sync_global_to_guest(self->vm, args);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct kvm_vcpu *vcpu;
+		struct viommu_vmm v;
+		struct kvm_vm *vm;
+		struct ucall uc;
+
+		/* Its own VM and unit; the VFIO fds are inherited. */
+		vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+		if (viommu_vmm_init(&v, vm, 0, 0) ||
+		    viommu_vfio_attach(&self->f, v.unit_fd, EDU_SID))
+			_exit(1);
+		viommu_vfio_map_bar(&self->f, vm);
+		args.buf_gpa[0] = addr_gva2gpa(vm, vm_vaddr_alloc_page(vm));
+		viommu_guest_iommu_mem(vm, &args.mem, 32);
+		sync_global_to_guest(vm, args);
+		viommu_vcpu_run(&v, vcpu, &uc);
+		_exit(2);
+	}
+	/* Let it get going, with pages pinned and mapped, then kill it. */
+	sleep(3);
+	EXPECT_EQ(units_before + 1, viommu_count_units());
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(units_before, viommu_count_units());
+	EXPECT_EQ(0, viommu_count_vms(pid));
+	EXPECT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
 }
 
 static int attach_raw(int unit, struct kvm_viommu_attach *at)

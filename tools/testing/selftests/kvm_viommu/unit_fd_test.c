@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -322,6 +323,49 @@ TEST_F(ufd, stats_count_relays)
 	st.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->unit, KVM_VIOMMU_GET_STATS, &st));
 	EXPECT_EQ(EINVAL, errno);
+}
+
+struct hammer {
+	int fd;
+	int stop;
+	long calls;
+	long ebadf;
+};
+
+/* Relayed writes and stats, as fast as possible, until the fd is gone. */
+static void *hammer_fn(void *data)
+{
+	struct kvm_viommu_stats st = { .size = sizeof(st) };
+	struct hammer *h = data;
+
+	while (!__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+		if (reg_write(h->fd, VTD_FEDATA_REG, 4, h->calls, NULL) ==
+		    -EBADF)
+			h->ebadf++;
+		ioctl(h->fd, KVM_VIOMMU_GET_STATS, &st);
+		h->calls++;
+	}
+	return NULL;
+}
+
+/* Closing a unit fd while another thread is in its ioctls is safe. */
+TEST_F(ufd, close_racing_ioctls)
+{
+	struct hammer h = { .fd = self->unit };
+	pthread_t th;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, hammer_fn, &h));
+	usleep(200 * 1000);
+	close(self->unit);
+	usleep(100 * 1000);
+	__atomic_store_n(&h.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	EXPECT_LT(0, h.calls);
+	EXPECT_LT(0, h.ebadf);
+	/* In-flight calls held the file; the unit went with the last. */
+	EXPECT_EQ(0, viommu_count_units());
+	self->unit = viommu_create(self->dev_fd, self->vm_fd);
+	ASSERT_LE(0, self->unit);
 }
 
 /* A unit fd in another process's hands is no use to it. */
