@@ -9,6 +9,7 @@
 #   make bench      compare the vIOMMU modes; JSON path on the last line
 #   make lint       W=1 build, sparse, checkpatch --strict
 #   make compat-check  compile against linux-source-6.12 too
+#   make check-debug   make check on a KASAN/lockdep/kmemleak L1 kernel
 #   make fuzz       fuzz the VT-d core (libFuzzer); fuzz-replay: the corpus
 #   make clean
 
@@ -30,8 +31,8 @@ endif
 
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
-.PHONY: all module selftests check demo bench lint compat-check fuzz \
-	fuzz-replay clean help
+.PHONY: all module selftests check check-debug demo bench lint compat-check \
+	fuzz fuzz-replay clean help
 
 all: module selftests
 
@@ -43,6 +44,9 @@ selftests:
 
 check: all
 	$(SELFTESTS)/vmtest.sh check
+
+check-debug: all
+	$(SELFTESTS)/debug_kernel.sh $(BUILD)
 
 demo: all
 	$(SELFTESTS)/vmtest.sh demo
@@ -86,4 +90,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,16p' Makefile

@@ -19,6 +19,9 @@
 #
 # Environment: VMTEST_TIMEOUT (seconds, default 1200), VMTEST_SMP (2),
 # VMTEST_MEM (2G), VMTEST_TESTS (space-separated test names, default all).
+# Another L1 kernel (make check-debug): VMTEST_KERNEL (its bzImage),
+# VMTEST_KVER (its release), VMTEST_KMODS (its lib/modules/<release>, with
+# modules.builtin), VMTEST_KO (kvm_viommu.ko built for it).
 set -uo pipefail
 
 MODE=${1:-check}
@@ -37,11 +40,11 @@ esac
 
 [ -r "$CONFIG_MK" ] || die "$CONFIG_MK missing: run make first"
 mkvar() { sed -n "s/^$1 := //p" "$CONFIG_MK"; }
-KVER=$(mkvar KVER)
+KVER=${VMTEST_KVER:-$(mkvar KVER)}
 KIMG=$(mkvar KIMG)
-KMODS=$KIMG/lib/modules/$KVER
-VMLINUZ=$KIMG/boot/vmlinuz-$KVER
-KO=$TOP/drivers/iommu/kvm_viommu/kvm_viommu.ko
+KMODS=${VMTEST_KMODS:-$KIMG/lib/modules/$KVER}
+VMLINUZ=${VMTEST_KERNEL:-$KIMG/boot/vmlinuz-$KVER}
+KO=${VMTEST_KO:-$TOP/drivers/iommu/kvm_viommu/kvm_viommu.ko}
 [ -r "$VMLINUZ" ] || die "no L1 kernel at $VMLINUZ"
 [ -r "$KO" ] || die "no module at $KO: run make"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing"
@@ -55,7 +58,8 @@ mkdir -p "$OUT" "$VMDIR/bin"
 # not copied) plus ours, indexed by depmod.  depmod only reads files.
 MODROOT=$VMDIR/modroot
 mkdir -p "$MODROOT/lib/modules/$KVER/extra"
-ln -s "$KMODS/kernel" "$MODROOT/lib/modules/$KVER/kernel"
+[ ! -d "$KMODS/kernel" ] ||
+	ln -s "$KMODS/kernel" "$MODROOT/lib/modules/$KVER/kernel"
 cp "$KMODS"/modules.order "$KMODS"/modules.builtin \
    "$KMODS"/modules.builtin.modinfo "$MODROOT/lib/modules/$KVER/"
 cp "$KO" "$MODROOT/lib/modules/$KVER/extra/"
@@ -85,7 +89,9 @@ while read -r verb path _; do
 	cp "$path" "$INITRD/mods/$name"
 	order+=("$name")
 done < <(echo "$insmods" | awk '/^insmod/ && !seen[$2]++')
-[ ${#order[@]} -gt 0 ] || die "cannot resolve the 9p modules"
+# A kernel with 9p built in needs none.
+[ ${#order[@]} -gt 0 ] || grep -q '/9p.ko$' "$KMODS/modules.builtin" ||
+	die "cannot resolve the 9p modules"
 
 cat > "$INITRD/init" <<INIT
 #!/bin/busybox sh

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make check-debug: the whole suite on a debug L1 kernel.  The kernel is
+# built once from Debian's linux-source-6.1 (x86_64_defconfig, everything
+# the testbed needs built in, plus KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
+# kmemleak and UBSAN) and cached outside the repository; kvm_viommu is
+# built against it from a copy, and vmtest.sh boots it as L1.  vmtest.sh
+# fails the run on any splat in L1's log.
+#
+#   debug_kernel.sh BUILD_DIR
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../../../.." && pwd)
+BUILD=${1:-$TOP/build}
+CACHE=${KVM_VIOMMU_CACHE:-/var/cache/kvm_viommu}
+DBG=$CACHE/debug
+SRC=$DBG/linux-source-6.1
+
+if [ ! -e "$SRC/.built" ]; then
+	echo "debug: building the debug L1 kernel in $SRC (once; about" \
+	     "half an hour on 2 cores)"
+	rm -rf "$SRC" "$DBG/mods"
+	mkdir -p "$DBG"
+	tar -C "$DBG" -xf /usr/src/linux-source-6.1.tar.xz
+	make -s -C "$SRC" x86_64_defconfig
+	"$SRC"/scripts/config --file "$SRC/.config" \
+		-e KVM -e KVM_AMD -e VFIO -e VFIO_PCI -e VFIO_IOMMU_TYPE1 \
+		-e IOMMU_SUPPORT -e INTEL_IOMMU -e INTEL_IOMMU_DEFAULT_ON \
+		-e IRQ_REMAP -e PCI_MSI -e EVENTFD -e VIRTIO -e VIRTIO_PCI \
+		-e NET_9P -e NET_9P_VIRTIO -e 9P_FS -e NETFS_SUPPORT \
+		-e DEBUG_FS -e TRACING -e FTRACE \
+		-e KASAN -e KASAN_GENERIC -e KASAN_INLINE -e PROVE_LOCKING \
+		-e DEBUG_ATOMIC_SLEEP -e DEBUG_KMEMLEAK \
+		-e DEBUG_KMEMLEAK_AUTO_SCAN -e SOFTLOCKUP_DETECTOR \
+		-e DETECT_HUNG_TASK -e UBSAN -d DEBUG_INFO \
+		-d DEBUG_INFO_DWARF5 -e DEBUG_INFO_NONE -e MODULES \
+		-e MODULE_UNLOAD -d MODULE_SIG -d RANDOMIZE_BASE \
+		-e KVM_EXTERNAL_WRITE_TRACKING -e TMPFS -e DEVTMPFS \
+		-e BLK_DEV_INITRD
+	make -s -C "$SRC" olddefconfig
+	make -s -C "$SRC" -j"$(nproc)" bzImage modules
+	make -s -C "$SRC" modules_install INSTALL_MOD_PATH="$DBG/mods"
+	touch "$SRC/.built"
+fi
+REL=$(make -s -C "$SRC" kernelrelease)
+
+# Our module for that kernel, from a copy (the tree's objects are 6.1's).
+OUT=$BUILD/debug
+rm -rf "$OUT"
+mkdir -p "$OUT/drivers/iommu" "$OUT/include/uapi/linux"
+cp -r "$TOP/drivers/iommu/kvm_viommu" "$OUT/drivers/iommu/"
+find "$OUT" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o \
+	-name '.*.cmd' -o -name Module.symvers -o -name modules.order \) \
+	-delete
+cp "$TOP/include/uapi/linux/kvm_viommu.h" "$OUT/include/uapi/linux/"
+make -s -C "$SRC" M="$OUT/drivers/iommu/kvm_viommu" CONFIG_KVM_VIOMMU=m \
+	modules
+
+VMTEST_KERNEL=$SRC/arch/x86/boot/bzImage VMTEST_KVER=$REL \
+VMTEST_KMODS=$DBG/mods/lib/modules/$REL \
+VMTEST_KO=$OUT/drivers/iommu/kvm_viommu/kvm_viommu.ko \
+VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-3600} \
+	exec "$TOP/tools/testing/selftests/kvm_viommu/vmtest.sh" check
