@@ -18,8 +18,8 @@ DBG=$CACHE/debug
 SRC=$DBG/linux-source-6.1
 
 if [ ! -e "$SRC/.built" ]; then
-	echo "debug: building the debug L1 kernel in $SRC (once; about" \
-	     "half an hour on 2 cores)"
+	echo "debug: building the debug L1 kernel in $SRC (once: about" \
+	     "11 minutes on 2 cores)"
 	rm -rf "$SRC" "$DBG/mods"
 	mkdir -p "$DBG"
 	tar -C "$DBG" -xf /usr/src/linux-source-6.1.tar.xz

@@ -270,6 +270,65 @@ static void guest_iqe_recovery(void)
 	GUEST_DONE();
 }
 
+/* ---- A hostile driver ---- */
+
+static void guest_expect_iqe_then_recover(uint64_t iqh)
+{
+	guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_IQE, VTD_FSTS_IQE);
+	GUEST_ASSERT_2(gr64(VTD_IQH_REG) == iqh, gr64(VTD_IQH_REG), iqh);
+	/* Recovery as a driver does it: QI off, clear, fresh queue. */
+	guest_qi_disable();
+	gw32(VTD_FSTS_REG, VTD_FSTS_IQE);
+	GUEST_ASSERT(!(gr32(VTD_FSTS_REG) & VTD_FSTS_IQE));
+}
+
+static void guest_hostile_queue(void)
+{
+	uint32_t i, r;
+
+	/* IQT beyond the queue: IQE, IQH untouched. */
+	guest_iq_init();
+	gw32(VTD_IQT_REG, 300 << 4);
+	guest_expect_iqe_then_recover(0);
+
+	/* IQA far outside guest memory: the fetch fails, IQE. */
+	gw32(VTD_IQT_REG, 0);
+	gw64(VTD_IQA_REG, 0x7ffff000000ULL);
+	guest_gcmd(VTD_GCMD_QIE, 0);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_QIES, VTD_GSTS_QIES);
+	gw32(VTD_IQT_REG, 1 << 4);
+	guest_expect_iqe_then_recover(0);
+
+	/* A wait whose status address is outside guest memory: IQE. */
+	guest_iq_init();
+	guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+	guest_iq_push_wait(&gq, 0x7ffff000000ULL, 1, 0);
+	guest_iq_kick(&gq);
+	guest_expect_iqe_then_recover(1 << 4);
+
+	/*
+	 * A storm: 4000 doorbells, one per descriptor, with no wait but one
+	 * per burst of 200 (fewer than the queue holds, so the count is
+	 * exact): IOTLB page invalidations with every AM up to MAMV, global
+	 * and context-cache invalidations.
+	 */
+	guest_iq_init();
+	for (r = 0; r < 20; r++) {
+		for (i = 0; i < 200; i++) {
+			if (i & 1)
+				guest_iq_push(&gq, DESC_IOTLB_PAGE(1),
+					      (i >> 1) % 19);
+			else
+				guest_iq_push(&gq, i & 2 ? DESC_CC_GLOBAL :
+						   DESC_IOTLB_GLOBAL, 0);
+			guest_iq_kick(&gq);
+		}
+		guest_wait_for(r % NR_STATUS, r + 1, 0);
+	}
+	GUEST_ASSERT(!(gr32(VTD_FSTS_REG) & VTD_FSTS_IQE));
+	GUEST_DONE();
+}
+
 /* ---- Descriptors for the VMM ---- */
 
 #define FWD_IEC(i)	(VTD_INV_DESC_IEC | (1ULL << 4) | ((uint64_t)(i) << 32))
@@ -601,6 +660,28 @@ TEST_F_TIMEOUT(vtd, iqe_and_recovery, 120)
 	/* One fault event per error: the first unmasked. */
 	EXPECT_LE(1, st.irqs);
 	expect_no_exits(_metadata, &self->u);
+}
+
+/*
+ * A driver gone wrong: IQT beyond the queue, IQA outside memory, a wait
+ * status outside memory, each an IQE it recovers from; then 4000
+ * doorbells without waiting, in bursts that end in one wait each.
+ */
+TEST_F_TIMEOUT(vtd, hostile_queue, 300)
+{
+	struct kvm_viommu_stats st;
+
+	unit_vm_setup(_metadata, &self->u, guest_hostile_queue, 1);
+	unit_vm_run(_metadata, &self->u);
+	viommu_vmm_stats(&self->u.v, &st);
+	EXPECT_EQ(3, st.iq_errors);
+	/* One good descriptor before the bad wait, then the storm's. */
+	EXPECT_EQ(4021, st.descs);
+	EXPECT_EQ(20, st.waits);
+	EXPECT_LE(4000, st.doorbells);
+	/* IQT 300 has no doorbell (256 wired): that one write relays. */
+	EXPECT_EQ(0, self->u.v.mmio_reads);
+	EXPECT_EQ(1, self->u.v.iqt_relays);
 }
 
 struct vcpu_thread {
