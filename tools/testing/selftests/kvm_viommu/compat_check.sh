@@ -32,13 +32,7 @@ fi
 
 # A copy, so the 6.12 objects never mix with the 6.1 ones in the tree.
 OUT=$BUILD/compat-6.12
-rm -rf "$OUT"
-mkdir -p "$OUT/drivers/iommu" "$OUT/include/uapi/linux"
-cp -r "$TOP/drivers/iommu/kvm_viommu" "$OUT/drivers/iommu/"
-find "$OUT" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o \
-	-name '.*.cmd' -o -name Module.symvers -o -name modules.order \) \
-	-delete
-cp "$TOP/include/uapi/linux/kvm_viommu.h" "$OUT/include/uapi/linux/"
+"$TOP/tools/testing/selftests/kvm_viommu/copy_module.sh" "$OUT"
 
 # KVM and VFIO are built in there, so modpost cannot resolve every
 # symbol: warnings, not errors; any compiler diagnostic fails the check.

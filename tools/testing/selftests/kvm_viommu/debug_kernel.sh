@@ -47,13 +47,7 @@ REL=$(make -s -C "$SRC" kernelrelease)
 
 # Our module for that kernel, from a copy (the tree's objects are 6.1's).
 OUT=$BUILD/debug
-rm -rf "$OUT"
-mkdir -p "$OUT/drivers/iommu" "$OUT/include/uapi/linux"
-cp -r "$TOP/drivers/iommu/kvm_viommu" "$OUT/drivers/iommu/"
-find "$OUT" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o \
-	-name '.*.cmd' -o -name Module.symvers -o -name modules.order \) \
-	-delete
-cp "$TOP/include/uapi/linux/kvm_viommu.h" "$OUT/include/uapi/linux/"
+"$TOP/tools/testing/selftests/kvm_viommu/copy_module.sh" "$OUT"
 make -s -C "$SRC" M="$OUT/drivers/iommu/kvm_viommu" CONFIG_KVM_VIOMMU=m \
 	modules
 
