@@ -21,7 +21,7 @@ log() { echo "setup: $*" >&2; }
 
 need_pkgs=(qemu-system-x86 busybox-static sparse linux-source-6.1 kmod cpio
 	   xz-utils rsync bc flex bison libelf-dev gcc make perl pciutils
-	   python3 libssl-dev)
+	   python3 libssl-dev acpica-tools)
 
 export DEBIAN_FRONTEND=noninteractive
 apt_updated=
