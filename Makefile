@@ -3,7 +3,7 @@
 # kvm_viommu, built out of tree against a Debian kernel's headers, and tested
 # one level down in a nested-KVM testbed (see README.md).
 #
-#   make            module and selftests
+#   make            module, selftests and the reference VMM (viommu-vmm)
 #   make check      boot the testbed, run the selftests, print the result
 #   make demo       boot the testbed and show what the module does
 #   make bench      compare the vIOMMU modes; JSON path on the last line
@@ -15,6 +15,7 @@
 
 SELFTESTS := tools/testing/selftests/kvm_viommu
 MODDIR := drivers/iommu/kvm_viommu
+VMMDIR := tools/kvm/viommu_vmm
 BUILD := $(CURDIR)/build
 CONFIG_MK := $(BUILD)/config.mk
 
@@ -31,16 +32,20 @@ endif
 
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
-.PHONY: all module selftests check check-debug demo bench lint compat-check \
+.PHONY: all module selftests vmm check check-debug demo bench lint compat-check \
 	fuzz fuzz-replay clean help
 
-all: module selftests
+all: module selftests vmm
 
 module:
 	$(MAKE) $(KBUILD_ARGS) modules
 
 selftests:
 	$(MAKE) -C $(SELFTESTS) KSRC=$(KSRC) OUTPUT=$(BUILD)/selftests
+
+# The reference VMM (a tool for VMM authors, not a test helper).
+vmm:
+	$(MAKE) -C $(VMMDIR) OUTPUT=$(BUILD)/vmm
 
 check: all
 	$(SELFTESTS)/vmtest.sh check
@@ -58,7 +63,7 @@ bench: all
 # output must hold no diagnostic, then checkpatch --strict on every C file
 # and header of ours.  checkpatch.pl comes from the linux-source package.
 LINT_FILES = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch] \
-		include/uapi/linux/*.h $(SELFTESTS)/*.[ch]))
+		include/uapi/linux/*.h $(SELFTESTS)/*.[ch] $(VMMDIR)/*.[ch]))
 FUZZ_LINT_FILES = $(wildcard $(SELFTESTS)/fuzz/*.[ch])
 
 lint: module

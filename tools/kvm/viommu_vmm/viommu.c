@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The VT-d unit, wired to kvm_viommu as Documentation/virt/kvm_viommu.rst
+ * describes: the register page as a read-only memslot (reads never exit),
+ * one ioeventfd doorbell per IQT value (queue submissions never reach
+ * userspace), every other register write relayed with KVM_VIOMMU_REG_WRITE,
+ * and the unit's two interrupts delivered by irqfd on GSIs whose MSI routes
+ * follow what the guest programs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include <linux/kvm_viommu.h>
+
+#include "vmm.h"
+
+/* KVM allows 1000 devices per I/O bus: wire at most this many doorbells. */
+#define VIOMMU_MAX_WIRED	512
+
+/* Interrupt message registers (VT-d spec, 11.4.4 and 11.4.7). */
+#define VTD_FEDATA_REG		0x3c
+#define VTD_FEADDR_REG		0x40
+#define VTD_FEUADDR_REG		0x44
+#define VTD_IEDATA_REG		0xa4
+#define VTD_IEADDR_REG		0xa8
+#define VTD_IEUADDR_REG		0xac
+
+struct viommu {
+	int dev_fd;
+	int unit_fd;
+	uint8_t *regs;
+	int irq_fd[KVM_VIOMMU_NR_IRQS];
+	/*
+	 * Protects info, wired and the GSI routing table against two vCPUs
+	 * relaying writes at once; taken in vCPU thread context.
+	 */
+	pthread_mutex_t lock;
+	struct kvm_viommu_info info;
+	uint32_t wired;
+	uint64_t relayed_reads;
+	uint64_t relayed_writes;
+	uint64_t relayed_iqt;
+};
+
+static uint32_t reg32(struct viommu *v, uint32_t off)
+{
+	return __atomic_load_n((uint32_t *)(v->regs + off), __ATOMIC_RELAXED);
+}
+
+static int viommu_get_info(struct viommu *v)
+{
+	memset(&v->info, 0, sizeof(v->info));
+	v->info.size = sizeof(v->info);
+	return ioctl(v->unit_fd, KVM_VIOMMU_GET_INFO, &v->info) ? -errno : 0;
+}
+
+/* Doorbells only grow; IQT values past them are relayed instead. */
+static int viommu_wire_doorbells(struct vmm *vmm, struct viommu *v)
+{
+	uint32_t want = v->info.doorbells, qt;
+
+	if (want > VIOMMU_MAX_WIRED)
+		want = VIOMMU_MAX_WIRED;
+	for (qt = v->wired; qt < want; qt++) {
+		struct kvm_viommu_doorbell db = { .size = sizeof(db), .qt = qt };
+		struct kvm_ioeventfd ioev = {
+			.datamatch = (uint64_t)qt << 4,
+			.addr = VIOMMU_REG_BASE + v->info.iqt_offset,
+			.len = 4,
+			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		};
+		int fd = eventfd(0, EFD_CLOEXEC), ret = 0;
+
+		if (fd < 0)
+			return -errno;
+		ioev.fd = fd;
+		db.fd = fd;
+		if (ioctl(vmm->vm_fd, KVM_IOEVENTFD, &ioev) ||
+		    ioctl(v->unit_fd, KVM_VIOMMU_SET_DOORBELL, &db))
+			ret = -errno;
+		/* KVM and the unit hold their own references. */
+		close(fd);
+		if (ret) {
+			fprintf(stderr, "viommu-vmm: doorbell %u: %s\n", qt,
+				strerror(-ret));
+			return ret;
+		}
+		v->wired = qt + 1;
+	}
+	return 0;
+}
+
+int viommu_add_routes(struct vmm *vmm, void *entries, int max)
+{
+	static const uint32_t msg[KVM_VIOMMU_NR_IRQS][3] = {
+		[KVM_VIOMMU_IRQ_INV_COMPLETION] = {
+			VTD_IEDATA_REG, VTD_IEADDR_REG, VTD_IEUADDR_REG },
+		[KVM_VIOMMU_IRQ_FAULT] = {
+			VTD_FEDATA_REG, VTD_FEADDR_REG, VTD_FEUADDR_REG },
+	};
+	struct kvm_irq_routing_entry *e = entries;
+	struct viommu *v = vmm->viommu;
+	int i;
+
+	if (max < KVM_VIOMMU_NR_IRQS)
+		return -ENOSPC;
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].gsi = GSI_VIOMMU_BASE + i;
+		e[i].type = KVM_IRQ_ROUTING_MSI;
+		e[i].u.msi.data = reg32(v, msg[i][0]);
+		e[i].u.msi.address_lo = reg32(v, msg[i][1]);
+		e[i].u.msi.address_hi = reg32(v, msg[i][2]);
+	}
+	return KVM_VIOMMU_NR_IRQS;
+}
+
+int viommu_open(struct vmm *vmm)
+{
+	struct kvm_viommu_create create = {
+		.size = sizeof(create),
+		.vm_fd = vmm->vm_fd,
+	};
+	struct viommu *v;
+	int i, ret;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	vmm->viommu = v;
+	v->unit_fd = -1;
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++)
+		v->irq_fd[i] = -1;
+	pthread_mutex_init(&v->lock, NULL);
+
+	v->dev_fd = open("/dev/" KVM_VIOMMU_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	if (v->dev_fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "viommu-vmm: /dev/%s: %s\n",
+			KVM_VIOMMU_DEVICE_NAME, ret == -ENOENT ?
+			"no such device: modprobe kvm_viommu first" :
+			strerror(-ret));
+		return ret;
+	}
+	v->unit_fd = ioctl(v->dev_fd, KVM_CREATE_VIOMMU, &create);
+	if (v->unit_fd < 0) {
+		ret = -errno;
+		fprintf(stderr, "viommu-vmm: KVM_CREATE_VIOMMU: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+	ret = viommu_get_info(v);
+	if (ret)
+		return ret;
+
+	/* 1. Register reads come straight from the unit's page. */
+	v->regs = mmap(NULL, KVM_VIOMMU_REG_PAGE_SIZE, PROT_READ, MAP_SHARED,
+		       v->unit_fd, KVM_VIOMMU_REG_PAGE_OFFSET);
+	if (v->regs == MAP_FAILED) {
+		v->regs = NULL;
+		return -errno;
+	}
+	ret = set_memslot(vmm, SLOT_VIOMMU_REGS, KVM_MEM_READONLY,
+			  VIOMMU_REG_BASE, KVM_VIOMMU_REG_PAGE_SIZE,
+			  (void *)v->regs);
+	if (ret) {
+		fprintf(stderr, "viommu-vmm: register memslot: %s\n",
+			strerror(-ret));
+		return ret;
+	}
+
+	/* 2. Doorbells for the queue's current size. */
+	ret = viommu_wire_doorbells(vmm, v);
+	if (ret)
+		return ret;
+
+	/* 3. Interrupts: the unit signals an eventfd that KVM injects. */
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
+		struct kvm_viommu_irqfd set = { .size = sizeof(set), .irq = i };
+		struct kvm_irqfd irqfd = { .gsi = GSI_VIOMMU_BASE + i };
+
+		v->irq_fd[i] = eventfd(0, EFD_CLOEXEC);
+		if (v->irq_fd[i] < 0)
+			return -errno;
+		set.fd = v->irq_fd[i];
+		irqfd.fd = v->irq_fd[i];
+		if (ioctl(v->unit_fd, KVM_VIOMMU_SET_IRQFD, &set) ||
+		    ioctl(vmm->vm_fd, KVM_IRQFD, &irqfd)) {
+			ret = -errno;
+			fprintf(stderr, "viommu-vmm: irqfd %d: %s\n", i,
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int viommu_attach(struct vmm *vmm, uint16_t sid)
+{
+	struct kvm_viommu_attach at = { .size = sizeof(at), .sid = sid };
+	int group_fd, ret;
+
+	ret = vfio_dev_host_addr(vmm, &at.host_segment, &at.host_bus,
+				 &at.host_devfn, &group_fd);
+	if (ret)
+		return ret;
+	at.group_fd = group_fd;
+	if (ioctl(vmm->viommu->unit_fd, KVM_VIOMMU_ATTACH_DEVICE, &at)) {
+		ret = -errno;
+		fprintf(stderr, "viommu-vmm: KVM_VIOMMU_ATTACH_DEVICE: %s\n",
+			ret == -EBUSY ?
+			"the device is attached to another vIOMMU unit" :
+			strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* 4. Everything else the guest writes, relayed with its consequences. */
+void viommu_mmio(struct vmm *vmm, uint64_t off, void *data, uint32_t len,
+		 bool is_write)
+{
+	struct viommu *v = vmm->viommu;
+	struct kvm_viommu_reg reg = {
+		.size = sizeof(reg),
+		.offset = off,
+		.len = len,
+	};
+	int ret;
+
+	if (!is_write) {
+		/* Only a read KVM could not serve from the page lands here. */
+		__atomic_add_fetch(&v->relayed_reads, 1, __ATOMIC_RELAXED);
+		if (ioctl(v->unit_fd, KVM_VIOMMU_REG_READ, &reg))
+			reg.value = ~0ULL;
+		memcpy(data, &reg.value, len);
+		return;
+	}
+	__atomic_add_fetch(&v->relayed_writes, 1, __ATOMIC_RELAXED);
+	if (off == v->info.iqt_offset)
+		__atomic_add_fetch(&v->relayed_iqt, 1, __ATOMIC_RELAXED);
+	memcpy(&reg.value, data, len > 8 ? 8 : len);
+	if (ioctl(v->unit_fd, KVM_VIOMMU_REG_WRITE, &reg)) {
+		/* A bad offset or size: the spec drops such writes. */
+		return;
+	}
+	if (!reg.events)
+		return;
+	pthread_mutex_lock(&v->lock);
+	if (reg.events & KVM_VIOMMU_REG_EVENT_DOORBELLS) {
+		ret = viommu_get_info(v);
+		if (!ret)
+			ret = viommu_wire_doorbells(vmm, v);
+		if (ret)
+			fprintf(stderr, "viommu-vmm: rewiring doorbells: %s\n",
+				strerror(-ret));
+	}
+	if (reg.events & KVM_VIOMMU_REG_EVENT_IRQ_MSG) {
+		ret = vmm_set_gsi_routes(vmm);
+		if (ret)
+			fprintf(stderr, "viommu-vmm: MSI routes: %s\n",
+				strerror(-ret));
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+int viommu_write_stats(struct vmm *vmm, FILE *out)
+{
+	struct viommu *v = vmm->viommu;
+	struct kvm_viommu_stats st = { .size = sizeof(st) };
+
+	if (!v) {
+		fprintf(out, "viommu 0\n");
+		return 0;
+	}
+	if (ioctl(v->unit_fd, KVM_VIOMMU_GET_STATS, &st))
+		return -errno;
+	fprintf(out,
+		"viommu 1\ndoorbells %llu\nrelay_reads %llu\nrelay_writes %llu\n"
+		"descs %llu\ncc_invals %llu\niotlb_invals %llu\nwaits %llu\n"
+		"forwarded %llu\niq_errors %llu\nfaults %llu\nfaults_lost %llu\n"
+		"irqs %llu\nmaps %llu\nunmaps %llu\npinned_pages %llu\n"
+		"walks %llu\nwalk_faults %llu\npin_failures %llu\ndevices %llu\n"
+		"vmm_relayed_reads %llu\nvmm_relayed_writes %llu\n"
+		"vmm_relayed_iqt %llu\nvmm_doorbells_wired %u\n",
+		(unsigned long long)st.doorbells,
+		(unsigned long long)st.relay_reads,
+		(unsigned long long)st.relay_writes,
+		(unsigned long long)st.descs,
+		(unsigned long long)st.cc_invals,
+		(unsigned long long)st.iotlb_invals,
+		(unsigned long long)st.waits,
+		(unsigned long long)st.forwarded,
+		(unsigned long long)st.iq_errors,
+		(unsigned long long)st.faults,
+		(unsigned long long)st.faults_lost,
+		(unsigned long long)st.irqs,
+		(unsigned long long)st.maps,
+		(unsigned long long)st.unmaps,
+		(unsigned long long)st.pinned_pages,
+		(unsigned long long)st.walks,
+		(unsigned long long)st.walk_faults,
+		(unsigned long long)st.pin_failures,
+		(unsigned long long)st.devices,
+		(unsigned long long)v->relayed_reads,
+		(unsigned long long)v->relayed_writes,
+		(unsigned long long)v->relayed_iqt, v->wired);
+	return 0;
+}
+
+/* Closing the unit fd detaches the device and unpins every page. */
+void viommu_close(struct vmm *vmm)
+{
+	struct viommu *v = vmm->viommu;
+	int i;
+
+	if (!v)
+		return;
+	if (v->regs) {
+		set_memslot(vmm, SLOT_VIOMMU_REGS, 0, VIOMMU_REG_BASE, 0, NULL);
+		munmap((void *)v->regs, KVM_VIOMMU_REG_PAGE_SIZE);
+	}
+	if (v->unit_fd >= 0)
+		close(v->unit_fd);
+	if (v->dev_fd >= 0)
+		close(v->dev_fd);
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++)
+		if (v->irq_fd[i] >= 0)
+			close(v->irq_fd[i]);
+	free(v);
+	vmm->viommu = NULL;
+}
