@@ -17,7 +17,7 @@ OUT=$3
 TESTS=${4:-}
 SELFTESTS=$BUILD/selftests
 DEFAULT_TESTS="vtd_core_test vtd_walk_test module_test create_test unit_fd_test
-	l2_guest_test vtd_unit_test shadow_dma_test acpi_test"
+	l2_guest_test vtd_unit_test shadow_dma_test acpi_test linux_guest_test"
 
 export PATH=$BUILD/vmtest/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # / is read-only, and /tmp is the build machine's (the build tree may be
@@ -77,14 +77,27 @@ group=$(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group")")
 echo "l1: edu $edu bound to vfio-pci, IOMMU group $group"
 export KVM_VIOMMU_EDU_BDF=$edu KVM_VIOMMU_EDU_GROUP=$group
 
+# The Linux guest of linux_guest_test, the demo and the bench: Debian's
+# kernel (whatever L1 runs, even the debug kernel) with our initramfs,
+# under viommu-vmm or under QEMU.
+mkvar() { sed -n "s/^$1 := //p" "$BUILD/config.mk"; }
+export KVM_VIOMMU_VMM=$BUILD/vmm/viommu-vmm
+export KVM_VIOMMU_QEMU_RUN=$(dirname "$0")/guest/run_qemu.sh
+export KVM_VIOMMU_L2_KERNEL=$(mkvar KIMG)/boot/vmlinuz-$(mkvar KVER)
+export KVM_VIOMMU_L2_INITRD=$BUILD/guest/initrd.cpio.gz
+
 modprobe kvm_viommu || setup_fail "modprobe kvm_viommu"
 [ -c /dev/kvm_viommu ] || setup_fail "no /dev/kvm_viommu"
 echo "l1: kvm_viommu loaded"
 
 if [ "$MODE" = demo ]; then
+	# First the whole story with a Linux guest; then the same unit driven
+	# register by register by a selftest guest.
 	echo
-	"$SELFTESTS/viommu_demo"
+	"$SELFTESTS/linux_demo"
 	rc=$?
+	echo
+	"$SELFTESTS/viommu_demo" || rc=1
 	echo
 	poweroff_now $rc
 fi

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Runs the Linux guest under one VMM; see linux_guest.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linux_guest.h"
+
+const char *const lg_vmm_name[LG_NR_VMMS] = {
+	[LG_KVM_VIOMMU] = "kvm_viommu",
+	[LG_VMM_NO_VIOMMU] = "no_viommu",
+	[LG_QEMU_VIOMMU] = "qemu_viommu",
+	[LG_QEMU_NO_VIOMMU] = "qemu_no_viommu",
+};
+
+static const char *env_path(const char *name, const char **why)
+{
+	const char *p = getenv(name);
+
+	if (!p || !*p || access(p, R_OK)) {
+		*why = name;
+		return NULL;
+	}
+	return p;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Runs argv with stdout and stderr to log; kills it after timeout_s. */
+static int run_logged(char *const argv[], const char *log,
+		      unsigned int timeout_s)
+{
+	double deadline = now_s() + timeout_s;
+	int status, fd;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		/* Its own process group, so the timeout reaches QEMU too. */
+		setpgid(0, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		if (w == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (w < 0 && errno != EINTR)
+			return -1;
+		if (now_s() > deadline) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		usleep(50 * 1000);
+	}
+}
+
+static uint64_t field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+static void parse_console(struct lg_result *r)
+{
+	char line[512];
+	const char *p;
+	FILE *f;
+
+	f = fopen(r->log, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "guest: done"))
+			r->done = true;
+		if ((p = strstr(line, "guest: dmar_errors=")))
+			r->dmar_errors = atoi(p + strlen("guest: dmar_errors="));
+		if (!strstr(line, "edu_dma: "))
+			continue;
+		if ((p = strstr(line, "edu_dma: iommu=")))
+			sscanf(p, "edu_dma: iommu=%15s", r->iommu);
+		if (strstr(line, "edu_dma: dma_check") && strstr(line, " ok"))
+			r->dma_ok = true;
+		if (strstr(line, "edu_dma: map_unmap ")) {
+			r->iters = field(line, "iters=");
+			r->median_ns = field(line, "median_ns=");
+			r->p99_ns = field(line, "p99_ns=");
+			r->mean_ns = field(line, "mean_ns=");
+		}
+		if (strstr(line, "edu_dma: result pass"))
+			r->pass = true;
+	}
+	fclose(f);
+}
+
+static void parse_stats(struct lg_result *r, const char *path)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} keys[] = {
+		{ "maps", offsetof(struct lg_result, maps) },
+		{ "unmaps", offsetof(struct lg_result, unmaps) },
+		{ "pinned_pages", offsetof(struct lg_result, pinned_pages) },
+		{ "faults", offsetof(struct lg_result, faults) },
+		{ "iq_errors", offsetof(struct lg_result, iq_errors) },
+		{ "doorbells", offsetof(struct lg_result, doorbells) },
+		{ "walk_faults", offsetof(struct lg_result, walk_faults) },
+		{ "pin_failures", offsetof(struct lg_result, pin_failures) },
+		{ "vmm_relayed_iqt", offsetof(struct lg_result, relayed_iqt) },
+		{ "vmm_relayed_writes",
+		  offsetof(struct lg_result, relayed_writes) },
+	};
+	char key[64];
+	uint64_t val;
+	size_t i;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fscanf(f, "%63s %" SCNu64, key, &val) == 2) {
+		if (!strcmp(key, "viommu"))
+			r->have_stats = val;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(key, keys[i].key))
+				*(uint64_t *)((char *)r + keys[i].off) = val;
+	}
+	fclose(f);
+}
+
+int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
+	   struct lg_result *r, const char **why)
+{
+	const char *kernel, *initrd, *tool, *bdf;
+	char append[256], stats[256], iters_arg[32];
+	const char *tmp = getenv("TMPDIR");
+	bool qemu = vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
+	bool viommu = vmm == LG_KVM_VIOMMU || vmm == LG_QEMU_VIOMMU;
+	double t0;
+
+	memset(r, 0, sizeof(*r));
+	r->dmar_errors = -1;
+	kernel = env_path("KVM_VIOMMU_L2_KERNEL", why);
+	initrd = env_path("KVM_VIOMMU_L2_INITRD", why);
+	tool = env_path(qemu ? "KVM_VIOMMU_QEMU_RUN" : "KVM_VIOMMU_VMM", why);
+	bdf = getenv("KVM_VIOMMU_EDU_BDF");
+	if (!bdf) {
+		*why = "no edu device bound to vfio-pci (run in the testbed)";
+		return -ENODEV;
+	}
+	if (!kernel || !initrd || !tool)
+		return -ENOENT;
+	if (!tmp)
+		tmp = "/tmp";
+	snprintf(r->log, sizeof(r->log), "%s/l2-%s.log", tmp,
+		 lg_vmm_name[vmm]);
+	snprintf(stats, sizeof(stats), "%s/l2-%s.stats", tmp,
+		 lg_vmm_name[vmm]);
+	snprintf(iters_arg, sizeof(iters_arg), "edu_dma.iters=%u", iters);
+	unlink(stats);
+	/* quiet: every console byte is an exit to the VMM. */
+	snprintf(append, sizeof(append),
+		 "console=ttyS0 quiet panic=-1 intel_iommu=%s edu_dma.iters=%u",
+		 viommu ? "on" : "off", iters);
+
+	t0 = now_s();
+	if (qemu) {
+		char *argv[] = {
+			(char *)tool, viommu ? "viommu" : "none",
+			(char *)kernel, (char *)initrd, NULL,
+		};
+
+		/* run_qemu.sh adds these to the guest's command line. */
+		setenv("GUEST_APPEND", iters_arg, 1);
+		r->exit_status = run_logged(argv, r->log, timeout_s);
+	} else {
+		char *argv[] = {
+			(char *)tool, "--kernel", (char *)kernel,
+			"--initrd", (char *)initrd, "--append", append,
+			"--mem", "512M", "--vfio", (char *)bdf,
+			"--stats", stats,
+			viommu ? "--viommu" : NULL, "caching-mode=on", NULL,
+		};
+
+		r->exit_status = run_logged(argv, r->log, timeout_s);
+	}
+	r->seconds = now_s() - t0;
+	parse_console(r);
+	if (!qemu)
+		parse_stats(r, stats);
+	return 0;
+}

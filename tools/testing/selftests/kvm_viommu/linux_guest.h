@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Booting the unmodified Linux guest (Debian's kernel, our edu_dma module)
+ * under one VMM and reading what it reported: the shared part of
+ * linux_guest_test, viommu_demo and viommu_bench.
+ *
+ * Inside the testbed's L1, l1_run.sh exports where things are:
+ * KVM_VIOMMU_VMM (viommu-vmm), KVM_VIOMMU_QEMU_RUN (guest/run_qemu.sh),
+ * KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD and KVM_VIOMMU_EDU_BDF.
+ */
+#ifndef _LINUX_GUEST_H
+#define _LINUX_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum lg_vmm {
+	LG_KVM_VIOMMU,		/* viommu-vmm --vfio --viommu caching-mode=on */
+	LG_VMM_NO_VIOMMU,	/* viommu-vmm --vfio: RAM mapped, no vIOMMU */
+	LG_QEMU_VIOMMU,		/* QEMU's intel-iommu + vfio-pci, in L1 */
+	LG_QEMU_NO_VIOMMU,	/* QEMU with vfio-pci only */
+	LG_NR_VMMS,
+};
+
+extern const char *const lg_vmm_name[LG_NR_VMMS];
+
+struct lg_result {
+	int exit_status;	/* of the VMM; -1 if killed at the timeout */
+	bool done;		/* the guest's init reached its end */
+	bool dma_ok;		/* every DMA round trip matched */
+	bool pass;		/* edu_dma's own verdict */
+	char iommu[16];		/* translated / identity / none */
+	int dmar_errors;	/* DMAR fault or error lines in the guest log */
+	uint64_t iters;
+	uint64_t median_ns;	/* dma_map_single + dma_unmap_single, 4 KiB */
+	uint64_t p99_ns;
+	uint64_t mean_ns;
+	double seconds;		/* boot to power-off, wall clock in L1 */
+	/* kvm_viommu's statistics at the guest's power-off (viommu-vmm). */
+	bool have_stats;
+	uint64_t maps, unmaps, pinned_pages, faults, iq_errors, doorbells;
+	uint64_t relayed_iqt, relayed_writes, walk_faults, pin_failures;
+	char log[256];		/* the guest console, kept for a reader */
+};
+
+/*
+ * Boots the guest under vmm with edu_dma timing iters map+unmap pairs.
+ * Returns 0 when the run could be made (r says how it went), or -errno
+ * with *why set when the environment lacks something (then skip).
+ */
+int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
+	   struct lg_result *r, const char **why);
+
+#endif /* _LINUX_GUEST_H */

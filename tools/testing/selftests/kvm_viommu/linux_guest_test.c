@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * An unmodified Linux guest on kvm_viommu: Debian's kernel boots under
+ * viommu-vmm with intel_iommu=on, its own DMAR driver programs the unit,
+ * and our edu_dma module does real DMA through dma_map_single() in both
+ * directions.  Then the VMM's command line and error paths.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "linux_guest.h"
+
+#define GUEST_ITERS	1000
+#define GUEST_TIMEOUT	240
+
+static void show(struct __test_metadata *_metadata, const struct lg_result *r)
+{
+	TH_LOG("exit %d, %.1f s, iommu=%s, dma %s, result %s, dmar_errors %d",
+	       r->exit_status, r->seconds, r->iommu[0] ? r->iommu : "?",
+	       r->dma_ok ? "ok" : "bad", r->pass ? "pass" : "fail",
+	       r->dmar_errors);
+	TH_LOG("map+unmap: %llu iterations, median %llu ns, p99 %llu ns",
+	       (unsigned long long)r->iters,
+	       (unsigned long long)r->median_ns,
+	       (unsigned long long)r->p99_ns);
+	if (r->have_stats)
+		TH_LOG("kvm_viommu: %llu maps, %llu unmaps, %llu doorbells, %llu pinned at power-off, %llu faults",
+		       (unsigned long long)r->maps,
+		       (unsigned long long)r->unmaps,
+		       (unsigned long long)r->doorbells,
+		       (unsigned long long)r->pinned_pages,
+		       (unsigned long long)r->faults);
+	TH_LOG("guest console: %s", r->log);
+}
+
+/* A Linux boot takes longer than the harness's default 30 s. */
+FIXTURE(guest) {
+	struct lg_result r;
+};
+
+FIXTURE_SETUP(guest)
+{
+}
+
+FIXTURE_TEARDOWN(guest)
+{
+}
+
+/* The guest's own intel-iommu driver, through kvm_viommu. */
+TEST_F_TIMEOUT(guest, kvm_viommu_dma, GUEST_TIMEOUT + 30)
+{
+	struct lg_result r;
+	const char *why;
+
+	if (lg_run(LG_KVM_VIOMMU, GUEST_ITERS, GUEST_TIMEOUT, &r, &why))
+		SKIP(return, "%s", why);
+	show(_metadata, &r);
+	ASSERT_EQ(0, r.exit_status);
+	ASSERT_TRUE(r.done);
+	/* The device sat behind the guest's IOMMU, in a DMA domain. */
+	ASSERT_STREQ("translated", r.iommu);
+	ASSERT_TRUE(r.dma_ok);
+	ASSERT_TRUE(r.pass);
+	ASSERT_EQ(GUEST_ITERS, r.iters);
+	ASSERT_NE(0, r.median_ns);
+	ASSERT_EQ(0, r.dmar_errors);
+	/* What the unit saw, read before the VMM closed it. */
+	ASSERT_TRUE(r.have_stats);
+	ASSERT_GE(r.maps, GUEST_ITERS);
+	ASSERT_GE(r.unmaps, GUEST_ITERS);
+	ASSERT_NE(0, r.doorbells);
+	EXPECT_EQ(0, r.faults);
+	EXPECT_EQ(0, r.iq_errors);
+	EXPECT_EQ(0, r.walk_faults);
+	EXPECT_EQ(0, r.pin_failures);
+	/* No queue submission took the slow path through the VMM. */
+	EXPECT_EQ(0, r.relayed_iqt);
+	/* Linux turns translation off at power-off: every pin is back. */
+	EXPECT_EQ(0, r.pinned_pages);
+}
+
+/* The same guest with no vIOMMU: the device sees guest RAM as is. */
+TEST_F_TIMEOUT(guest, no_viommu_dma, GUEST_TIMEOUT + 30)
+{
+	struct lg_result r;
+	const char *why;
+
+	if (lg_run(LG_VMM_NO_VIOMMU, GUEST_ITERS, GUEST_TIMEOUT, &r, &why))
+		SKIP(return, "%s", why);
+	show(_metadata, &r);
+	ASSERT_EQ(0, r.exit_status);
+	ASSERT_TRUE(r.done);
+	ASSERT_STREQ("none", r.iommu);
+	ASSERT_TRUE(r.dma_ok);
+	ASSERT_TRUE(r.pass);
+	ASSERT_EQ(0, r.dmar_errors);
+	ASSERT_FALSE(r.have_stats);
+}
+
+/* Runs viommu-vmm with args; returns its exit status and output. */
+static int vmm_output(const char *args, char *out, size_t len)
+{
+	const char *vmm = getenv("KVM_VIOMMU_VMM");
+	char cmd[1024];
+	size_t n = 0;
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1 </dev/null", vmm, args);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (n + 1 < len && !feof(f))
+		n += fread(out + n, 1, len - 1 - n, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Copies src to dst with @K and @B replaced by kernel and bdf. */
+static void expand(char *dst, size_t len, const char *src, const char *kernel,
+		   const char *bdf)
+{
+	size_t n = 0;
+
+	for (; *src && n + 1 < len; src++) {
+		const char *with = NULL;
+
+		if (src[0] == '@' && src[1] == 'K')
+			with = kernel;
+		else if (src[0] == '@' && src[1] == 'B')
+			with = bdf;
+		if (!with) {
+			dst[n++] = *src;
+			continue;
+		}
+		n += snprintf(dst + n, len - n, "%s", with);
+		if (n >= len)
+			n = len - 1;
+		src++;
+	}
+	dst[n] = '\0';
+}
+
+/* Every bad option, missing file and busy device gets a clear error. */
+TEST(bad_options)
+{
+	static const struct {
+		const char *args;
+		int status;
+		const char *says;
+	} cases[] = {
+		{ "", 2, "--kernel is required" },
+		{ "--kernel", 2, "bad option" },
+		{ "--bogus", 2, "bad option" },
+		{ "--kernel @K extra", 2, "unexpected argument" },
+		{ "--kernel @K --mem 1K", 2, "--mem '1K'" },
+		{ "--kernel @K --mem 4G", 2, "--mem '4G'" },
+		{ "--kernel @K --mem 3M", 2, "--mem '3M'" },
+		{ "--kernel @K --cpus 0", 2, "--cpus '0'" },
+		{ "--kernel @K --cpus 3", 2, "--cpus '3'" },
+		{ "--kernel @K --viommu caching-mode=on", 2, "needs a device" },
+		{ "--kernel @K --vfio @B --viommu caching-mode=off", 2,
+		  "needs caching-mode=on" },
+		{ "--kernel @K --vfio @B --viommu bogus", 2, "unknown option" },
+		{ "--kernel /nonexistent", 1, "No such file" },
+		{ "--kernel /etc/hostname", 1, "not a bzImage" },
+		{ "--kernel @K --initrd /nonexistent", 1, "--initrd" },
+		{ "--kernel @K --vfio 1:2", 1, "want a host PCI address" },
+		{ "--kernel @K --vfio 0000:00:1f.7", 1, "no such PCI device" },
+		{ "--kernel @K --vfio 0000:00:00.0", 1, "not bound to vfio-pci" },
+	};
+	const char *kernel = getenv("KVM_VIOMMU_L2_KERNEL");
+	const char *bdf = getenv("KVM_VIOMMU_EDU_BDF");
+	char args[512], out[4096];
+	size_t i;
+	int st;
+
+	if (!getenv("KVM_VIOMMU_VMM") || !kernel || !bdf)
+		SKIP(return, "not in the testbed (KVM_VIOMMU_VMM unset)");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		expand(args, sizeof(args), cases[i].args, kernel, bdf);
+		st = vmm_output(args, out, sizeof(out));
+		TH_LOG("viommu-vmm %s -> %d: %.*s", cases[i].args, st,
+		       (int)strcspn(out, "\n"), out);
+		EXPECT_EQ(cases[i].status, st);
+		EXPECT_NE(NULL, strstr(out, cases[i].says));
+	}
+}
+
+/* A device another process holds is refused as busy, at once. */
+TEST(device_busy)
+{
+	const char *kernel = getenv("KVM_VIOMMU_L2_KERNEL");
+	const char *bdf = getenv("KVM_VIOMMU_EDU_BDF");
+	const char *grp = getenv("KVM_VIOMMU_EDU_GROUP");
+	char path[64], args[512], out[4096];
+	int fd;
+
+	if (!getenv("KVM_VIOMMU_VMM") || !kernel || !bdf || !grp)
+		SKIP(return, "not in the testbed (KVM_VIOMMU_VMM unset)");
+	snprintf(path, sizeof(path), "/dev/vfio/%s", grp);
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	snprintf(args, sizeof(args), "--kernel %s --vfio %s", kernel, bdf);
+	EXPECT_EQ(1, vmm_output(args, out, sizeof(out)));
+	TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "busy"));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
