@@ -32,10 +32,10 @@ endif
 
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
-.PHONY: all module selftests vmm check check-debug demo bench lint compat-check \
+.PHONY: all module selftests vmm guest check check-debug demo bench lint compat-check \
 	fuzz fuzz-replay clean help
 
-all: module selftests vmm
+all: module selftests vmm guest
 
 module:
 	$(MAKE) $(KBUILD_ARGS) modules
@@ -46,6 +46,16 @@ selftests:
 # The reference VMM (a tool for VMM authors, not a test helper).
 vmm:
 	$(MAKE) -C $(VMMDIR) OUTPUT=$(BUILD)/vmm
+
+# The L2 Linux guest's side: edu_dma.ko, built against the guest kernel's
+# headers (the testbed's L2 runs the same Debian kernel as L1), and the
+# initramfs that loads it.
+GUESTDIR := $(SELFTESTS)/guest
+guest:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(GUESTDIR) modules
+	@mkdir -p $(BUILD)/guest
+	$(GUESTDIR)/mkinitrd.sh $(BUILD)/guest/initrd.cpio.gz \
+		$(GUESTDIR)/edu_dma.ko
 
 check: all
 	$(SELFTESTS)/vmtest.sh check
@@ -63,13 +73,16 @@ bench: all
 # output must hold no diagnostic, then checkpatch --strict on every C file
 # and header of ours.  checkpatch.pl comes from the linux-source package.
 LINT_FILES = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch] \
-		include/uapi/linux/*.h $(SELFTESTS)/*.[ch] $(VMMDIR)/*.[ch]))
+		include/uapi/linux/*.h $(SELFTESTS)/*.[ch] $(VMMDIR)/*.[ch] \
+		$(SELFTESTS)/guest/*.c))
 FUZZ_LINT_FILES = $(wildcard $(SELFTESTS)/fuzz/*.[ch])
 
 lint: module
 	@echo "lint: W=1 build and sparse"
 	@$(MAKE) -s $(KBUILD_ARGS) W=1 C=2 \
 		modules > $(BUILD)/lint.log 2>&1 || { cat $(BUILD)/lint.log; exit 1; }
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR)/$(GUESTDIR) W=1 C=2 \
+		modules >> $(BUILD)/lint.log 2>&1 || { cat $(BUILD)/lint.log; exit 1; }
 	@if grep -E 'warning|error' $(BUILD)/lint.log; then \
 		echo "lint: W=1/sparse diagnostics above"; exit 1; fi
 	@echo "lint: checkpatch --strict"

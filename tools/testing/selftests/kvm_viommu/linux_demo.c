@@ -38,12 +38,14 @@ static const char *vmm_label[LG_NR_VMMS] = {
 	[LG_QEMU_NO_VIOMMU] = "QEMU, no vIOMMU",
 };
 
+static const enum lg_vmm order[] = {
+	LG_KVM_VIOMMU, LG_QEMU_VIOMMU, LG_VMM_NO_VIOMMU, LG_QEMU_NO_VIOMMU,
+};
+
+#define NR_ORDER	LG_NR_VMMS
+
 int main(void)
 {
-	static const enum lg_vmm order[] = {
-		LG_KVM_VIOMMU, LG_QEMU_VIOMMU, LG_VMM_NO_VIOMMU,
-		LG_QEMU_NO_VIOMMU,
-	};
 	struct lg_result res[LG_NR_VMMS];
 	const struct lg_result *k = &res[LG_KVM_VIOMMU];
 	const char *why;
@@ -53,7 +55,7 @@ int main(void)
 
 	printf("kvm_viommu demo: Debian's kernel as an L2 guest, QEMU's edu DMA device\n");
 	printf("assigned through vfio-pci, the guest's own intel-iommu driver in charge.\n");
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	for (i = 0; i < NR_ORDER; i++) {
 		enum lg_vmm m = order[i];
 		struct lg_result *r = &res[m];
 
@@ -67,19 +69,22 @@ int main(void)
 		excerpt(r);
 		printf("   boot to power-off %.1f s, VMM exit status %d\n",
 		       r->seconds, r->exit_status);
-		if (r->have_stats)
-			printf("   kvm_viommu at power-off: %llu maps, %llu unmaps, %llu doorbells, %llu IQT writes relayed to the VMM, %llu faults, %llu pages still pinned\n",
-			       (unsigned long long)r->maps,
-			       (unsigned long long)r->unmaps,
-			       (unsigned long long)r->doorbells,
-			       (unsigned long long)r->relayed_iqt,
-			       (unsigned long long)r->faults,
-			       (unsigned long long)r->pinned_pages);
+		if (!r->have_stats)
+			continue;
+		printf("   kvm_viommu at power-off: %llu maps, %llu unmaps,\n",
+		       (unsigned long long)r->maps,
+		       (unsigned long long)r->unmaps);
+		printf("   %llu doorbells, %llu IQT writes relayed to the VMM,\n",
+		       (unsigned long long)r->doorbells,
+		       (unsigned long long)r->relayed_iqt);
+		printf("   %llu faults, %llu pages still pinned\n",
+		       (unsigned long long)r->faults,
+		       (unsigned long long)r->pinned_pages);
 	}
 
 	printf("\n%-30s %-10s %-9s %14s %12s\n", "VMM", "iommu", "DMA check",
 	       "map+unmap ns", "p99 ns");
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	for (i = 0; i < NR_ORDER; i++) {
 		const struct lg_result *r = &res[order[i]];
 
 		if (!ran[order[i]])
@@ -92,7 +97,7 @@ int main(void)
 	}
 	if (ran[LG_QEMU_VIOMMU] && ran[LG_KVM_VIOMMU] && k->median_ns &&
 	    res[LG_QEMU_VIOMMU].median_ns)
-		printf("\nPer dma_map_single+dma_unmap_single, the guest is %.1fx faster with kvm_viommu than with QEMU's vIOMMU.\n",
+		printf("\nPer map+unmap, kvm_viommu is %.1fx faster than QEMU's vIOMMU.\n",
 		       (double)res[LG_QEMU_VIOMMU].median_ns / k->median_ns);
 
 	rc = ran[LG_KVM_VIOMMU] && k->exit_status == 0 && k->pass &&

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -98,11 +97,13 @@ static void parse_console(struct lg_result *r)
 	while (fgets(line, sizeof(line), f)) {
 		if (strstr(line, "guest: done"))
 			r->done = true;
-		if ((p = strstr(line, "guest: dmar_errors=")))
+		p = strstr(line, "guest: dmar_errors=");
+		if (p)
 			r->dmar_errors = atoi(p + strlen("guest: dmar_errors="));
 		if (!strstr(line, "edu_dma: "))
 			continue;
-		if ((p = strstr(line, "edu_dma: iommu=")))
+		p = strstr(line, "edu_dma: iommu=");
+		if (p)
 			sscanf(p, "edu_dma: iommu=%15s", r->iommu);
 		if (strstr(line, "edu_dma: dma_check") && strstr(line, " ok"))
 			r->dma_ok = true;
@@ -135,19 +136,20 @@ static void parse_stats(struct lg_result *r, const char *path)
 		{ "vmm_relayed_iqt", offsetof(struct lg_result, relayed_iqt) },
 		{ "vmm_relayed_writes",
 		  offsetof(struct lg_result, relayed_writes) },
+		{ }
 	};
+	unsigned long long val;
 	char key[64];
-	uint64_t val;
 	size_t i;
 	FILE *f;
 
 	f = fopen(path, "r");
 	if (!f)
 		return;
-	while (fscanf(f, "%63s %" SCNu64, key, &val) == 2) {
+	while (fscanf(f, "%63s %llu", key, &val) == 2) {
 		if (!strcmp(key, "viommu"))
 			r->have_stats = val;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		for (i = 0; keys[i].key; i++)
 			if (!strcmp(key, keys[i].key))
 				*(uint64_t *)((char *)r + keys[i].off) = val;
 	}
@@ -158,11 +160,12 @@ int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 	   struct lg_result *r, const char **why)
 {
 	const char *kernel, *initrd, *tool, *bdf;
-	char append[256], stats[256], iters_arg[32];
+	char append[256], stats[256], iters_arg[32], *argv[20];
 	const char *tmp = getenv("TMPDIR");
 	bool qemu = vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
 	bool viommu = vmm == LG_KVM_VIOMMU || vmm == LG_QEMU_VIOMMU;
 	double t0;
+	int n;
 
 	memset(r, 0, sizeof(*r));
 	r->dmar_errors = -1;
@@ -190,26 +193,34 @@ int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 		 viommu ? "on" : "off", iters);
 
 	t0 = now_s();
+	n = 0;
+	argv[n++] = (char *)tool;
 	if (qemu) {
-		char *argv[] = {
-			(char *)tool, viommu ? "viommu" : "none",
-			(char *)kernel, (char *)initrd, NULL,
-		};
-
+		argv[n++] = viommu ? "viommu" : "none";
+		argv[n++] = (char *)kernel;
+		argv[n++] = (char *)initrd;
 		/* run_qemu.sh adds these to the guest's command line. */
 		setenv("GUEST_APPEND", iters_arg, 1);
-		r->exit_status = run_logged(argv, r->log, timeout_s);
 	} else {
-		char *argv[] = {
-			(char *)tool, "--kernel", (char *)kernel,
-			"--initrd", (char *)initrd, "--append", append,
-			"--mem", "512M", "--vfio", (char *)bdf,
-			"--stats", stats,
-			viommu ? "--viommu" : NULL, "caching-mode=on", NULL,
-		};
-
-		r->exit_status = run_logged(argv, r->log, timeout_s);
+		argv[n++] = "--kernel";
+		argv[n++] = (char *)kernel;
+		argv[n++] = "--initrd";
+		argv[n++] = (char *)initrd;
+		argv[n++] = "--append";
+		argv[n++] = append;
+		argv[n++] = "--mem";
+		argv[n++] = "512M";
+		argv[n++] = "--vfio";
+		argv[n++] = (char *)bdf;
+		argv[n++] = "--stats";
+		argv[n++] = stats;
+		if (viommu) {
+			argv[n++] = "--viommu";
+			argv[n++] = "caching-mode=on";
+		}
 	}
+	argv[n] = NULL;
+	r->exit_status = run_logged(argv, r->log, timeout_s);
 	r->seconds = now_s() - t0;
 	parse_console(r);
 	if (!qemu)

@@ -20,6 +20,27 @@
 #define GUEST_ITERS	1000
 #define GUEST_TIMEOUT	240
 
+/* A failed guest's last words, for whoever reads the TAP. */
+static void tail_log(struct __test_metadata *_metadata, const char *path,
+		     int lines)
+{
+	char ring[25][160];
+	int n = 0, i;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (lines > 25)
+		lines = 25;
+	while (fgets(ring[n % lines], sizeof(ring[0]), f))
+		n++;
+	fclose(f);
+	for (i = n > lines ? n - lines : 0; i < n; i++)
+		TH_LOG("| %.*s", (int)strcspn(ring[i % lines], "\n"),
+		       ring[i % lines]);
+}
+
 static void show(struct __test_metadata *_metadata, const struct lg_result *r)
 {
 	TH_LOG("exit %d, %.1f s, iommu=%s, dma %s, result %s, dmar_errors %d",
@@ -31,13 +52,15 @@ static void show(struct __test_metadata *_metadata, const struct lg_result *r)
 	       (unsigned long long)r->median_ns,
 	       (unsigned long long)r->p99_ns);
 	if (r->have_stats)
-		TH_LOG("kvm_viommu: %llu maps, %llu unmaps, %llu doorbells, %llu pinned at power-off, %llu faults",
+		TH_LOG("unit: %llu maps, %llu unmaps, %llu doorbells, %llu pinned, %llu faults",
 		       (unsigned long long)r->maps,
 		       (unsigned long long)r->unmaps,
 		       (unsigned long long)r->doorbells,
 		       (unsigned long long)r->pinned_pages,
 		       (unsigned long long)r->faults);
 	TH_LOG("guest console: %s", r->log);
+	if (!r->pass || r->exit_status)
+		tail_log(_metadata, r->log, 25);
 }
 
 /* A Linux boot takes longer than the harness's default 30 s. */
