@@ -56,6 +56,14 @@ struct task_struct;
  *	-1.  Written by doorbell wake-ups (atomic context), consumed with
  *	atomic_xchg() under @lock: the newest tail wins, as in hardware.
  * @iq_work: applies @pending_qt and processes the queue in process context.
+ * @file: the unit fd's file.  Not a reference: set before the file is
+ *	installed, valid while the unit lives.  A doorbell's wake-up takes a
+ *	reference (only while the count is not zero) for @iq_twork.
+ * @iq_twork: the fast path: the queue run as task work of the vCPU thread
+ *	that rang, before KVM re-enters the guest.  Holds a reference on
+ *	@file from task_work_add() to the end of its callback.
+ * @iq_twork_busy: 1 from a wake-up's claim of @iq_twork until its callback
+ *	starts; other wake-ups meanwhile use @iq_work.
  * @irqfd: eventfds of the unit's interrupts, KVM_VIOMMU_IRQ_*; under @lock.
  * @events: ring of forwarded descriptors, @ev_head the oldest, @ev_count
  *	of them valid; under @lock.  @ev_count is also read without it by
@@ -88,6 +96,9 @@ struct kvm_viommu {
 	struct xarray doorbells;
 	atomic_t pending_qt;
 	struct work_struct iq_work;
+	struct file *file;
+	struct callback_head iq_twork;
+	atomic_t iq_twork_busy;
 
 	struct eventfd_ctx *irqfd[KVM_VIOMMU_NR_IRQS];
 

@@ -359,6 +359,7 @@ int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
 		ret = PTR_ERR(file);
 		goto err_put_fd;
 	}
+	viommu->file = file;
 	/* From here on the file owns the unit: ->release() frees it. */
 	fd_install(fd, file);
 	fput(vm_file);
