@@ -20,6 +20,8 @@ BUILD := $(CURDIR)/build
 CONFIG_MK := $(BUILD)/config.mk
 
 NO_SETUP_GOALS := clean help
+# The config.mk rule below comes first; a bare `make` still means `all`.
+.DEFAULT_GOAL := all
 ifeq ($(filter-out $(NO_SETUP_GOALS),$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
 else
 # Installs the packages and unpacks the kernel trees on first use; make
@@ -77,7 +79,7 @@ LINT_FILES = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch] \
 		$(SELFTESTS)/guest/*.c))
 FUZZ_LINT_FILES = $(wildcard $(SELFTESTS)/fuzz/*.[ch])
 
-lint: module
+lint: module guest
 	@echo "lint: W=1 build and sparse"
 	@$(MAKE) -s $(KBUILD_ARGS) W=1 C=2 \
 		modules > $(BUILD)/lint.log 2>&1 || { cat $(BUILD)/lint.log; exit 1; }
@@ -105,6 +107,8 @@ fuzz-replay:
 clean:
 	-[ ! -f $(CONFIG_MK) ] || $(MAKE) -C $$(sed -n 's/^KDIR := //p' \
 		$(CONFIG_MK)) M=$(CURDIR)/$(MODDIR) clean
+	-[ ! -f $(CONFIG_MK) ] || $(MAKE) -C $$(sed -n 's/^KDIR := //p' \
+		$(CONFIG_MK)) M=$(CURDIR)/$(SELFTESTS)/guest clean
 	rm -rf $(BUILD)
 
 help:

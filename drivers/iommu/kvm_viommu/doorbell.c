@@ -16,9 +16,9 @@
  *    the queue is processed before this vCPU re-enters the guest, with no
  *    other thread woken: the guest's wait descriptor is usually complete
  *    by its first poll.
- *  - otherwise (the vcpu_fast_path parameter is off, as by default;
- *    another thread signalled the eventfd; the task work is already
- *    claimed), by a worker on kvm_viommu_wq that adopts the VM's mm.
+ *  - otherwise (another thread signalled the eventfd, the task work is
+ *    already claimed, or the vcpu_fast_path parameter is off), by a
+ *    worker on kvm_viommu_wq that adopts the VM's mm.
  *
  * Ordering: a guest serializes its IQT writes, and each write's wake-up
  * completes before the vCPU resumes, so the newest recorded tail is the
@@ -65,17 +65,11 @@ struct kvm_viommu_db {
 	u32 qt;
 };
 
-/*
- * Off by default: with it on, a Linux guest booting with "quiet" hung in
- * about one run in two (the queue fully processed, IQH == IQT, the vCPU
- * spinning in the guest, presumably on a wait status it does not see),
- * while every selftest guest and non-quiet Linux boots passed.  Until that
- * is understood, the worker is the default; `make bench` measures both.
- */
-static bool vcpu_fast_path;
+/* `make bench` measures both ways; linux_guest_test runs both. */
+static bool vcpu_fast_path = true;
 module_param(vcpu_fast_path, bool, 0644);
 MODULE_PARM_DESC(vcpu_fast_path,
-		 "Process the invalidation queue in the ringing vCPU's thread (experimental, default: off)");
+		 "Process the invalidation queue in the ringing vCPU's thread (default: on)");
 
 static void kvm_viommu_iq_task_work(struct callback_head *head)
 {

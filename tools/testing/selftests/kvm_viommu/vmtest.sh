@@ -17,7 +17,7 @@
 # Exit status: 0 only if every test passed, L1 reported back in time, and
 # L1's kernel log holds no oops, BUG, WARNING, lockdep, KASAN or call trace.
 #
-# Environment: VMTEST_TIMEOUT (seconds, default 1200), VMTEST_SMP (2),
+# Environment: VMTEST_TIMEOUT (seconds, default 1200), VMTEST_SMP (1),
 # VMTEST_MEM (2G), VMTEST_TESTS (space-separated test names, default all).
 # Another L1 kernel (make check-debug): VMTEST_KERNEL (its bzImage),
 # VMTEST_KVER (its release), VMTEST_KMODS (its lib/modules/<release>, with
@@ -127,12 +127,18 @@ chmod +x "$INITRD/init"
 #
 # Single-threaded TCG: with thread=multi, L1 froze twice in about 40 runs
 # (both vCPU threads spinning, no kernel message, in tests that only create
-# VMs and call ioctls).  L1 keeps two CPUs, interleaved by QEMU, so it is
-# still SMP to the kernel; and the whole run got faster (10 s, from 14 s).
+# VMs and call ioctls); the whole run also got faster (10 s, from 14 s).
+#
+# One L1 CPU: with two, about half of the L2 Linux boots hung, in any VMM
+# (QEMU's and ours), with L2 spinning in a spinlock after taking an
+# interrupt inside its own handler; KVM tracepoints in L1 show one
+# injection handled twice.  QEMU's TCG nested SVM appears to deliver an
+# injected interrupt again after a round-robin kick between L1's vCPUs;
+# with one L1 CPU there is no such kick, and 20 boots in a row passed.
 echo "vmtest: booting L1 ($KVER) under QEMU TCG; timeout ${TIMEOUT}s"
 timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-machine q35 -accel tcg,thread=single -cpu EPYC,+svm \
-	-smp "${VMTEST_SMP:-2}" -m "${VMTEST_MEM:-2G}" \
+	-smp "${VMTEST_SMP:-1}" -m "${VMTEST_MEM:-2G}" \
 	-device intel-iommu,caching-mode=on \
 	-device edu \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \

@@ -115,7 +115,7 @@ static int edu_transfer(struct edu *edu, dma_addr_t iova, u32 dev_off,
 	if (ret) {
 		edu->wedged = true;
 		pr_info("transfer timed out (%s iova=0x%llx len=%u)\n",
-			to_ram ? "to_ram" : "from_ram", (u64)iova, len);
+			to_ram ? "from_device" : "to_device", (u64)iova, len);
 	}
 	return ret;
 }
@@ -131,6 +131,41 @@ static u8 pattern_byte(unsigned int round, unsigned int i)
 }
 
 /*
+ * Maps @len bytes at @buf for the device, has it move them (@to_ram: from
+ * its buffer into @buf; else from @buf into its buffer) and unmaps them.
+ * A failure is reported as round @round's.
+ */
+static int map_and_transfer(struct edu *edu, unsigned int round, u8 *buf,
+			    u32 len, u32 dev_off, bool to_ram,
+			    dma_addr_t *iova_out)
+{
+	enum dma_data_direction dir = to_ram ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	const char *what = to_ram ? "from_device" : "to_device";
+	struct device *dev = &edu->pdev->dev;
+	dma_addr_t iova;
+	int ret;
+
+	iova = dma_map_single(dev, buf, len, dir);
+	if (dma_mapping_error(dev, iova)) {
+		pr_info("dma_check FAILED round=%u %s map_error len=%u\n",
+			round, what, len);
+		return -ENOMEM;
+	}
+	if (iova_out)
+		*iova_out = iova;
+	ret = edu_transfer(edu, iova, dev_off, len, to_ram);
+	if (ret) {
+		pr_info("dma_check FAILED round=%u %s transfer err=%d\n",
+			round, what, ret);
+		/* A device that may still write keeps its mapping. */
+		if (edu->wedged)
+			return ret;
+	}
+	dma_unmap_single(dev, iova, len, dir);
+	return ret;
+}
+
+/*
  * One round trip: @len bytes from @out (at @off) into the device buffer at
  * @dev_off, then back into @in (at @off).  Returns 0 when they arrived
  * intact and nothing around them changed, -EIO on a data mismatch, or the
@@ -139,8 +174,6 @@ static u8 pattern_byte(unsigned int round, unsigned int i)
 static int dma_round(struct edu *edu, unsigned int round, u8 *out, u8 *in,
 		     size_t off, u32 dev_off, u32 len, dma_addr_t *first_iova)
 {
-	struct device *dev = &edu->pdev->dev;
-	dma_addr_t iova;
 	size_t i;
 	int ret;
 
@@ -149,31 +182,11 @@ static int dma_round(struct edu *edu, unsigned int round, u8 *out, u8 *in,
 		in[i] = GUARD_BYTE ^ round;
 	}
 
-	iova = dma_map_single(dev, out + off, len, DMA_TO_DEVICE);
-	if (dma_mapping_error(dev, iova)) {
-		pr_info("dma_check FAILED round=%u map to_device len=%u\n",
-			round, len);
-		return -ENOMEM;
-	}
-	if (first_iova)
-		*first_iova = iova;
-	ret = edu_transfer(edu, iova, dev_off, len, false);
-	if (edu->wedged)
-		return ret;
-	dma_unmap_single(dev, iova, len, DMA_TO_DEVICE);
+	ret = map_and_transfer(edu, round, out + off, len, dev_off, false,
+			       first_iova);
 	if (ret)
 		return ret;
-
-	iova = dma_map_single(dev, in + off, len, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, iova)) {
-		pr_info("dma_check FAILED round=%u map from_device len=%u\n",
-			round, len);
-		return -ENOMEM;
-	}
-	ret = edu_transfer(edu, iova, dev_off, len, true);
-	if (edu->wedged)
-		return ret;
-	dma_unmap_single(dev, iova, len, DMA_FROM_DEVICE);
+	ret = map_and_transfer(edu, round, in + off, len, dev_off, true, NULL);
 	if (ret)
 		return ret;
 
@@ -182,7 +195,7 @@ static int dma_round(struct edu *edu, unsigned int round, u8 *out, u8 *in,
 		u8 want = inside ? pattern_byte(round, i) : GUARD_BYTE ^ round;
 
 		if (in[i] != want) {
-			pr_info("dma_check FAILED round=%u off=%zu len=%u dev_off=%u at=%zu want=0x%02x got=0x%02x%s\n",
+			pr_info("dma_check FAILED round=%u mismatch off=%zu len=%u dev_off=%u at=%zu want=0x%02x got=0x%02x%s\n",
 				round, off, len, dev_off, i, want, in[i],
 				inside ? "" : " (outside the transfer)");
 			return -EIO;

@@ -22,8 +22,10 @@
 # insmod does not read the command line.
 set -euo pipefail
 
-[ $# -ge 2 ] && [ $# -le 3 ] ||
-	{ echo "usage: mkinitrd.sh OUT.cpio.gz KO [EXTRA_DIR]" >&2; exit 2; }
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+	echo "usage: mkinitrd.sh OUT.cpio.gz KO [EXTRA_DIR]" >&2
+	exit 2
+fi
 OUT=$1
 KO=$2
 EXTRA=${3:-}
@@ -65,8 +67,10 @@ done
 insmod /edu_dma.ko $args || echo "guest: insmod failed"
 
 dmesg > /kmsg.txt
-grep 'edu_dma: ' /kmsg.txt | sed 's/^.*edu_dma: /guest: edu_dma: /'
-grep -E 'DMAR|iommu|IOMMU' /kmsg.txt | grep -v 'edu_dma: ' |
+# (Without the kernel's own notes on loading an unsigned module.)
+grep 'edu_dma: ' /kmsg.txt | grep -vE 'taints kernel|verification failed' |
+	sed 's/^.*edu_dma: /guest: edu_dma: /'
+grep -E 'DMAR|iommu|IOMMU' /kmsg.txt | grep -viE 'edu_dma: |command line' |
 	sed 's/^\[[ 0-9.]*\] //; s/^/guest: iommu: /'
 
 [ ! -x /guest_hook ] || /guest_hook
