@@ -70,6 +70,8 @@ struct task_struct;
  *	poll().
  * @event_wq: readers and pollers of @events.
  * @nr_doorbells: doorbell signals received (atomic: counted in wake-ups).
+ * @nr_iq_runs_vcpu: queue runs as a vCPU thread's task work.
+ * @nr_iq_runs_worker: queue runs by the worker.
  * @relay_reads: KVM_VIOMMU_REG_READ calls; under @lock.
  * @relay_writes: KVM_VIOMMU_REG_WRITE calls; under @lock.
  * @devices: attached devices, struct kvm_viommu_dev; under @lock.
@@ -108,6 +110,8 @@ struct kvm_viommu {
 	wait_queue_head_t event_wq;
 
 	atomic64_t nr_doorbells;
+	atomic64_t nr_iq_runs_vcpu;
+	atomic64_t nr_iq_runs_worker;
 	u64 relay_reads;
 	u64 relay_writes;
 

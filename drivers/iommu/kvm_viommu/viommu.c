@@ -44,6 +44,13 @@ static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 
 	seq_printf(m, "vm: %s\n", viommu->kvm->stats_id);
 	seq_printf(m, "owner_tgid: %d\n", viommu->owner_tgid);
+	seq_printf(m, "pending_qt: %d\n", atomic_read(&viommu->pending_qt));
+	seq_printf(m, "iq_twork_busy: %d\n",
+		   atomic_read(&viommu->iq_twork_busy));
+	seq_printf(m, "iq_runs_vcpu: %lld\n",
+		   atomic64_read(&viommu->nr_iq_runs_vcpu));
+	seq_printf(m, "iq_runs_worker: %lld\n",
+		   atomic64_read(&viommu->nr_iq_runs_worker));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kvm_viommu_info);

@@ -41,6 +41,21 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * A guest that ran out of time: what every kvm_viommu unit looked like,
+ * appended to its console log for whoever reads it.
+ */
+static void dump_units(const char *log)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "for d in /sys/kernel/debug/kvm_viommu/*/; do echo \"== $d\"; cat $d/info $d/regs $d/stats; done >> %s 2>&1",
+		 log);
+	if (system(cmd))
+		return;
+}
+
 /* Runs argv with stdout and stderr to log; kills it after timeout_s. */
 static int run_logged(char *const argv[], const char *log,
 		      unsigned int timeout_s)
@@ -69,6 +84,7 @@ static int run_logged(char *const argv[], const char *log,
 		if (w < 0 && errno != EINTR)
 			return -1;
 		if (now_s() > deadline) {
+			dump_units(log);
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);

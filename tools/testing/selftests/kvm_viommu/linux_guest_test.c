@@ -65,21 +65,15 @@ static void show(struct __test_metadata *_metadata, const struct lg_result *r)
 
 /* A Linux boot takes longer than the harness's default 30 s. */
 FIXTURE(guest) {
-	int old_fast_path;	/* to restore, or -1 */
+	int unused;
 };
-
-static int set_fast_path(int on);
 
 FIXTURE_SETUP(guest)
 {
-	self->old_fast_path = -1;
 }
 
-/* Runs also when an assertion ends the test. */
 FIXTURE_TEARDOWN(guest)
 {
-	if (self->old_fast_path >= 0)
-		set_fast_path(self->old_fast_path);
 }
 
 /* The guest's own intel-iommu driver, through kvm_viommu. */
@@ -115,37 +109,8 @@ static void check_kvm_viommu(struct __test_metadata *_metadata)
 	EXPECT_EQ(0, r.pinned_pages);
 }
 
-#define FAST_PATH_PARAM "/sys/module/kvm_viommu/parameters/vcpu_fast_path"
-
-/* Returns the old value, or -1 if the parameter cannot be set. */
-static int set_fast_path(int on)
-{
-	char old = 0;
-	int fd, ret = -1;
-
-	fd = open(FAST_PATH_PARAM, O_RDWR);
-	if (fd < 0)
-		return -1;
-	if (read(fd, &old, 1) == 1 &&
-	    pwrite(fd, on ? "1" : "0", 1, 0) == 1)
-		ret = old == 'Y';
-	close(fd);
-	return ret;
-}
-
-/* The default: the queue runs in the vCPU thread that rang. */
 TEST_F_TIMEOUT(guest, kvm_viommu_dma, GUEST_TIMEOUT + 30)
 {
-	self->old_fast_path = set_fast_path(1);
-	ASSERT_LE(0, self->old_fast_path);
-	check_kvm_viommu(_metadata);
-}
-
-/* The same through the worker, the path other threads' signals take. */
-TEST_F_TIMEOUT(guest, kvm_viommu_dma_worker, GUEST_TIMEOUT + 30)
-{
-	self->old_fast_path = set_fast_path(0);
-	ASSERT_LE(0, self->old_fast_path);
 	check_kvm_viommu(_metadata);
 }
 

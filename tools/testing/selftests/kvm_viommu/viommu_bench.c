@@ -48,10 +48,27 @@
 #define MAX_ITERS	200
 #define SETUP_DONE	0xff
 
-enum { MODE_A, MODE_B, MODE_C, MODE_D, MODE_E, NR_MODES };
+enum { MODE_A, MODE_B, MODE_C, MODE_D, MODE_E, MODE_A_VCPU, NR_MODES };
 static const char * const mode_name[NR_MODES] = {
 	"a_kvm_viommu", "b_relayed_iqt", "c_userspace", "d_floor", "e_static",
+	"a_vcpu",
 };
+
+#define FAST_PATH_PARAM "/sys/module/kvm_viommu/parameters/vcpu_fast_path"
+
+/*
+ * (a) to (d) run the queue as the module does by default, in its worker;
+ * a_vcpu is (a) with the experimental vcpu_fast_path on: the queue runs
+ * as task work of the vCPU thread that rang.
+ */
+static void set_fast_path(bool on)
+{
+	FILE *f = fopen(FAST_PATH_PARAM, "w");
+
+	TEST_ASSERT(f, "open %s", FAST_PATH_PARAM);
+	fputs(on ? "1" : "0", f);
+	TEST_ASSERT(!fclose(f), "write %s", FAST_PATH_PARAM);
+}
 
 static const struct bench_config {
 	const char *name;
@@ -451,32 +468,46 @@ static bool linux_ok(const struct lg_result *r)
 	return r->pass && r->median_ns;
 }
 
+static void json_linux_one(FILE *js, const char *name,
+			   const struct lg_result *r, bool more)
+{
+	fprintf(js, "    \"%s\": ", name);
+	if (!linux_ok(r)) {
+		fprintf(js, "null%s\n", more ? "," : "");
+		return;
+	}
+	fprintf(js, "{\"ns_median\": %llu, \"ns_p99\": %llu, ",
+		(unsigned long long)r->median_ns,
+		(unsigned long long)r->p99_ns);
+	fprintf(js, "\"ns_mean\": %llu, \"iters\": %llu, \"seconds\": %.1f",
+		(unsigned long long)r->mean_ns,
+		(unsigned long long)r->iters, r->seconds);
+	if (r->have_stats)
+		fprintf(js, ", \"user_exits_per_op\": %.3f",
+			(double)r->relayed_iqt / (2.0 * r->iters));
+	fprintf(js, "}%s\n", more ? "," : "");
+}
+
 static void json_linux(FILE *js)
 {
 	int i;
 
 	fprintf(js, "  \"f_linux\": {\n");
 	fprintf(js, "    \"unit\": \"ns per 4 KiB dma_map_single+unmap in L2 Linux\",\n");
-	for (i = 0; i < LG_NR_VMMS; i++) {
-		const struct lg_result *r = &linux_results[i];
-
-		fprintf(js, "    \"%s\": ", lg_vmm_name[i]);
-		if (!linux_ok(r)) {
-			fprintf(js, "null%s\n", i + 1 < LG_NR_VMMS ? "," : "");
-			continue;
-		}
-		fprintf(js, "{\"ns_median\": %llu, \"ns_p99\": %llu, ",
-			(unsigned long long)r->median_ns,
-			(unsigned long long)r->p99_ns);
-		fprintf(js, "\"ns_mean\": %llu, \"iters\": %llu, \"seconds\": %.1f",
-			(unsigned long long)r->mean_ns,
-			(unsigned long long)r->iters, r->seconds);
-		if (r->have_stats)
-			fprintf(js, ", \"user_exits_per_op\": %.3f",
-				(double)r->relayed_iqt / (2.0 * r->iters));
-		fprintf(js, "}%s\n", i + 1 < LG_NR_VMMS ? "," : "");
-	}
+	for (i = 0; i < LG_NR_VMMS; i++)
+		json_linux_one(js, lg_vmm_name[i], &linux_results[i],
+			       i + 1 < LG_NR_VMMS);
 	fprintf(js, "  },\n");
+}
+
+static void print_linux(const char *name, const struct lg_result *r)
+{
+	if (linux_ok(r))
+		printf("%-18s %12llu %12llu\n", name,
+		       (unsigned long long)r->median_ns,
+		       (unsigned long long)r->p99_ns);
+	else
+		printf("%-18s %12s\n", name, "failed");
 }
 
 static const char *verdict(bool ok)
@@ -503,8 +534,10 @@ int main(void)
 	for (m = 0; m < NR_MODES; m++) {
 		printf("bench: mode %s...\n", mode_name[m]);
 		fflush(stdout);
+		set_fast_path(m == MODE_A_VCPU);
 		run_mode(m, &f);
 	}
+	set_fast_path(false);
 	viommu_vfio_close(&f);
 	run_linux_guests();
 
@@ -535,15 +568,9 @@ int main(void)
 	printf("target: batch64_speedup >= 5: %.2f, %s\n", speedup,
 	       verdict(speedup >= 5));
 	printf("\n(f) Linux guest, dma_map_single+dma_unmap_single of 4 KiB:\n");
-	printf("%-16s %12s %12s\n", "vmm", "median ns", "p99 ns");
-	for (m = 0; m < LG_NR_VMMS; m++) {
-		if (linux_ok(&linux_results[m]))
-			printf("%-16s %12llu %12llu\n", lg_vmm_name[m],
-			       (unsigned long long)linux_results[m].median_ns,
-			       (unsigned long long)linux_results[m].p99_ns);
-		else
-			printf("%-16s %12s\n", lg_vmm_name[m], "failed");
-	}
+	printf("%-18s %12s %12s\n", "vmm", "median ns", "p99 ns");
+	for (m = 0; m < LG_NR_VMMS; m++)
+		print_linux(lg_vmm_name[m], &linux_results[m]);
 	linux_ratio = 0;
 	if (linux_ok(&linux_results[LG_QEMU_VIOMMU]) &&
 	    linux_ok(&linux_results[LG_KVM_VIOMMU]))
