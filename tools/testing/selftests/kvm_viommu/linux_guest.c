@@ -175,8 +175,14 @@ static void parse_stats(struct lg_result *r, const char *path)
 int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 	   struct lg_result *r, const char **why)
 {
+	return lg_run_cpus(vmm, iters, 1, timeout_s, r, why);
+}
+
+int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
+		unsigned int timeout_s, struct lg_result *r, const char **why)
+{
 	const char *kernel, *initrd, *tool, *bdf;
-	char append[256], stats[256], iters_arg[32], *argv[20];
+	char append[256], stats[256], iters_arg[32], cpus_arg[16], *argv[24];
 	const char *tmp = getenv("TMPDIR");
 	bool qemu = vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
 	bool viommu = vmm == LG_KVM_VIOMMU || vmm == LG_QEMU_VIOMMU;
@@ -202,6 +208,7 @@ int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 	snprintf(stats, sizeof(stats), "%s/l2-%s.stats", tmp,
 		 lg_vmm_name[vmm]);
 	snprintf(iters_arg, sizeof(iters_arg), "edu_dma.iters=%u", iters);
+	snprintf(cpus_arg, sizeof(cpus_arg), "%u", cpus);
 	unlink(stats);
 	/* quiet: every console byte is an exit to the VMM. */
 	snprintf(append, sizeof(append),
@@ -226,6 +233,8 @@ int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 		argv[n++] = append;
 		argv[n++] = "--mem";
 		argv[n++] = "512M";
+		argv[n++] = "--cpus";
+		argv[n++] = cpus_arg;
 		argv[n++] = "--vfio";
 		argv[n++] = (char *)bdf;
 		argv[n++] = "--stats";

@@ -51,4 +51,8 @@ struct lg_result {
 int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 	   struct lg_result *r, const char **why);
 
+/* The same with the guest on cpus vCPUs (viommu-vmm: 1 or 2). */
+int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
+		unsigned int timeout_s, struct lg_result *r, const char **why);
+
 #endif /* _LINUX_GUEST_H */

@@ -77,12 +77,13 @@ FIXTURE_TEARDOWN(guest)
 }
 
 /* The guest's own intel-iommu driver, through kvm_viommu. */
-static void check_kvm_viommu(struct __test_metadata *_metadata)
+static void check_kvm_viommu(struct __test_metadata *_metadata,
+			     unsigned int cpus, unsigned int iters)
 {
 	struct lg_result r;
 	const char *why;
 
-	if (lg_run(LG_KVM_VIOMMU, GUEST_ITERS, GUEST_TIMEOUT, &r, &why))
+	if (lg_run_cpus(LG_KVM_VIOMMU, iters, cpus, GUEST_TIMEOUT, &r, &why))
 		SKIP(return, "%s", why);
 	show(_metadata, &r);
 	ASSERT_EQ(0, r.exit_status);
@@ -91,13 +92,13 @@ static void check_kvm_viommu(struct __test_metadata *_metadata)
 	ASSERT_STREQ("translated", r.iommu);
 	ASSERT_TRUE(r.dma_ok);
 	ASSERT_TRUE(r.pass);
-	ASSERT_EQ(GUEST_ITERS, r.iters);
+	ASSERT_EQ(iters, r.iters);
 	ASSERT_NE(0, r.median_ns);
 	ASSERT_EQ(0, r.dmar_errors);
 	/* What the unit saw, read before the VMM closed it. */
 	ASSERT_TRUE(r.have_stats);
-	ASSERT_GE(r.maps, GUEST_ITERS);
-	ASSERT_GE(r.unmaps, GUEST_ITERS);
+	ASSERT_GE(r.maps, iters);
+	ASSERT_GE(r.unmaps, iters);
 	ASSERT_NE(0, r.doorbells);
 	EXPECT_EQ(0, r.faults);
 	EXPECT_EQ(0, r.iq_errors);
@@ -111,7 +112,13 @@ static void check_kvm_viommu(struct __test_metadata *_metadata)
 
 TEST_F_TIMEOUT(guest, kvm_viommu_dma, GUEST_TIMEOUT + 30)
 {
-	check_kvm_viommu(_metadata);
+	check_kvm_viommu(_metadata, 1, GUEST_ITERS);
+}
+
+/* Two vCPUs: the guest's invalidations may come from either. */
+TEST_F_TIMEOUT(guest, kvm_viommu_dma_2_vcpus, GUEST_TIMEOUT + 30)
+{
+	check_kvm_viommu(_metadata, 2, GUEST_ITERS / 4);
 }
 
 /* The same guest with no vIOMMU: the device sees guest RAM as is. */
