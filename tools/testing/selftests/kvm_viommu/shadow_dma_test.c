@@ -43,7 +43,9 @@ static struct dma_args {
 	uint64_t buf_gpa[NR_BUFS];
 	uint64_t buf_gva[NR_BUFS];
 	struct guest_iommu_mem mem;
-	uint32_t mode;		/* 0 tour, 1 memlock, 2 conflict, 3 hostile, 4 storm */
+	uint32_t mode;		/* 0 tour, 1 memlock, 2 conflict, 3 hostile,
+				 * 4 storm, 5 TE toggled during DMA
+				 */
 } args;
 
 static struct guest_vtd gv;
@@ -116,6 +118,63 @@ static void guest_memlock(void)
 	GUEST_DONE();
 }
 
+#define TE_TOGGLES	8
+
+/* Start one edu DMA of EDU_DMA_LEN bytes without waiting for it. */
+static void edu_dma_start(uint64_t src, uint64_t dst, bool to_ram)
+{
+	edu_w64(EDU_DMA_SRC, src);
+	edu_w64(EDU_DMA_DST, dst);
+	edu_w64(EDU_DMA_COUNT, EDU_DMA_LEN);
+	edu_w64(EDU_DMA_CMD, EDU_DMA_CMD_START |
+			     (to_ram ? EDU_DMA_CMD_TO_RAM : 0));
+}
+
+static void edu_dma_wait(void)
+{
+	uint64_t n = 0;
+
+	while ((edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START) &&
+	       ++n < GUEST_POLL_LOOPS)
+		guest_pause();
+	GUEST_ASSERT(!(edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START));
+}
+
+/*
+ * Translation switched while a DMA is in flight: edu starts a transfer
+ * from a timer, well after the command, so the guest's GCMD write (and
+ * GSTS.TES acknowledging it) lands in between.  Off with the transfer
+ * pending: it must not land, the host domain is already empty.  On with
+ * the transfer pending (after the driver's global invalidation): it
+ * lands.  Each way TE_TOGGLES times.
+ */
+static void guest_te_toggle(void)
+{
+	int i;
+
+	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+	gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
+	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+	for (i = 0; i < TE_TOGGLES; i++) {
+		edu_load_pattern(0x10 + i);
+		memset(gbuf(1), 0, 4096);
+		edu_dma_start(EDU_DMA_BUF, IOVA(1), true);
+		GUEST_ASSERT(edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START);
+		guest_gcmd(0, VTD_GCMD_TE);
+		guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, 0);
+		edu_dma_wait();
+		GUEST_ASSERT_1(buf_is(gbuf(1), 0, 4096), i);
+
+		edu_dma_start(EDU_DMA_BUF, IOVA(1), true);
+		guest_gcmd(VTD_GCMD_TE, 0);
+		guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
+		guest_flush(DESC_IOTLB_GLOBAL, 0);
+		edu_dma_wait();
+		GUEST_ASSERT_1(buf_is(gbuf(1), 0x10 + i, EDU_DMA_LEN), i);
+	}
+	GUEST_DONE();
+}
+
 static void guest_code(void)
 {
 	uint8_t *big = (uint8_t *)BIG_GPA;
@@ -123,6 +182,8 @@ static void guest_code(void)
 	guest_iommu_on();
 	if (args.mode == 1)
 		guest_memlock();
+	if (args.mode == 5)
+		guest_te_toggle();
 	if (args.mode == 4) {
 		/* Map, DMA, unmap, forever: until the VMM is killed. */
 		for (;;) {
@@ -472,6 +533,29 @@ TEST_F_TIMEOUT(dma, hostile_mappings_fail_closed, 120)
 	EXPECT_EQ(3, st.pin_failures);
 	EXPECT_EQ(3, st.faults);
 	EXPECT_EQ(0, st.walk_faults);
+}
+
+/*
+ * Translation switched off and on while edu's DMA is in flight: off, the
+ * transfer is blocked and nothing stays pinned; on again, it lands.
+ */
+TEST_F_TIMEOUT(dma, translation_toggled_during_dma, 120)
+{
+	struct kvm_viommu_stats st;
+	long locked_before = vm_locked_kb();
+
+	args.mode = 5;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	/* Mapped again after each TE off: both pages, every round. */
+	EXPECT_EQ(2 * (1 + TE_TOGGLES), st.maps);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(0, st.walk_faults);
+	EXPECT_EQ(0, st.pin_failures);
+	EXPECT_EQ(0, self->v.iqt_relays);
+	EXPECT_EQ(locked_before + 8, vm_locked_kb());
 }
 
 /*
