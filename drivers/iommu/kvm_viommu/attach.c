@@ -13,6 +13,15 @@
  * group in its container and so the container's domain alive, and the
  * PCI device.  A device is attached to at most one unit at a time
  * (kvm_viommu_attached_lock), since two would fight over one domain.
+ *
+ * Unbinding vfio-pci from an attached device (or removing the device)
+ * tears VFIO's domain down under the group file we hold, so a PCI bus
+ * notifier detaches the device first: BUS_NOTIFY_UNBIND_DRIVER comes
+ * with the device lock held, before the driver's remove().  Attaching
+ * holds the same device lock from the vfio-pci check to the claim, so the
+ * notifier sees every attachment of a device that is still bound.
+ * Lock order: device lock, then the unit's lock, then
+ * kvm_viommu_attached_lock.
  */
 #include <linux/device.h>
 #include <linux/file.h>
@@ -27,17 +36,20 @@
 
 /*
  * kvm_viommu_attached_lock protects kvm_viommu_attached, the host devices
- * attached to any unit.  Process context only; taken inside a unit's lock.
+ * attached to any unit.  Process context only; taken inside a unit's lock
+ * (and alone by the bus notifier).
  */
 static DEFINE_MUTEX(kvm_viommu_attached_lock);
 static LIST_HEAD(kvm_viommu_attached);
 
+/* @viommu: the unit @dev is attached to; valid while on the list. */
 struct kvm_viommu_attached_dev {
 	struct list_head node;
 	struct device *dev;
+	struct kvm_viommu *viommu;
 };
 
-static int kvm_viommu_claim(struct device *dev)
+static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev)
 {
 	struct kvm_viommu_attached_dev *a;
 	int ret = 0;
@@ -55,6 +67,7 @@ static int kvm_viommu_claim(struct device *dev)
 		goto out;
 	}
 	a->dev = dev;
+	a->viommu = viommu;
 	list_add(&a->node, &kvm_viommu_attached);
 out:
 	mutex_unlock(&kvm_viommu_attached_lock);
@@ -85,7 +98,7 @@ static int kvm_viommu_count_dev(struct device *dev, void *data)
 /*
  * Check that @pdev is vfio-pci's, in @group_file's group, alone in its
  * IOMMU group, and translated through an unmanaged (VFIO) domain; return
- * that domain.  The device lock keeps vfio-pci bound meanwhile.
+ * that domain.  Called with the device lock held: it keeps vfio-pci bound.
  */
 static struct iommu_domain *kvm_viommu_vfio_domain(struct pci_dev *pdev,
 						   struct file *group_file)
@@ -95,7 +108,7 @@ static struct iommu_domain *kvm_viommu_vfio_domain(struct pci_dev *pdev,
 	struct iommu_group *group;
 	unsigned int n = 0;
 
-	device_lock(&pdev->dev);
+	device_lock_assert(&pdev->dev);
 	if (!pdev->dev.driver || strcmp(pdev->dev.driver->name, "vfio-pci"))
 		goto out;
 	core = dev_get_drvdata(&pdev->dev);
@@ -112,7 +125,6 @@ static struct iommu_domain *kvm_viommu_vfio_domain(struct pci_dev *pdev,
 	if (!domain || domain->type != IOMMU_DOMAIN_UNMANAGED)
 		domain = ERR_PTR(-EINVAL);
 out:
-	device_unlock(&pdev->dev);
 	return domain;
 }
 
@@ -151,15 +163,17 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 	ret = -ENODEV;
 	if (!pdev)
 		goto err_fput;
+	/* Held until claimed: see the bus notifier below. */
+	device_lock(&pdev->dev);
 	domain = kvm_viommu_vfio_domain(pdev, group_file);
 	if (IS_ERR(domain)) {
 		ret = PTR_ERR(domain);
-		goto err_put_pdev;
+		goto err_unlock_dev;
 	}
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL_ACCOUNT);
 	ret = -ENOMEM;
 	if (!vdev)
-		goto err_put_pdev;
+		goto err_unlock_dev;
 	vdev->sid = cmd->sid;
 	vdev->group_file = group_file;
 	vdev->dev = &pdev->dev;
@@ -170,18 +184,20 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 	ret = -EEXIST;
 	if (kvm_viommu_find_sid(viommu, cmd->sid))
 		goto err_unlock;
-	ret = kvm_viommu_claim(vdev->dev);
+	ret = kvm_viommu_claim(viommu, vdev->dev);
 	if (ret)
 		goto err_unlock;
 	list_add_tail(&vdev->node, &viommu->devices);
 	viommu->shadow_stats.devices++;
 	mutex_unlock(&viommu->lock);
+	device_unlock(&pdev->dev);
 	return 0;
 
 err_unlock:
 	mutex_unlock(&viommu->lock);
 	kfree(vdev);
-err_put_pdev:
+err_unlock_dev:
+	device_unlock(&pdev->dev);
 	pci_dev_put(pdev);
 err_fput:
 	fput(group_file);
@@ -231,4 +247,63 @@ void kvm_viommu_devices_release(struct kvm_viommu *viommu)
 	list_for_each_entry_safe(vdev, tmp, &viommu->devices, node)
 		kvm_viommu_detach(viommu, vdev);
 	mutex_unlock(&viommu->lock);
+}
+
+/*
+ * A PCI device loses its driver (or goes away): if it is attached, detach
+ * it now, while VFIO's domain still exists.  Process context, with the
+ * device lock held by the driver core.
+ */
+static int kvm_viommu_pci_notify(struct notifier_block *nb,
+				 unsigned long action, void *data)
+{
+	struct kvm_viommu *viommu = NULL;
+	struct kvm_viommu_attached_dev *a;
+	struct kvm_viommu_dev *vdev;
+	struct device *dev = data;
+
+	if (action != BUS_NOTIFY_UNBIND_DRIVER &&
+	    action != BUS_NOTIFY_DEL_DEVICE)
+		return NOTIFY_DONE;
+
+	mutex_lock(&kvm_viommu_attached_lock);
+	list_for_each_entry(a, &kvm_viommu_attached, node) {
+		/*
+		 * A unit whose file count is zero is being released, and its
+		 * release detaches the device itself.
+		 */
+		if (a->dev == dev &&
+		    atomic_long_inc_not_zero(&a->viommu->file->f_count))
+			viommu = a->viommu;
+	}
+	mutex_unlock(&kvm_viommu_attached_lock);
+	if (!viommu)
+		return NOTIFY_DONE;
+
+	mutex_lock(&viommu->lock);
+	list_for_each_entry(vdev, &viommu->devices, node) {
+		if (vdev->dev == dev) {
+			dev_info(dev, "kvm_viommu: driver going: detached from unit %u\n",
+				 viommu->id);
+			kvm_viommu_detach(viommu, vdev);
+			break;
+		}
+	}
+	mutex_unlock(&viommu->lock);
+	fput(viommu->file);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block kvm_viommu_pci_nb = {
+	.notifier_call = kvm_viommu_pci_notify,
+};
+
+int kvm_viommu_attach_init(void)
+{
+	return bus_register_notifier(&pci_bus_type, &kvm_viommu_pci_nb);
+}
+
+void kvm_viommu_attach_exit(void)
+{
+	bus_unregister_notifier(&pci_bus_type, &kvm_viommu_pci_nb);
 }

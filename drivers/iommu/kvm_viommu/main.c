@@ -16,6 +16,7 @@
 #include <linux/workqueue.h>
 
 #include "kvm_viommu.h"
+#include "shadow.h"
 
 /* The one place the tracepoints are defined. */
 #define CREATE_TRACE_POINTS
@@ -69,13 +70,20 @@ static int __init kvm_viommu_init(void)
 	if (!kvm_viommu_wq)
 		return -ENOMEM;
 	kvm_viommu_debugfs_root = debugfs_create_dir("kvm_viommu", NULL);
+	ret = kvm_viommu_attach_init();
+	if (ret)
+		goto err_debugfs;
 	ret = misc_register(&kvm_viommu_misc);
-	if (ret) {
-		debugfs_remove_recursive(kvm_viommu_debugfs_root);
-		destroy_workqueue(kvm_viommu_wq);
-		return ret;
-	}
+	if (ret)
+		goto err_attach;
 	return 0;
+
+err_attach:
+	kvm_viommu_attach_exit();
+err_debugfs:
+	debugfs_remove_recursive(kvm_viommu_debugfs_root);
+	destroy_workqueue(kvm_viommu_wq);
+	return ret;
 }
 
 /*
@@ -86,6 +94,7 @@ static int __init kvm_viommu_init(void)
 static void __exit kvm_viommu_exit(void)
 {
 	misc_deregister(&kvm_viommu_misc);
+	kvm_viommu_attach_exit();
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
 	destroy_workqueue(kvm_viommu_wq);
 }

@@ -60,5 +60,7 @@ void kvm_viommu_shadow_clear(struct kvm_viommu *viommu,
 int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd);
 int kvm_viommu_detach_device(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_devices_release(struct kvm_viommu *viommu);
+int kvm_viommu_attach_init(void);
+void kvm_viommu_attach_exit(void);
 
 #endif /* _KVM_VIOMMU_SHADOW_H_ */

@@ -8,6 +8,7 @@
  * made of the guest's tables in edu's host domain.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,7 @@ static struct dma_args {
 	uint64_t buf_gva[NR_BUFS];
 	struct guest_iommu_mem mem;
 	uint32_t mode;		/* 0 tour, 1 memlock, 2 conflict, 3 hostile,
-				 * 4 storm, 5 TE toggled during DMA
+				 * 4 storm, 5 TE toggled during DMA, 6 map
 				 */
 } args;
 
@@ -184,6 +185,12 @@ static void guest_code(void)
 		guest_memlock();
 	if (args.mode == 5)
 		guest_te_toggle();
+	if (args.mode == 6) {
+		gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+		gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
+		guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+		GUEST_DONE();
+	}
 	if (args.mode == 4) {
 		/* Map, DMA, unmap, forever: until the VMM is killed. */
 		for (;;) {
@@ -669,6 +676,90 @@ TEST_F(dma, attach_bad_input)
 	close(v2.dev_fd);
 	kvm_vm_free(vm2);
 	EXPECT_EQ(0, attach_raw(self->v.unit_fd, &good));
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static bool edu_bound_to_vfio(const char *bdf)
+{
+	char path[128], link[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return strstr(link, "/vfio-pci");
+}
+
+/*
+ * edu unbound from vfio-pci while attached, with pages pinned: vfio-pci's
+ * unbind waits for the VMM's device fd (as VFIO's contract says); the
+ * unit detaches the device as the driver goes, before VFIO's domain does
+ * (this was a kernel BUG in intel-iommu's unmap on the freed domain), so
+ * every page comes back and the VMM's own detach finds nothing.  Last,
+ * edu is bound again for the tests after this one.
+ */
+TEST_F_TIMEOUT(dma, device_unbound_while_attached, 120)
+{
+	const char *bdf = getenv("KVM_VIOMMU_EDU_BDF");
+	long locked_before = vm_locked_kb();
+	struct kvm_viommu_stats st;
+	int status, i;
+	pid_t pid;
+
+	ASSERT_NE(NULL, bdf);
+	args.mode = 6;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	ASSERT_EQ(2, st.pinned_pages);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* fork() copied the device fd and BAR0's mapping: not ours. */
+		munmap(self->f.bar0, self->f.bar0_size);
+		close(self->f.device);
+		_exit(sysfs_write("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) ?
+		      1 : 0);
+	}
+	/* The unbind waits for our device fd... */
+	usleep(500 * 1000);
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	/* ...which a VMM closes when asked: BAR mapping first. */
+	munmap(self->f.bar0, self->f.bar0_size);
+	self->f.bar0 = NULL;
+	close(self->f.device);
+	self->f.device = -1;
+	for (i = 0; i < 100 && !waitpid(pid, &status, WNOHANG); i++)
+		usleep(100 * 1000);
+	ASSERT_LT(i, 100);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_FALSE(edu_bound_to_vfio(bdf));
+
+	/* The driver took the attachment and its pins with it. */
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(0, st.devices);
+	EXPECT_EQ(0, st.pinned_pages);
+	EXPECT_EQ(locked_before, vm_locked_kb());
+	EXPECT_EQ(-ENOENT, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
+
+	/* driver_override still says vfio-pci. */
+	EXPECT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", bdf));
+	EXPECT_TRUE(edu_bound_to_vfio(bdf));
 }
 
 TEST_HARNESS_MAIN
