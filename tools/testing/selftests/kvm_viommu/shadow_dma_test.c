@@ -121,26 +121,6 @@ static void guest_memlock(void)
 
 #define TE_TOGGLES	8
 
-/* Start one edu DMA of EDU_DMA_LEN bytes without waiting for it. */
-static void edu_dma_start(uint64_t src, uint64_t dst, bool to_ram)
-{
-	edu_w64(EDU_DMA_SRC, src);
-	edu_w64(EDU_DMA_DST, dst);
-	edu_w64(EDU_DMA_COUNT, EDU_DMA_LEN);
-	edu_w64(EDU_DMA_CMD, EDU_DMA_CMD_START |
-			     (to_ram ? EDU_DMA_CMD_TO_RAM : 0));
-}
-
-static void edu_dma_wait(void)
-{
-	uint64_t n = 0;
-
-	while ((edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START) &&
-	       ++n < GUEST_POLL_LOOPS)
-		guest_pause();
-	GUEST_ASSERT(!(edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START));
-}
-
 /*
  * Translation switched while a DMA is in flight: edu starts a transfer
  * from a timer, well after the command, so the guest's GCMD write (and

@@ -290,20 +290,31 @@ static inline uint32_t edu_r32(uint32_t reg)
 	return READ_ONCE(*(uint32_t *)(EDU_BAR0_GPA + reg));
 }
 
-/* One edu DMA of EDU_DMA_LEN bytes, polled to completion. */
-static inline void edu_dma(uint64_t src, uint64_t dst, bool to_ram)
+/* Start one edu DMA of EDU_DMA_LEN bytes (edu runs it from a timer). */
+static inline void edu_dma_start(uint64_t src, uint64_t dst, bool to_ram)
 {
-	uint64_t n = 0;
-
 	edu_w64(EDU_DMA_SRC, src);
 	edu_w64(EDU_DMA_DST, dst);
 	edu_w64(EDU_DMA_COUNT, EDU_DMA_LEN);
 	edu_w64(EDU_DMA_CMD, EDU_DMA_CMD_START |
 			     (to_ram ? EDU_DMA_CMD_TO_RAM : 0));
+}
+
+static inline void edu_dma_wait(void)
+{
+	uint64_t n = 0;
+
 	while ((edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START) &&
 	       ++n < GUEST_POLL_LOOPS)
 		guest_pause();
 	GUEST_ASSERT(!(edu_r32(EDU_DMA_CMD) & EDU_DMA_CMD_START));
+}
+
+/* One edu DMA of EDU_DMA_LEN bytes, polled to completion. */
+static inline void edu_dma(uint64_t src, uint64_t dst, bool to_ram)
+{
+	edu_dma_start(src, dst, to_ram);
+	edu_dma_wait();
 }
 
 #endif /* _VIOMMU_GUEST_H */
