@@ -9,28 +9,34 @@
  * (vfio_file_has_dev()).  The device's domain is then its VFIO type1
  * container's, which the unit maps into directly.
  *
- * References: the attachment holds the VMM's group file, which keeps the
- * group in its container and so the container's domain alive, and the
- * PCI device.  A device is attached to at most one unit at a time
- * (kvm_viommu_attached_lock), since two would fight over one domain.
+ * References: the attachment holds the VMM's group file and device file,
+ * and the PCI device.  With the device file held, VFIO counts the device
+ * open, so it refuses VFIO_GROUP_UNSET_CONTAINER on the group and keeps
+ * the group in its container, and the container's domain alive, whatever
+ * the VMM closes or asks first.  A device is attached to at most one unit
+ * at a time (kvm_viommu_attached_lock), since two would fight over one
+ * domain.
  *
  * Unbinding vfio-pci from an attached device (or removing the device)
  * tears VFIO's domain down under the group file we hold, so a PCI bus
  * notifier detaches the device first: BUS_NOTIFY_UNBIND_DRIVER comes
  * with the device lock held, before the driver's remove().  Attaching
  * holds the same device lock from the vfio-pci check to the claim, so the
- * notifier sees every attachment of a device that is still bound.
+ * notifier sees every attachment of a device that is still bound.  The
+ * device file is let go of from a worker then (see kvm_viommu_put_work).
  * Lock order: device lock, then the unit's lock, then
  * kvm_viommu_attached_lock.
  */
 #include <linux/device.h>
 #include <linux/file.h>
 #include <linux/iommu.h>
+#include <linux/llist.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
+#include "compat.h"
 #include "kvm_viommu.h"
 #include "shadow.h"
 
@@ -96,12 +102,14 @@ static int kvm_viommu_count_dev(struct device *dev, void *data)
 }
 
 /*
- * Check that @pdev is vfio-pci's, in @group_file's group, alone in its
- * IOMMU group, and translated through an unmanaged (VFIO) domain; return
- * that domain.  Called with the device lock held: it keeps vfio-pci bound.
+ * Check that @pdev is vfio-pci's, in @group_file's group, behind
+ * @device_file, alone in its IOMMU group, and translated through an
+ * unmanaged (VFIO) domain; return that domain.  Called with the device
+ * lock held: it keeps vfio-pci bound.
  */
 static struct iommu_domain *kvm_viommu_vfio_domain(struct pci_dev *pdev,
-						   struct file *group_file)
+						   struct file *group_file,
+						   struct file *device_file)
 {
 	struct iommu_domain *domain = ERR_PTR(-EINVAL);
 	struct vfio_pci_core_device *core;
@@ -112,7 +120,9 @@ static struct iommu_domain *kvm_viommu_vfio_domain(struct pci_dev *pdev,
 	if (!pdev->dev.driver || strcmp(pdev->dev.driver->name, "vfio-pci"))
 		goto out;
 	core = dev_get_drvdata(&pdev->dev);
-	if (!core || !vfio_file_has_dev(group_file, &core->vdev))
+	if (!core || !vfio_file_has_dev(group_file, &core->vdev) ||
+	    !kvm_viommu_vfio_is_device_file(device_file, group_file,
+					    &core->vdev))
 		goto out;
 	group = iommu_group_get(&pdev->dev);
 	if (!group)
@@ -146,15 +156,19 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu_attach *cmd = ucmd->cmd;
 	struct kvm_viommu_dev *vdev;
 	struct iommu_domain *domain;
-	struct file *group_file;
+	struct file *group_file, *device_file;
 	struct pci_dev *pdev;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 	group_file = fget(cmd->group_fd);
 	if (!group_file)
 		return -EBADF;
+	device_file = fget(cmd->device_fd);
+	ret = -EBADF;
+	if (!device_file)
+		goto err_fput_group;
 	ret = -EINVAL;
 	if (!vfio_file_is_group(group_file))
 		goto err_fput;
@@ -165,7 +179,7 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 		goto err_fput;
 	/* Held until claimed: see the bus notifier below. */
 	device_lock(&pdev->dev);
-	domain = kvm_viommu_vfio_domain(pdev, group_file);
+	domain = kvm_viommu_vfio_domain(pdev, group_file, device_file);
 	if (IS_ERR(domain)) {
 		ret = PTR_ERR(domain);
 		goto err_unlock_dev;
@@ -176,6 +190,7 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 		goto err_unlock_dev;
 	vdev->sid = cmd->sid;
 	vdev->group_file = group_file;
+	vdev->device_file = device_file;
 	vdev->dev = &pdev->dev;
 	vdev->domain = domain;
 	vdev->shadow = RB_ROOT_CACHED;
@@ -200,13 +215,40 @@ err_unlock_dev:
 	device_unlock(&pdev->dev);
 	pci_dev_put(pdev);
 err_fput:
+	fput(device_file);
+err_fput_group:
 	fput(group_file);
 	return ret;
 }
 
-/* Called with the unit's lock held: unmap, unpin, drop references. */
+/*
+ * Device files the bus notifier let go of.  The notifier runs in the task
+ * that unbinds vfio-pci, which then waits in vfio-pci's remove() until
+ * every device fd is released; an fput() there would release ours only
+ * as that task's task work, after remove() returned: never.  A worker's
+ * fput() is independent of it.  Flushed before the module goes.
+ */
+static LLIST_HEAD(kvm_viommu_put_list);
+
+static void kvm_viommu_put_fn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&kvm_viommu_put_list);
+	struct kvm_viommu_dev *vdev, *tmp;
+
+	llist_for_each_entry_safe(vdev, tmp, list, put_node) {
+		fput(vdev->device_file);
+		kfree(vdev);
+	}
+}
+
+static DECLARE_WORK(kvm_viommu_put_work, kvm_viommu_put_fn);
+
+/*
+ * Called with the unit's lock held: unmap, unpin, drop references.  With
+ * @from_worker, the device file (and @vdev) go from kvm_viommu_put_work.
+ */
 static void kvm_viommu_detach(struct kvm_viommu *viommu,
-			      struct kvm_viommu_dev *vdev)
+			      struct kvm_viommu_dev *vdev, bool from_worker)
 {
 	lockdep_assert_held(&viommu->lock);
 	kvm_viommu_shadow_clear(viommu, vdev);
@@ -214,7 +256,14 @@ static void kvm_viommu_detach(struct kvm_viommu *viommu,
 	viommu->shadow_stats.devices--;
 	kvm_viommu_unclaim(vdev->dev);
 	pci_dev_put(to_pci_dev(vdev->dev));
+	/* Not the group's last reference: the device file holds one. */
 	fput(vdev->group_file);
+	if (from_worker) {
+		if (llist_add(&vdev->put_node, &kvm_viommu_put_list))
+			schedule_work(&kvm_viommu_put_work);
+		return;
+	}
+	fput(vdev->device_file);
 	kfree(vdev);
 }
 
@@ -226,12 +275,12 @@ int kvm_viommu_detach_device(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu_dev *vdev;
 	int ret = -ENOENT;
 
-	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 	mutex_lock(&viommu->lock);
 	vdev = kvm_viommu_find_sid(viommu, cmd->sid);
 	if (vdev) {
-		kvm_viommu_detach(viommu, vdev);
+		kvm_viommu_detach(viommu, vdev, false);
 		ret = 0;
 	}
 	mutex_unlock(&viommu->lock);
@@ -245,7 +294,7 @@ void kvm_viommu_devices_release(struct kvm_viommu *viommu)
 
 	mutex_lock(&viommu->lock);
 	list_for_each_entry_safe(vdev, tmp, &viommu->devices, node)
-		kvm_viommu_detach(viommu, vdev);
+		kvm_viommu_detach(viommu, vdev, false);
 	mutex_unlock(&viommu->lock);
 }
 
@@ -285,7 +334,7 @@ static int kvm_viommu_pci_notify(struct notifier_block *nb,
 		if (vdev->dev == dev) {
 			dev_info(dev, "kvm_viommu: driver going: detached from unit %u\n",
 				 viommu->id);
-			kvm_viommu_detach(viommu, vdev);
+			kvm_viommu_detach(viommu, vdev, true);
 			break;
 		}
 	}
@@ -306,4 +355,5 @@ int kvm_viommu_attach_init(void)
 void kvm_viommu_attach_exit(void)
 {
 	bus_unregister_notifier(&pci_bus_type, &kvm_viommu_pci_nb);
+	flush_work(&kvm_viommu_put_work);
 }

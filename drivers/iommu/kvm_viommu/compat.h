@@ -10,7 +10,9 @@
 
 #include <linux/eventfd.h>
 #include <linux/iommu.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/vfio.h>
 
 /* 6.8 dropped eventfd_signal()'s count argument. */
 static inline void kvm_viommu_eventfd_signal(struct eventfd_ctx *ctx)
@@ -66,6 +68,29 @@ static inline long kvm_viommu_pin_user_pages(unsigned long start,
 	return ret;
 #else
 	return pin_user_pages_unlocked(start, nr_pages, pages, gup_flags);
+#endif
+}
+
+/*
+ * Is @file the VFIO device fd of @vdev?  @group_file is a VFIO group file.
+ * 6.1 exports no test for device fds: there a device fd is the one file
+ * VFIO's module makes whose private_data is the vfio_device itself.  Later
+ * kernels have vfio_file_is_valid(), and a device fd's private_data is a
+ * struct vfio_device_file (VFIO's private header) whose first member
+ * points at the device.
+ */
+static inline bool kvm_viommu_vfio_is_device_file(struct file *file,
+						  struct file *group_file,
+						  struct vfio_device *vdev)
+{
+	if (vfio_file_is_group(file))
+		return false;
+#ifdef KVM_VIOMMU_HAVE_VFIO_FILE_IS_VALID
+	return vfio_file_is_valid(file) &&
+	       *(struct vfio_device **)file->private_data == vdev;
+#else
+	return file->f_op->owner == group_file->f_op->owner &&
+	       file->private_data == vdev;
 #endif
 }
 

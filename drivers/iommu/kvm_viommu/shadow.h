@@ -7,6 +7,7 @@
 
 #include <linux/interval_tree.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
 
@@ -22,29 +23,33 @@ struct kvm_viommu_ucmd;
  * struct kvm_viommu_dev - a VFIO device attached to a unit
  * @node: in kvm_viommu.devices, under the unit's lock
  * @sid: the device's guest source-id
- * @group_file: the VMM's VFIO group file.  Our reference keeps the group
- *	open, hence in its container, hence the container's type1 domain
- *	alive, whatever the VMM closes first (see the rst for the one thing
- *	it must not do: VFIO_GROUP_UNSET_CONTAINER while attached).
+ * @group_file: the VMM's VFIO group file
+ * @device_file: the VMM's VFIO device file.  While we hold it VFIO counts
+ *	the device open: its group stays in its container (VFIO refuses
+ *	VFIO_GROUP_UNSET_CONTAINER), hence the container's type1 domain
+ *	alive, whatever the VMM closes or asks first.
  * @dev: the host device; we hold a reference
  * @domain: the VFIO container's domain that @dev translates through
  * @ctx: the guest's context for @sid, as of the last context-cache
  *	invalidation; valid if @ctx_valid
  * @shadow: interval tree of struct kvm_viommu_map, by IOVA
  * @gen: sync generation, to find what a sync did not see
+ * @put_node: on the list of device files to release, once detached
  *
- * All fields are under the unit's lock.
+ * All fields are under the unit's lock while attached.
  */
 struct kvm_viommu_dev {
 	struct list_head node;
 	u16 sid;
 	struct file *group_file;
+	struct file *device_file;
 	struct device *dev;
 	struct iommu_domain *domain;
 	bool ctx_valid;
 	struct vtd_context ctx;
 	struct rb_root_cached shadow;
 	u64 gen;
+	struct llist_node put_node;
 };
 
 /* shadow.c */

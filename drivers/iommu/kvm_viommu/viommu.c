@@ -210,13 +210,13 @@ static const struct kvm_viommu_ioctl_op kvm_viommu_unit_ops[] = {
 	[KVM_VIOMMU_CMD_ATTACH_DEVICE - KVM_VIOMMU_CMD_GET_INFO] = {
 		.ioctl_num = KVM_VIOMMU_ATTACH_DEVICE,
 		.size = sizeof(struct kvm_viommu_attach),
-		.min_size = offsetofend(struct kvm_viommu_attach, __reserved2),
+		.min_size = offsetofend(struct kvm_viommu_attach, device_fd),
 		.execute = kvm_viommu_attach_device,
 	},
 	[KVM_VIOMMU_CMD_DETACH_DEVICE - KVM_VIOMMU_CMD_GET_INFO] = {
 		.ioctl_num = KVM_VIOMMU_DETACH_DEVICE,
 		.size = sizeof(struct kvm_viommu_attach),
-		.min_size = offsetofend(struct kvm_viommu_attach, __reserved2),
+		.min_size = offsetofend(struct kvm_viommu_attach, device_fd),
 		.execute = kvm_viommu_detach_device,
 	},
 };

@@ -270,20 +270,25 @@ struct kvm_viommu_stats {
  * @host_bus: bus,
  * @host_devfn: and devfn
  * @__reserved: must be 0
- * @__reserved2: must be 0
+ * @device_fd: the VFIO device fd the VMM got for the device from
+ *	@group_fd (attach only; ignored by detach)
  *
  * Attach: from now on the unit keeps the device's host IOMMU domain (the
  * VFIO type1 container's) equal to what the guest's tables say for @sid,
  * as far as the guest has invalidated.  The device must be bound to
  * vfio-pci, be the only device of its IOMMU group, belong to the group
- * behind @group_fd, and its group must be in a VFIO type1 container that
- * holds no mappings of its own.  Detach removes every shadow mapping and
- * unpins every page.
+ * behind @group_fd, be the device behind @device_fd, and its group must be
+ * in a VFIO type1 container that holds no mappings of its own.  The unit
+ * holds both files until detach: VFIO sees the device open, so the group
+ * cannot leave its container under the unit.  Detach removes every shadow
+ * mapping and unpins every page.
  *
- * Errors: EINVAL bad fields, @group_fd not a VFIO group, device not bound
- * to vfio-pci, not in that group, not alone in its group, or its group not
- * in a container; ENODEV no such host device; EEXIST @sid or the device
- * already attached; ENOENT detaching a @sid that is not attached.
+ * Errors: EINVAL bad fields, @group_fd not a VFIO group, @device_fd not
+ * the device's VFIO device fd, device not bound to vfio-pci, not in that
+ * group, not alone in its group, or its group not in a container; EBADF
+ * @group_fd or @device_fd not open; ENODEV no such host device; EEXIST
+ * @sid or the device already attached; ENOENT detaching a @sid that is not
+ * attached.
  */
 struct kvm_viommu_attach {
 	__u32 size;
@@ -294,7 +299,7 @@ struct kvm_viommu_attach {
 	__u8 host_bus;
 	__u8 host_devfn;
 	__u16 __reserved;
-	__u32 __reserved2;
+	__s32 device_fd;
 };
 
 #define KVM_VIOMMU_ATTACH_DEVICE \

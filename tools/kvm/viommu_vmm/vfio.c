@@ -464,7 +464,7 @@ int vfio_dev_map_ram(struct vmm *vmm)
 }
 
 int vfio_dev_host_addr(struct vmm *vmm, uint16_t *seg, uint8_t *bus,
-		       uint8_t *devfn, int *group_fd)
+		       uint8_t *devfn, int *group_fd, int *device_fd)
 {
 	struct vfio_dev *d = vmm->vfio;
 
@@ -474,6 +474,7 @@ int vfio_dev_host_addr(struct vmm *vmm, uint16_t *seg, uint8_t *bus,
 	*bus = d->bus;
 	*devfn = d->devfn;
 	*group_fd = d->group;
+	*device_fd = d->device;
 	return 0;
 }
 

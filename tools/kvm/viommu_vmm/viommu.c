@@ -204,13 +204,14 @@ int viommu_open(struct vmm *vmm)
 int viommu_attach(struct vmm *vmm, uint16_t sid)
 {
 	struct kvm_viommu_attach at = { .size = sizeof(at), .sid = sid };
-	int group_fd, ret;
+	int group_fd, device_fd, ret;
 
 	ret = vfio_dev_host_addr(vmm, &at.host_segment, &at.host_bus,
-				 &at.host_devfn, &group_fd);
+				 &at.host_devfn, &group_fd, &device_fd);
 	if (ret)
 		return ret;
 	at.group_fd = group_fd;
+	at.device_fd = device_fd;
 	if (ioctl(vmm->viommu->unit_fd, KVM_VIOMMU_ATTACH_DEVICE, &at)) {
 		ret = -errno;
 		fprintf(stderr, "viommu-vmm: KVM_VIOMMU_ATTACH_DEVICE: %s\n",

@@ -195,7 +195,7 @@ int vfio_dev_open(struct vmm *vmm, const char *bdf, uint8_t devfn);
 int vfio_dev_map_ram(struct vmm *vmm);
 void vfio_dev_close(struct vmm *vmm);
 int vfio_dev_host_addr(struct vmm *vmm, uint16_t *seg, uint8_t *bus,
-		       uint8_t *devfn, int *group_fd);
+		       uint8_t *devfn, int *group_fd, int *device_fd);
 
 int viommu_open(struct vmm *vmm);
 int viommu_attach(struct vmm *vmm, uint16_t sid);

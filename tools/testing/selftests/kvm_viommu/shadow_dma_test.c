@@ -599,6 +599,7 @@ TEST_F(dma, attach_bad_input)
 	struct kvm_viommu_attach good = {
 		.size = sizeof(good),
 		.group_fd = self->f.group,
+		.device_fd = self->f.device,
 		.sid = EDU_SID,
 		.host_segment = self->f.segment,
 		.host_bus = self->f.bus,
@@ -615,18 +616,29 @@ TEST_F(dma, attach_bad_input)
 	at = good;
 	at.__reserved = 1;
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
-	at = good;
-	at.__reserved2 = 1;
-	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
-	/* Not a VFIO group: the container, the VM, a closed fd. */
+	/* Not a VFIO group: the container, the device, the VM, closed. */
 	at = good;
 	at.group_fd = self->f.container;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at.group_fd = self->f.device;
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
 	at.group_fd = self->vm->fd;
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
 	closed = dup(self->f.group);
 	close(closed);
 	at.group_fd = closed;
+	EXPECT_EQ(-EBADF, attach_raw(self->v.unit_fd, &at));
+	/* Not the device's VFIO device fd: group, container, VM, unit, closed. */
+	at = good;
+	at.device_fd = self->f.group;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at.device_fd = self->f.container;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at.device_fd = self->vm->fd;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at.device_fd = self->v.unit_fd;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at.device_fd = closed;
 	EXPECT_EQ(-EBADF, attach_raw(self->v.unit_fd, &at));
 	/* No such device; a device that is not the group's (the host bridge). */
 	at = good;
@@ -656,6 +668,41 @@ TEST_F(dma, attach_bad_input)
 	close(v2.dev_fd);
 	kvm_vm_free(vm2);
 	EXPECT_EQ(0, attach_raw(self->v.unit_fd, &good));
+}
+
+/*
+ * The unit holds the VMM's device file while attached: with the VMM's own
+ * device fd and BAR mapping gone, VFIO still counts the device open and
+ * refuses to take its group out of the container (which, when it could,
+ * freed the very domain the unit maps into); after detach it agrees.
+ */
+TEST_F_TIMEOUT(dma, group_stays_in_container_while_attached, 120)
+{
+	long locked_before = vm_locked_kb();
+	struct kvm_viommu_stats st;
+
+	args.mode = 6;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	munmap(self->f.bar0, self->f.bar0_size);
+	self->f.bar0 = NULL;
+	close(self->f.device);
+	self->f.device = -1;
+
+	EXPECT_EQ(-1, ioctl(self->f.group, VFIO_GROUP_UNSET_CONTAINER));
+	EXPECT_EQ(EBUSY, errno);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(1, st.devices);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(locked_before + 8, vm_locked_kb());
+
+	EXPECT_EQ(0, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(0, st.devices);
+	EXPECT_EQ(0, st.pinned_pages);
+	EXPECT_EQ(locked_before, vm_locked_kb());
+	EXPECT_EQ(0, ioctl(self->f.group, VFIO_GROUP_UNSET_CONTAINER));
 }
 
 static int sysfs_write(const char *path, const char *val)

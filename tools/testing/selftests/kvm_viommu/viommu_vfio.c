@@ -123,6 +123,7 @@ int viommu_vfio_attach(struct viommu_vfio *f, int unit_fd, uint16_t sid)
 	struct kvm_viommu_attach at = {
 		.size = sizeof(at),
 		.group_fd = f->group,
+		.device_fd = f->device,
 		.sid = sid,
 		.host_segment = f->segment,
 		.host_bus = f->bus,
