@@ -36,6 +36,7 @@
 #include <linux/task_work.h>
 
 #include "kvm_viommu.h"
+#include "shadow.h"
 #include "trace.h"
 
 /*
@@ -245,9 +246,11 @@ void kvm_viommu_doorbells_release(struct kvm_viommu *viommu)
 }
 
 /*
- * Apply the newest doorbell and process the queue, at most one lap of it:
- * a guest that rings without end gets the worker requeued rather than
- * held.  Called with viommu->lock held and the VM's mm in use.
+ * Apply the newest doorbell and process the queue, at most one lap of it,
+ * and no further than the descriptor whose walks spent the run's share
+ * (kvm_viommu_shadow_run_spent()): a guest that rings without end, or
+ * whose invalidations walk without end, gets the worker requeued rather
+ * than held.  Called with viommu->lock held and the VM's mm in use.
  */
 void kvm_viommu_iq_run(struct kvm_viommu *viommu)
 {
@@ -260,8 +263,10 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu)
 	if (qt >= 0)
 		vtd_reg_write(vtd, VTD_IQT_REG, 4, (u64)qt << 4);
 
+	kvm_viommu_shadow_run_begin(viommu);
 	budget = vtd_iq_entries(vtd);
-	while (budget && vtd_iq_pending(vtd)) {
+	while (budget && vtd_iq_pending(vtd) &&
+	       !kvm_viommu_shadow_run_spent(viommu)) {
 		/* No more than the VMM's event ring can take. */
 		n = min3(budget, (u32)KVM_VIOMMU_IQ_BATCH,
 			 kvm_viommu_event_space(viommu));

@@ -23,6 +23,11 @@ static int kvm_viommu_read_gpa(struct vtd_unit *u, u64 gpa, void *buf,
 	idx = srcu_read_lock(&kvm->srcu);
 	ret = kvm_read_guest(kvm, gpa, buf, len);
 	srcu_read_unlock(&kvm->srcu, idx);
+	/*
+	 * Every paging entry a walk reads comes through here, up to a walk
+	 * budget's worth per invalidation: the place to let others run.
+	 */
+	cond_resched();
 	return ret ? -EFAULT : 0;
 }
 
@@ -84,6 +89,12 @@ static void kvm_viommu_vtd_send_irq(struct vtd_unit *u, enum vtd_irq irq)
 			    KVM_VIOMMU_IRQ_INV_COMPLETION);
 }
 
+/* Stop the queue run once its walks have read their share. */
+static bool kvm_viommu_yield(struct vtd_unit *u)
+{
+	return kvm_viommu_shadow_run_spent(vtd_to_viommu(u));
+}
+
 static void kvm_viommu_forward_desc(struct vtd_unit *u,
 				    const struct vtd_inv_desc *desc)
 {
@@ -98,4 +109,5 @@ const struct vtd_ops kvm_viommu_vtd_ops = {
 	.send_irq = kvm_viommu_vtd_send_irq,
 	.forward_desc = kvm_viommu_forward_desc,
 	.translation_changed = kvm_viommu_translation_changed,
+	.yield = kvm_viommu_yield,
 };

@@ -77,6 +77,8 @@ struct task_struct;
  * @devices: attached devices, struct kvm_viommu_dev; under @lock.
  * @te: GSTS.TES as the shadow last saw it; under @lock.
  * @shadow_stats: shadow counters; under @lock.
+ * @run_walk_reads: guest paging entries read by shadow walks since the
+ *	current queue run began; under @lock.
  *
  * The unit lives exactly as long as its file: it is allocated before the
  * file exists and freed by the file's ->release(), which the VFS calls once
@@ -126,6 +128,7 @@ struct kvm_viommu {
 		u64 pin_failures;
 		u64 devices;
 	} shadow_stats;
+	u64 run_walk_reads;
 };
 
 /* An ioctl call in flight: the user's buffer and the kernel's copy of it. */

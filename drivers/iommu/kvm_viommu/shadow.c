@@ -39,6 +39,15 @@
  */
 #define KVM_VIOMMU_WALK_BUDGET	BIT(20)
 
+/*
+ * Most guest paging entries one queue run reads before it yields (after
+ * the descriptor that crossed it): so a guest's storm of domain-wide
+ * invalidations over huge or aliased tables holds the unit's lock for a
+ * bounded time per run, however long its queue, and the rest waits for
+ * the worker's next run.
+ */
+#define KVM_VIOMMU_RUN_WALK_BUDGET	KVM_VIOMMU_WALK_BUDGET
+
 /**
  * struct kvm_viommu_map - one shadowed guest leaf
  * @it: its IOVA range, in the device's interval tree
@@ -305,6 +314,7 @@ static void kvm_viommu_sync_range(struct kvm_viommu *viommu,
 	viommu->shadow_stats.walks++;
 	ret = vtd_sl_walk(&viommu->vtd, &vdev->ctx, start, end,
 			  kvm_viommu_sync_leaf, &s, &budget);
+	viommu->run_walk_reads += KVM_VIOMMU_WALK_BUDGET - budget;
 	trace_kvm_viommu_sync(vdev->sid, start, end, ret);
 	if (ret) {
 		/*
@@ -326,6 +336,20 @@ static void kvm_viommu_sync_range(struct kvm_viommu *viommu,
 	}
 	list_for_each_entry_safe(map, tmp, &stale, stale)
 		kvm_viommu_unmap_leaf(viommu, vdev, map);
+}
+
+/* A queue run begins: its walks have read nothing yet. */
+void kvm_viommu_shadow_run_begin(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	viommu->run_walk_reads = 0;
+}
+
+/* Has the current queue run read its share of guest paging entries? */
+bool kvm_viommu_shadow_run_spent(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	return viommu->run_walk_reads >= KVM_VIOMMU_RUN_WALK_BUDGET;
 }
 
 /* Field by field: the struct has padding that memcmp() would compare. */

@@ -60,6 +60,8 @@ void kvm_viommu_shadow_iotlb_inval(struct kvm_viommu *viommu,
 void kvm_viommu_shadow_translation_changed(struct kvm_viommu *viommu);
 void kvm_viommu_shadow_clear(struct kvm_viommu *viommu,
 			     struct kvm_viommu_dev *vdev);
+void kvm_viommu_shadow_run_begin(struct kvm_viommu *viommu);
+bool kvm_viommu_shadow_run_spent(struct kvm_viommu *viommu);
 
 /* attach.c */
 int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd);

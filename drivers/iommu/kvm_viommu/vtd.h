@@ -276,6 +276,12 @@ struct vtd_ops {
 			     const struct vtd_inv_desc *desc);
 	/* GSTS.TES changed, or a root table pointer was latched (SRTP). */
 	void (*translation_changed)(struct vtd_unit *u);
+	/*
+	 * Optional, asked after each descriptor vtd_iq_process() carries
+	 * out: true stops it there, for the caller to call again later
+	 * (the host has spent its share of work on this call).
+	 */
+	bool (*yield)(struct vtd_unit *u);
 };
 
 /* Counters for operators (statistics ioctl, debugfs). */

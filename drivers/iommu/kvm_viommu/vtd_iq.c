@@ -299,7 +299,8 @@ static void vtd_iq_error(struct vtd_unit *u)
  * carried out.  An IQT (or, after the guest shrank the queue under the
  * unit, an IQH) beyond the queue, an unreadable descriptor, or a malformed
  * one sets FSTS.IQE with IQH at the offender and stops; once software
- * clears IQE, vtd_iq_pending() reports the rest again.
+ * clears IQE, vtd_iq_pending() reports the rest again.  If the host's
+ * ->yield() says so after a descriptor, it stops there too.
  *
  * Return: the number of descriptors processed.
  */
@@ -321,6 +322,8 @@ u32 vtd_iq_process(struct vtd_unit *u, u32 budget)
 		}
 		u->stats.descs++;
 		done++;
+		if (u->ops->yield && u->ops->yield(u))
+			break;
 	}
 	return done;
 }

@@ -89,6 +89,39 @@ int viommu_count_units(void)
 	return count_dirs(KVM_VIOMMU_DEBUGFS, "");
 }
 
+long long viommu_unit_info(const char *key)
+{
+	char prefix[32], path[300], line[128];
+	long long val = -ENOENT;
+	struct dirent *de;
+	size_t klen = strlen(key);
+	DIR *d;
+	FILE *f;
+
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	d = opendir(KVM_VIOMMU_DEBUGFS);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, strlen(prefix)))
+			break;
+	if (!de) {
+		closedir(d);
+		return -ENOENT;
+	}
+	snprintf(path, sizeof(path), KVM_VIOMMU_DEBUGFS "/%s/info",
+		 de->d_name);
+	closedir(d);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			val = strtoll(line + klen + 1, NULL, 10);
+	fclose(f);
+	return val;
+}
+
 int viommu_count_vms(pid_t pid)
 {
 	char prefix[32];

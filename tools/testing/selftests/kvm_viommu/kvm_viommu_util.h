@@ -32,6 +32,12 @@ int viommu_mount_debugfs(void);
 /* Units alive, by their debugfs directories; -errno on failure. */
 int viommu_count_units(void);
 
+/*
+ * The value of @key ("iq_runs_worker", ...) in the debugfs info file of
+ * this process's one unit; -errno if there is no such unit or key.
+ */
+long long viommu_unit_info(const char *key);
+
 /* VMs of process @pid alive, by KVM's debugfs directories; -errno. */
 int viommu_count_vms(pid_t pid);
 

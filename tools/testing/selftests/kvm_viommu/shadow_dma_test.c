@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <linux/capability.h>
 #include <linux/vfio.h>
 #include <unistd.h>
@@ -45,7 +46,8 @@ static struct dma_args {
 	uint64_t buf_gva[NR_BUFS];
 	struct guest_iommu_mem mem;
 	uint32_t mode;		/* 0 tour, 1 memlock, 2 conflict, 3 hostile,
-				 * 4 storm, 5 TE toggled during DMA, 6 map
+				 * 4 storm, 5 TE toggled during DMA, 6 map,
+				 * 7 aliased tables and an invalidation storm
 				 */
 } args;
 
@@ -156,6 +158,58 @@ static void guest_te_toggle(void)
 	GUEST_DONE();
 }
 
+#define STORM_ROUNDS	8
+#define STORM_IOVA	BIT_ULL(39)	/* PML4 entry 1 */
+#define AM_1G		18		/* the unit's CAP.MAMV */
+
+/*
+ * Tables that alias: PML4 entries 1-511 all point at one PDPT, whose 512
+ * entries all point at one PD, whose 512 entries all point at one empty
+ * PT, so a domain-wide walk would read 512^4 entries.  Then, in one
+ * doorbell, rounds of a global, a domain and a 1 GiB (AM 18) invalidation
+ * over the aliased range, and one wait.  The real mappings (PML4 entry
+ * 0) come first in the walk: they must stay, and the device keep working.
+ */
+static void guest_alias_storm(void)
+{
+	uint64_t pt = gvtd_alloc(&gv), pd = gvtd_alloc(&gv);
+	uint64_t pdpt = gvtd_alloc(&gv), *e;
+	uint32_t *status = (uint32_t *)args.mem.status_gva;
+	uint32_t seq;
+	int i;
+
+	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+	gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
+	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+	e = gvtd_va(&gv, pd);
+	for (i = 0; i < 512; i++)
+		e[i] = pt | RW;
+	e = gvtd_va(&gv, pdpt);
+	for (i = 0; i < 512; i++)
+		e[i] = pd | RW;
+	e = gvtd_va(&gv, slpt);
+	for (i = 1; i < 512; i++)
+		WRITE_ONCE(e[i], pdpt | RW);
+	GUEST_SYNC(1);
+
+	seq = READ_ONCE(*status) + 1;
+	for (i = 0; i < STORM_ROUNDS; i++) {
+		guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+		guest_iq_push(&gq, DESC_IOTLB_DOMAIN(EDU_DID), 0);
+		guest_iq_push(&gq, DESC_IOTLB_PSI(EDU_DID),
+			      STORM_IOVA | AM_1G);
+	}
+	guest_iq_push_wait(&gq, args.mem.status_gpa, seq, 0);
+	guest_iq_kick(&gq);
+	guest_poll_mem32(status, seq);
+	GUEST_SYNC(2);
+
+	edu_load_pattern(0x3c);
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(1), 0x3c, EDU_DMA_LEN));
+	GUEST_DONE();
+}
+
 static void guest_code(void)
 {
 	uint8_t *big = (uint8_t *)BIG_GPA;
@@ -165,6 +219,8 @@ static void guest_code(void)
 		guest_memlock();
 	if (args.mode == 5)
 		guest_te_toggle();
+	if (args.mode == 7)
+		guest_alias_storm();
 	if (args.mode == 6) {
 		gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
 		gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
@@ -543,6 +599,56 @@ TEST_F_TIMEOUT(dma, translation_toggled_during_dma, 120)
 	EXPECT_EQ(0, st.pin_failures);
 	EXPECT_EQ(0, self->v.iqt_relays);
 	EXPECT_EQ(locked_before + 8, vm_locked_kb());
+}
+
+/*
+ * Aliased tables and a storm of domain-wide and 1 GiB invalidations (see
+ * guest_alias_storm()): every domain-wide walk stops at the walk budget
+ * and counts a walk fault, and ends its queue run (the worker goes on in
+ * a later run: bounded work per run); the 1 GiB ones finish; the mappings
+ * the walks reached first stay mapped, nothing else is mapped or pinned,
+ * the guest's wait completes, and L1 logs no soft lockup (the testbed
+ * scans its log).
+ */
+TEST_F_TIMEOUT(dma, aliased_tables_and_invalidation_storm, 600)
+{
+	struct kvm_viommu_stats st, before;
+	long long runs0, runs1;
+	struct timespec t0, t1;
+
+	args.mode = 7;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 1);
+	viommu_vmm_stats(&self->v, &before);
+	runs0 = viommu_unit_info("iq_runs_worker") +
+		viommu_unit_info("iq_runs_vcpu");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_stage(_metadata, &self->v, self->vcpu, 2);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	runs1 = viommu_unit_info("iq_runs_worker") +
+		viommu_unit_info("iq_runs_vcpu");
+	viommu_vmm_stats(&self->v, &st);
+	TH_LOG("%d walks to the budget and %d 1 GiB walks: %lld queue runs, %ld ms",
+	       2 * STORM_ROUNDS, STORM_ROUNDS, runs1 - runs0,
+	       (t1.tv_sec - t0.tv_sec) * 1000 +
+	       (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	TH_LOG("descs %llu iotlb %llu waits %llu walks %llu doorbells %llu",
+	       st.descs - before.descs, st.iotlb_invals - before.iotlb_invals,
+	       st.waits - before.waits, st.walks - before.walks,
+	       st.doorbells - before.doorbells);
+	/* A run ends with the walk that spends the run's budget. */
+	EXPECT_LE(2 * STORM_ROUNDS, runs1 - runs0);
+	EXPECT_EQ(3 * STORM_ROUNDS, st.walks - before.walks);
+	EXPECT_EQ(2 * STORM_ROUNDS, st.walk_faults - before.walk_faults);
+	EXPECT_EQ(before.maps, st.maps);
+	EXPECT_EQ(before.unmaps, st.unmaps);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(0, st.pin_failures);
+	EXPECT_EQ(0, st.iq_errors);
+	EXPECT_EQ(1, st.waits - before.waits);
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	EXPECT_EQ(0, self->v.iqt_relays);
 }
 
 /*

@@ -1385,6 +1385,42 @@ TEST_F(vtd, qi_budget_limits_and_processing_resumes)
 		EXPECT_EQ(i, (u32)t->iotlb[i].did);
 }
 
+/* The host's ->yield(): after every third IOTLB invalidation. */
+static bool yield_every_third(struct vtd_unit *u)
+{
+	return to_ctx(u)->n_iotlb % 3 == 0;
+}
+
+/*
+ * ->yield() stops processing right after the descriptor it was asked
+ * about (even under a larger budget), and the next call goes on from
+ * there: nothing skipped, nothing done twice.
+ */
+TEST_F(vtd, qi_yield_stops_after_the_descriptor_and_resumes)
+{
+	struct tctx *t = self->t;
+	struct vtd_ops ops = test_ops;
+	u32 i;
+
+	ops.yield = yield_every_third;
+	t->unit.ops = &ops;
+	qi_enable(t, 0);
+	for (i = 0; i < 7; i++)
+		q_put(t, iotlb_lo(VTD_IOTLB_DOMAIN, i), 0);
+	q_kick(t);
+	EXPECT_EQ(3U, vtd_iq_process(&t->unit, 100));
+	EXPECT_EQ(3U, iqh(t));
+	EXPECT_TRUE(vtd_iq_pending(&t->unit));
+	EXPECT_EQ(2U, vtd_iq_process(&t->unit, 2));
+	EXPECT_EQ(1U, vtd_iq_process(&t->unit, 100));
+	EXPECT_EQ(1U, vtd_iq_process(&t->unit, 100));
+	EXPECT_FALSE(vtd_iq_pending(&t->unit));
+	ASSERT_EQ(7U, t->n_iotlb);
+	for (i = 0; i < 7; i++)
+		EXPECT_EQ(i, (u32)t->iotlb[i].did);
+	t->unit.ops = &test_ops;
+}
+
 TEST_F(vtd, qi_granularity_zero_sets_iqe)
 {
 	struct tctx *t = self->t;
