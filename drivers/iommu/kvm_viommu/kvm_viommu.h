@@ -127,6 +127,7 @@ struct kvm_viommu {
 		u64 walk_faults;
 		u64 pin_failures;
 		u64 devices;
+		u64 leaves;
 	} shadow_stats;
 	u64 run_walk_reads;
 };

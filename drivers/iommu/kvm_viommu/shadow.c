@@ -23,6 +23,7 @@
 #include <linux/iommu.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -47,6 +48,18 @@
  * the worker's next run.
  */
 #define KVM_VIOMMU_RUN_WALK_BUDGET	KVM_VIOMMU_WALK_BUDGET
+
+/*
+ * Most guest leaves one unit shadows at a time; more fail closed.  Each
+ * costs kernel memory and host IOMMU page tables, which RLIMIT_MEMLOCK
+ * does not bound when the VMM has CAP_IPC_LOCK (or, for the memory, when
+ * leaves alias one guest page): VFIO type1's dma_entry_limit plays the
+ * same part for a VMM's own mappings.  Read at each new leaf.
+ */
+static unsigned int max_shadow_leaves = 262144;
+module_param(max_shadow_leaves, uint, 0644);
+MODULE_PARM_DESC(max_shadow_leaves,
+		 "Most guest leaves one unit shadows at a time; more fail closed (default: 262144)");
 
 /**
  * struct kvm_viommu_map - one shadowed guest leaf
@@ -152,6 +165,7 @@ static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 	unpin_user_pages_dirty_lock(map->pages, map->nr_pages, map->write);
 	kvm_viommu_account(viommu, map->nr_pages, false);
 	viommu->shadow_stats.unmaps++;
+	viommu->shadow_stats.leaves--;
 	viommu->shadow_stats.pinned_pages -= map->nr_pages;
 	kvfree(map->pages);
 	kfree(map);
@@ -166,6 +180,8 @@ static int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	struct kvm_viommu_map *map;
 	int ret;
 
+	if (viommu->shadow_stats.leaves >= READ_ONCE(max_shadow_leaves))
+		return -ENOSPC;
 	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
 	if (!map)
 		return -ENOMEM;
@@ -218,6 +234,7 @@ static int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	interval_tree_insert(&map->it, &vdev->shadow);
 	trace_kvm_viommu_shadow(vdev->sid, true, m->iova, m->size, m->gpa, 0);
 	viommu->shadow_stats.maps++;
+	viommu->shadow_stats.leaves++;
 	viommu->shadow_stats.pinned_pages += n;
 	return 0;
 
@@ -282,10 +299,11 @@ static int kvm_viommu_sync_leaf(void *opaque, const struct vtd_mapping *m)
 	kvm_viommu_unmap_range(s->viommu, vdev, m->iova, last);
 	if (kvm_viommu_map_leaf(s->viommu, vdev, m)) {
 		/*
-		 * Over RLIMIT_MEMLOCK, not guest RAM, or no host mapping: the
-		 * leaf stays unmapped.  The guest learns it from a fault
-		 * record; the spec has no reason for host limits, so it gets
-		 * the nearest: the memory behind a paging entry is unusable.
+		 * Over RLIMIT_MEMLOCK or max_shadow_leaves, not guest RAM,
+		 * or no host mapping: the leaf stays unmapped.  The guest
+		 * learns it from a fault record; the spec has no reason for
+		 * host limits, so it gets the nearest: the memory behind a
+		 * paging entry is unusable.
 		 */
 		s->viommu->shadow_stats.pin_failures += m->size >> PAGE_SHIFT;
 		if (!vdev->ctx.fpd)

@@ -111,7 +111,9 @@ static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "pinned_pages: %llu\nwalks: %llu\nwalk_faults: %llu\n",
 		   viommu->shadow_stats.pinned_pages, viommu->shadow_stats.walks,
 		   viommu->shadow_stats.walk_faults);
-	seq_printf(m, "pin_failures: %llu\n", viommu->shadow_stats.pin_failures);
+	seq_printf(m, "pin_failures: %llu\nleaves: %llu\n",
+		   viommu->shadow_stats.pin_failures,
+		   viommu->shadow_stats.leaves);
 	mutex_unlock(&viommu->lock);
 	return 0;
 }

@@ -380,8 +380,38 @@ FIXTURE_SETUP(dma)
 	self->big = addr_gpa2hva(self->vm, BIG_GPA);
 }
 
+#define MAX_LEAVES_PARAM "/sys/module/kvm_viommu/parameters/max_shadow_leaves"
+
+/* The parameter's value before a test changed it; restored by teardown. */
+static char saved_max_leaves[32];
+
+static int set_max_shadow_leaves(const char *val)
+{
+	int fd, ret = 0;
+	ssize_t n;
+
+	if (!saved_max_leaves[0]) {
+		fd = open(MAX_LEAVES_PARAM, O_RDONLY);
+		if (fd < 0)
+			return -errno;
+		n = read(fd, saved_max_leaves, sizeof(saved_max_leaves) - 1);
+		close(fd);
+		if (n <= 0)
+			return -EIO;
+	}
+	fd = open(MAX_LEAVES_PARAM, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 FIXTURE_TEARDOWN(dma)
 {
+	if (saved_max_leaves[0])
+		set_max_shadow_leaves(saved_max_leaves);
 	viommu_vfio_close(&self->f);
 	if (self->vm) {
 		viommu_vmm_fini(&self->v);
@@ -553,6 +583,33 @@ TEST_F_TIMEOUT(dma, container_mapping_conflict_fails_closed, 120)
 	EXPECT_EQ(0, st.pinned_pages);
 	EXPECT_EQ(1, st.faults);
 	munmap(page, 4096);
+}
+
+/*
+ * The same three pages with room for two leaves (max_shadow_leaves, which
+ * bounds what RLIMIT_MEMLOCK does not when the VMM has CAP_IPC_LOCK, as
+ * this test does): the third fails closed, freeing one makes room.
+ */
+TEST_F_TIMEOUT(dma, shadow_leaf_limit_fails_closed, 120)
+{
+	struct kvm_viommu_stats st;
+
+	ASSERT_EQ(0, set_max_shadow_leaves("2"));
+	args.mode = 1;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 11);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(2, st.maps);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(1, st.pin_failures);
+	EXPECT_EQ(1, st.faults);
+	EXPECT_TRUE(viommu_reg32(&self->v, VTD_FSTS_REG) & VTD_FSTS_PPF);
+	run_stage(_metadata, &self->v, self->vcpu, 12);
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(3, st.maps);
+	EXPECT_EQ(2, st.pinned_pages);
 }
 
 /*
