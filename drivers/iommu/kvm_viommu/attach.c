@@ -184,6 +184,17 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 		ret = PTR_ERR(domain);
 		goto err_unlock_dev;
 	}
+	/*
+	 * Every IOVA the guest can use must be one the host domain can map,
+	 * or its DMA would fault for no reason it can see: the VMM gives
+	 * the guest a CAP.MGAW the host's IOMMU can back.
+	 */
+	ret = -ERANGE;
+	if (domain->geometry.force_aperture &&
+	    (domain->geometry.aperture_start ||
+	     domain->geometry.aperture_end <
+	     BIT_ULL(vtd_mgaw(&viommu->vtd)) - 1))
+		goto err_unlock_dev;
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL_ACCOUNT);
 	ret = -ENOMEM;
 	if (!vdev)

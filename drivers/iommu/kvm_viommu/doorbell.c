@@ -30,6 +30,7 @@
 #include <linux/file.h>
 #include <linux/kthread.h>
 #include <linux/kvm_host.h>
+#include <linux/memcontrol.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -290,21 +291,29 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu)
 /*
  * The queue worker, on kvm_viommu_wq.  Guest memory is reached through the
  * VM's mm, which a kworker must adopt; if the VMM process is exiting there
- * is no guest left to serve.
+ * is no guest left to serve.  What the run allocates (shadow entries, and
+ * host IOMMU page tables where the kernel accounts them) is charged to the
+ * VM's memory cgroup, as it would be in the VMM's own thread, not to the
+ * kworker's.
  */
 void kvm_viommu_iq_work(struct work_struct *work)
 {
 	struct kvm_viommu *viommu =
 		container_of(work, struct kvm_viommu, iq_work);
 	struct mm_struct *mm = viommu->kvm->mm;
+	struct mem_cgroup *memcg, *old_memcg;
 
 	if (!mmget_not_zero(mm))
 		return;
 	kthread_use_mm(mm);
+	memcg = get_mem_cgroup_from_mm(mm);
+	old_memcg = set_active_memcg(memcg);
 	atomic64_inc(&viommu->nr_iq_runs_worker);
 	mutex_lock(&viommu->lock);
 	kvm_viommu_iq_run(viommu);
 	mutex_unlock(&viommu->lock);
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
 	kthread_unuse_mm(mm);
 	mmput(mm);
 }

@@ -73,8 +73,13 @@ static u32 vtd_level_shift(u32 level)
 	return VTD_PAGE_SHIFT + VTD_SL_STRIDE * (level - 1);
 }
 
-/* Maximum guest address width, in bits. */
-static u32 vtd_mgaw(const struct vtd_unit *u)
+/**
+ * vtd_mgaw() - the unit's maximum guest address width (CAP.MGAW + 1)
+ * @u: the unit
+ *
+ * Return: the width in bits; the guest's IOVAs are below 2^width.
+ */
+u32 vtd_mgaw(const struct vtd_unit *u)
 {
 	return vtd_field(vtd_get64(u, VTD_CAP_REG), VTD_CAP_MGAW) + 1;
 }

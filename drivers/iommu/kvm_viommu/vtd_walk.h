@@ -99,6 +99,7 @@ int vtd_sl_walk(struct vtd_unit *u, const struct vtd_context *ctx,
 		u64 start, u64 end, vtd_walk_fn fn, void *opaque, u32 *budget);
 
 /* The end (exclusive) of @ctx's IOVA space: 2^39 or 2^48, within MGAW. */
+u32 vtd_mgaw(const struct vtd_unit *u);
 u64 vtd_context_iova_end(const struct vtd_unit *u,
 			 const struct vtd_context *ctx);
 

@@ -286,7 +286,8 @@ struct kvm_viommu_stats {
  * Errors: EINVAL bad fields, @group_fd not a VFIO group, @device_fd not
  * the device's VFIO device fd, device not bound to vfio-pci, not in that
  * group, not alone in its group, or its group not in a container; EBADF
- * @group_fd or @device_fd not open; ENODEV no such host device; EEXIST
+ * @group_fd or @device_fd not open; ENODEV no such host device; ERANGE
+ * the unit's CAP.MGAW is wider than the host IOMMU domain can map; EEXIST
  * @sid or the device already attached; ENOENT detaching a @sid that is not
  * attached.
  */

@@ -399,7 +399,7 @@ static int acpi_setup(struct vmm *vmm)
 		.s5_slp_typ = S5_SLP_TYP,
 		.dmar = vmm->opts.viommu,
 		.drhd_base = VIOMMU_REG_BASE,
-		.dmar_haw = 48,
+		.dmar_haw = vmm->opts.viommu ? viommu_haw(vmm) : 48,
 		.pci_mmio_base = PCI_MMIO_BASE,
 		.pci_mmio_size = PCI_MMIO_SIZE,
 		.pci_io_base = PCI_IOPORT_BASE,

@@ -463,6 +463,55 @@ int vfio_dev_map_ram(struct vmm *vmm)
 	return 0;
 }
 
+/*
+ * How many bits of IOVA the device's container can map from 0: the
+ * widest VT-d guest address width (48 or 39) below the highest IOVA of
+ * VFIO's usable ranges (holes such as the MSI window just fault).
+ * -ERANGE if less than 39 bits; -errno if VFIO cannot say.
+ */
+int vfio_dev_iova_bits(struct vmm *vmm)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *r;
+	struct vfio_iommu_type1_info *info;
+	struct vfio_info_cap_header *hdr;
+	struct vfio_dev *d = vmm->vfio;
+	const uint32_t size = 4096;
+	uint64_t max = 0;
+	uint32_t off, i;
+	int ret = 0;
+
+	if (!d)
+		return -ENODEV;
+	info = calloc(1, size);
+	if (!info)
+		return -ENOMEM;
+	info->argsz = size;
+	if (ioctl(d->container, VFIO_IOMMU_GET_INFO, info))
+		ret = -errno;
+	else if (!(info->flags & VFIO_IOMMU_INFO_CAPS) || info->argsz > size)
+		ret = -EOPNOTSUPP;
+	for (off = ret ? 0 : info->cap_offset;
+	     off && off <= size - sizeof(*r); off = hdr->next) {
+		hdr = (void *)info + off;
+		if (hdr->id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			continue;
+		r = (void *)hdr;
+		for (i = 0; i < r->nr_iovas &&
+		     off + sizeof(*r) + (i + 1) * sizeof(r->iova_ranges[0]) <=
+		     size; i++)
+			if (r->iova_ranges[i].end > max)
+				max = r->iova_ranges[i].end;
+	}
+	free(info);
+	if (ret)
+		return ret;
+	if (max >= (1ULL << 48) - 1)
+		return 48;
+	if (max >= (1ULL << 39) - 1)
+		return 39;
+	return -ERANGE;
+}
+
 int vfio_dev_host_addr(struct vmm *vmm, uint16_t *seg, uint8_t *bus,
 		       uint8_t *devfn, int *group_fd, int *device_fd)
 {

@@ -121,6 +121,32 @@ int viommu_add_routes(struct vmm *vmm, void *entries, int max)
 	return KVM_VIOMMU_NR_IRQS;
 }
 
+/*
+ * CAP_REG for a guest address width of @bits (VT-d spec 11.4.2): 0, the
+ * module's default, for 48; for 39 the same unit with CAP.MGAW lowered.
+ * ND 2 (256 domains), caching mode, 3- and 4-level tables, 2M and 1G
+ * leaves, page-selective invalidation up to AM 18, read/write draining.
+ */
+static uint64_t viommu_cap(int bits)
+{
+	if (bits == 48)
+		return 0;
+	return 2ULL |				/* ND */
+	       1ULL << 7 |			/* CM */
+	       1ULL << 9 | 1ULL << 10 |		/* SAGAW: 39, 48 bits */
+	       (uint64_t)(bits - 1) << 16 |	/* MGAW */
+	       1ULL << 34 | 1ULL << 35 |	/* SLLPS: 2M, 1G */
+	       1ULL << 39 |			/* PSI */
+	       18ULL << 48 |			/* MAMV */
+	       1ULL << 54 | 1ULL << 55;		/* DWD, DRD */
+}
+
+/* The guest's address width, for its DMAR table's HAW field. */
+int viommu_haw(struct vmm *vmm)
+{
+	return ((vmm->viommu->info.cap >> 16) & 0x3f) + 1;
+}
+
 int viommu_open(struct vmm *vmm)
 {
 	struct kvm_viommu_create create = {
@@ -138,6 +164,20 @@ int viommu_open(struct vmm *vmm)
 	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++)
 		v->irq_fd[i] = -1;
 	pthread_mutex_init(&v->lock, NULL);
+
+	/*
+	 * Every IOVA the guest may use must be one the host domain can map
+	 * (the module refuses to attach otherwise): the guest gets the
+	 * widest address width the device's container offers.
+	 */
+	ret = vfio_dev_iova_bits(vmm);
+	if (ret < 0) {
+		fprintf(stderr, "viommu-vmm: the host IOMMU's usable IOVAs: %s\n",
+			ret == -ERANGE ? "narrower than 39 bits" :
+			strerror(-ret));
+		return ret;
+	}
+	create.cap = viommu_cap(ret);
 
 	v->dev_fd = open("/dev/" KVM_VIOMMU_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	if (v->dev_fd < 0) {
@@ -217,6 +257,8 @@ int viommu_attach(struct vmm *vmm, uint16_t sid)
 		fprintf(stderr, "viommu-vmm: KVM_VIOMMU_ATTACH_DEVICE: %s\n",
 			ret == -EBUSY ?
 			"the device is attached to another vIOMMU unit" :
+			ret == -ERANGE ?
+			"the guest's address width is wider than the host IOMMU maps" :
 			strerror(-ret));
 		return ret;
 	}

@@ -197,7 +197,9 @@ void vfio_dev_close(struct vmm *vmm);
 int vfio_dev_host_addr(struct vmm *vmm, uint16_t *seg, uint8_t *bus,
 		       uint8_t *devfn, int *group_fd, int *device_fd);
 
+int vfio_dev_iova_bits(struct vmm *vmm);
 int viommu_open(struct vmm *vmm);
+int viommu_haw(struct vmm *vmm);
 int viommu_attach(struct vmm *vmm, uint16_t sid);
 void viommu_mmio(struct vmm *vmm, uint64_t off, void *data, uint32_t len,
 		 bool is_write);

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,7 +49,8 @@ static struct dma_args {
 	struct guest_iommu_mem mem;
 	uint32_t mode;		/* 0 tour, 1 memlock, 2 conflict, 3 hostile,
 				 * 4 storm, 5 TE toggled during DMA, 6 map,
-				 * 7 aliased tables and an invalidation storm
+				 * 7 aliased tables and an invalidation storm,
+				 * 8 many leaves
 				 */
 } args;
 
@@ -159,21 +162,28 @@ static void guest_te_toggle(void)
 }
 
 #define STORM_ROUNDS	8
-#define STORM_IOVA	BIT_ULL(39)	/* PML4 entry 1 */
+#define STORM_IOVA	BIT_ULL(30)	/* PDPT entry 1 */
 #define AM_1G		18		/* the unit's CAP.MAMV */
 
+/* The PDPT that IOVA 0-512G goes through (PML4 entry 0). */
+static uint64_t *guest_pdpt(void)
+{
+	return gvtd_va(&gv, *gvtd_entry(&gv, slpt, IOVA(0), 4) &
+		       VTD_SLPTE_ADDR);
+}
+
 /*
- * Tables that alias: PML4 entries 1-511 all point at one PDPT, whose 512
- * entries all point at one PD, whose 512 entries all point at one empty
- * PT, so a domain-wide walk would read 512^4 entries.  Then, in one
- * doorbell, rounds of a global, a domain and a 1 GiB (AM 18) invalidation
- * over the aliased range, and one wait.  The real mappings (PML4 entry
- * 0) come first in the walk: they must stay, and the device keep working.
+ * Tables that alias: PDPT entries 1-511 all point at one PD, whose 512
+ * entries all point at one empty PT, so a domain-wide walk would read
+ * 511 * 512^2 entries.  (Below 2^39: the host domain, L1's intel-iommu,
+ * maps 39 bits, so the unit's guest does too.)  Then, in one doorbell,
+ * rounds of a global, a domain and a 1 GiB (AM 18) invalidation over the
+ * aliased range, and one wait.  The real mappings (PDPT entry 0) come
+ * first in the walk: they must stay, and the device keep working.
  */
 static void guest_alias_storm(void)
 {
-	uint64_t pt = gvtd_alloc(&gv), pd = gvtd_alloc(&gv);
-	uint64_t pdpt = gvtd_alloc(&gv), *e;
+	uint64_t pt = gvtd_alloc(&gv), pd = gvtd_alloc(&gv), *e;
 	uint32_t *status = (uint32_t *)args.mem.status_gva;
 	uint32_t seq;
 	int i;
@@ -184,12 +194,9 @@ static void guest_alias_storm(void)
 	e = gvtd_va(&gv, pd);
 	for (i = 0; i < 512; i++)
 		e[i] = pt | RW;
-	e = gvtd_va(&gv, pdpt);
-	for (i = 0; i < 512; i++)
-		e[i] = pd | RW;
-	e = gvtd_va(&gv, slpt);
+	e = guest_pdpt();
 	for (i = 1; i < 512; i++)
-		WRITE_ONCE(e[i], pdpt | RW);
+		WRITE_ONCE(e[i], pd | RW);
 	GUEST_SYNC(1);
 
 	seq = READ_ONCE(*status) + 1;
@@ -210,6 +217,34 @@ static void guest_alias_storm(void)
 	GUEST_DONE();
 }
 
+#define MANY_PDES	16
+#define MANY_LEAVES	(MANY_PDES * 512)
+
+/*
+ * MANY_LEAVES 4 KiB leaves, all at buffer 0 (one full PT that MANY_PDES
+ * PD entries share), made known by one 1 GiB invalidation; then gone.
+ */
+static void guest_many_leaves(void)
+{
+	uint64_t pt = gvtd_alloc(&gv), pd = gvtd_alloc(&gv), *e;
+	int i;
+
+	e = gvtd_va(&gv, pt);
+	for (i = 0; i < 512; i++)
+		e[i] = args.buf_gpa[0] | RW;
+	e = gvtd_va(&gv, pd);
+	for (i = 0; i < MANY_PDES; i++)
+		e[i] = pt | RW;
+	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+	e = guest_pdpt();
+	WRITE_ONCE(e[1], pd | RW);
+	guest_flush(DESC_IOTLB_PSI(EDU_DID), STORM_IOVA | AM_1G);
+	GUEST_SYNC(1);
+	WRITE_ONCE(e[1], 0);
+	guest_flush(DESC_IOTLB_PSI(EDU_DID), STORM_IOVA | AM_1G);
+	GUEST_DONE();
+}
+
 static void guest_code(void)
 {
 	uint8_t *big = (uint8_t *)BIG_GPA;
@@ -221,6 +256,8 @@ static void guest_code(void)
 		guest_te_toggle();
 	if (args.mode == 7)
 		guest_alias_storm();
+	if (args.mode == 8)
+		guest_many_leaves();
 	if (args.mode == 6) {
 		gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
 		gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
@@ -361,9 +398,10 @@ FIXTURE_SETUP(dma)
 
 	ASSERT_EQ(0, viommu_mount_debugfs());
 	self->vm = vm_create_with_one_vcpu(&self->vcpu, guest_code);
-	ASSERT_EQ(0, viommu_vmm_init(&self->v, self->vm, 0, 0));
 	if (viommu_vfio_open(&self->f, self->vm, &why))
 		SKIP(return, "%s", why);
+	ASSERT_EQ(0, viommu_vmm_init(&self->v, self->vm,
+				     viommu_vfio_cap(&self->f), 0));
 
 	for (i = 0; i < NR_BUFS; i++) {
 		gva = vm_vaddr_alloc_page(self->vm);
@@ -380,6 +418,18 @@ FIXTURE_SETUP(dma)
 	self->big = addr_gpa2hva(self->vm, BIG_GPA);
 }
 
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 #define MAX_LEAVES_PARAM "/sys/module/kvm_viommu/parameters/max_shadow_leaves"
 
 /* The parameter's value before a test changed it; restored by teardown. */
@@ -387,7 +437,7 @@ static char saved_max_leaves[32];
 
 static int set_max_shadow_leaves(const char *val)
 {
-	int fd, ret = 0;
+	int fd;
 	ssize_t n;
 
 	if (!saved_max_leaves[0]) {
@@ -399,13 +449,7 @@ static int set_max_shadow_leaves(const char *val)
 		if (n <= 0)
 			return -EIO;
 	}
-	fd = open(MAX_LEAVES_PARAM, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return sysfs_write(MAX_LEAVES_PARAM, val);
 }
 
 FIXTURE_TEARDOWN(dma)
@@ -414,7 +458,8 @@ FIXTURE_TEARDOWN(dma)
 		set_max_shadow_leaves(saved_max_leaves);
 	viommu_vfio_close(&self->f);
 	if (self->vm) {
-		viommu_vmm_fini(&self->v);
+		if (self->v.vm)
+			viommu_vmm_fini(&self->v);
 		kvm_vm_free(self->vm);
 	}
 	EXPECT_EQ(0, viommu_count_units());
@@ -708,6 +753,88 @@ TEST_F_TIMEOUT(dma, aliased_tables_and_invalidation_storm, 600)
 	EXPECT_EQ(0, self->v.iqt_relays);
 }
 
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+#define TEST_CGROUP	CGROUP_ROOT "/kvm_viommu_test"
+
+/* Our process in a fresh memory cgroup; NULL, or why not. */
+static const char *memcg_enter(void)
+{
+	char buf[256] = "";
+	int fd;
+
+	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
+		return "cgroup2 cannot be mounted";
+	fd = open(CGROUP_ROOT "/cgroup.controllers", O_RDONLY);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return "no cgroup.controllers";
+	}
+	close(fd);
+	if (!strstr(buf, "memory"))
+		return "L1's kernel has no memory cgroup controller";
+	if (sysfs_write(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+		return "cannot enable the memory controller";
+	rmdir(TEST_CGROUP);
+	if (mkdir(TEST_CGROUP, 0755) ||
+	    sysfs_write(TEST_CGROUP "/cgroup.procs", "0"))
+		return "cannot enter a new cgroup";
+	return NULL;
+}
+
+static void memcg_leave(void)
+{
+	sysfs_write(CGROUP_ROOT "/cgroup.procs", "0");
+	rmdir(TEST_CGROUP);
+}
+
+static long long memcg_current(void)
+{
+	char buf[32] = "";
+	int fd = open(TEST_CGROUP "/memory.current", O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	if (read(fd, buf, sizeof(buf) - 1) <= 0)
+		buf[0] = '\0';
+	close(fd);
+	return atoll(buf);
+}
+
+/*
+ * The shadow's kernel memory is the VM's: the queue worker, not the VMM,
+ * allocates it, but charges it to the memory cgroup of the VM's process.
+ * MANY_LEAVES leaves cost at least a 64-byte entry each there.
+ */
+TEST_F_TIMEOUT(dma, shadow_memory_charged_to_the_vm_memcg, 120)
+{
+	struct kvm_viommu_stats st;
+	long long cur0, cur1;
+	const char *why;
+
+	why = memcg_enter();
+	if (why)
+		SKIP(return, "%s", why);
+	cur0 = memcg_current();
+	args.mode = 8;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 1);
+	cur1 = memcg_current();
+	viommu_vmm_stats(&self->v, &st);
+	TH_LOG("%d leaves: the VM's cgroup grew by %lld KiB", MANY_LEAVES,
+	       (cur1 - cur0) / 1024);
+	EXPECT_EQ(MANY_LEAVES, st.maps);
+	EXPECT_EQ(MANY_LEAVES, st.pinned_pages);
+	EXPECT_LE(0, cur0);
+	EXPECT_LE(MANY_LEAVES * 64LL, cur1 - cur0);
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(0, st.pinned_pages);
+	memcg_leave();
+}
+
 /*
  * A VMM killed while its guest maps, DMAs and unmaps in a loop: the VFS
  * closes its fds, the unit detaches edu, unmaps and unpins, and edu can
@@ -730,7 +857,7 @@ TEST_F_TIMEOUT(dma, vmm_killed_mid_invalidation, 120)
 
 		/* Its own VM and unit; the VFIO fds are inherited. */
 		vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-		if (viommu_vmm_init(&v, vm, 0, 0) ||
+		if (viommu_vmm_init(&v, vm, viommu_vfio_cap(&self->f), 0) ||
 		    viommu_vfio_attach(&self->f, v.unit_fd, EDU_SID))
 			_exit(1);
 		viommu_vfio_map_bar(&self->f, vm);
@@ -814,6 +941,22 @@ TEST_F(dma, attach_bad_input)
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
 	EXPECT_EQ(-ENOENT, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
 
+	/*
+	 * A unit whose guest addresses are wider than the host domain maps
+	 * (the default unit has 48 bits; L1's intel-iommu maps 39).
+	 */
+	vm2 = vm_create_barebones();
+	ASSERT_EQ(0, viommu_vmm_init_bare(&v2, vm2, 0));
+	if (vtd_field(v2.info.cap, VTD_CAP_MGAW) >
+	    vtd_field(viommu_vfio_cap(&self->f), VTD_CAP_MGAW)) {
+		EXPECT_EQ(-ERANGE, attach_raw(v2.unit_fd, &good));
+	} else {
+		TH_LOG("the host domain maps 48 bits: no narrower case here");
+	}
+	close(v2.unit_fd);
+	close(v2.dev_fd);
+	kvm_vm_free(vm2);
+
 	/* Attached once: not again, not under another sid, not elsewhere. */
 	ASSERT_EQ(0, attach_raw(self->v.unit_fd, &good));
 	EXPECT_EQ(-EEXIST, attach_raw(self->v.unit_fd, &good));
@@ -821,7 +964,7 @@ TEST_F(dma, attach_bad_input)
 	at.sid = EDU_SID + 1;
 	EXPECT_EQ(-EEXIST, attach_raw(self->v.unit_fd, &at));
 	vm2 = vm_create_barebones();
-	ASSERT_EQ(0, viommu_vmm_init_bare(&v2, vm2));
+	ASSERT_EQ(0, viommu_vmm_init_bare(&v2, vm2, viommu_vfio_cap(&self->f)));
 	EXPECT_EQ(-EEXIST, attach_raw(v2.unit_fd, &good));
 	EXPECT_EQ(0, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
 	EXPECT_EQ(0, attach_raw(v2.unit_fd, &good));
@@ -866,18 +1009,6 @@ TEST_F_TIMEOUT(dma, group_stays_in_container_while_attached, 120)
 	EXPECT_EQ(0, st.pinned_pages);
 	EXPECT_EQ(locked_before, vm_locked_kb());
 	EXPECT_EQ(0, ioctl(self->f.group, VFIO_GROUP_UNSET_CONTAINER));
-}
-
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 static bool edu_bound_to_vfio(const char *bdf)

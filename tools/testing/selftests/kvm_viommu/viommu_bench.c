@@ -349,12 +349,14 @@ static void run_mode(int mode, struct viommu_vfio *f)
 		memset(&uu, 0, sizeof(uu));
 		uu.vm = vm;
 		uu.container = f->container;
-		TEST_ASSERT(!vtd_unit_init(&uu.u, &uu_ops, uu.regs, 0,
-					   VTD_ECAP_QI), "user unit");
+		TEST_ASSERT(!vtd_unit_init(&uu.u, &uu_ops, uu.regs,
+					   viommu_vfio_cap(f), VTD_ECAP_QI),
+			    "user unit");
 		virt_map(vm, VIOMMU_REG_GPA, VIOMMU_REG_GPA, 1);
 	} else {
 		viommu_vmm_max_wired = mode == MODE_B ? 0 : VIOMMU_MAX_WIRED;
-		TEST_ASSERT(!viommu_vmm_init(&v, vm, 0, 0), "unit");
+		TEST_ASSERT(!viommu_vmm_init(&v, vm, viommu_vfio_cap(f), 0),
+			    "unit");
 		if (mode != MODE_D)
 			TEST_ASSERT(!viommu_vfio_attach(f, v.unit_fd, EDU_SID),
 				    "attach");

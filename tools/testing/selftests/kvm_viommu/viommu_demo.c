@@ -120,16 +120,17 @@ int main(void)
 	viommu_mount_debugfs();
 	printf("1. An L2 VM with a kvm_viommu VT-d unit, wired as the rst says\n");
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	ret = viommu_vmm_init(&v, vm, 0, 0);
+	if (viommu_vfio_open(&f, vm, &why)) {
+		printf("   no device: %s\n", why);
+		return 1;
+	}
+	/* A guest address width the host IOMMU can back (see the rst). */
+	ret = viommu_vmm_init(&v, vm, viommu_vfio_cap(&f), 0);
 	if (ret) {
 		printf("   KVM_CREATE_VIOMMU failed: %s\n", strerror(-ret));
 		return 1;
 	}
 	printf("2. edu through VFIO: BAR0 into L2, attached as 00:03.0\n");
-	if (viommu_vfio_open(&f, vm, &why)) {
-		printf("   no device: %s\n", why);
-		return 1;
-	}
 	ret = viommu_vfio_attach(&f, v.unit_fd, EDU_SID);
 	if (ret) {
 		printf("   KVM_VIOMMU_ATTACH_DEVICE failed: %s\n", strerror(-ret));

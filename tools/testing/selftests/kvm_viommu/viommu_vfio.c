@@ -16,6 +16,7 @@
 #include "processor.h"
 #include "kvm_viommu_util.h"
 #include "viommu_vfio.h"
+#include "vtd.h"
 
 static int vfio_region(int device, uint32_t index,
 		       struct vfio_region_info *info)
@@ -116,6 +117,49 @@ void viommu_vfio_close(struct viommu_vfio *f)
 		close(f->group);
 	if (f->container >= 0)
 		close(f->container);
+}
+
+/* The highest IOVA the container's domain maps, from VFIO's IOVA ranges. */
+static uint64_t container_iova_max(int container)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *r;
+	struct vfio_iommu_type1_info *info;
+	struct vfio_info_cap_header *hdr;
+	size_t size = 4096;
+	uint64_t max = 0;
+	uint32_t off, i;
+
+	info = calloc(1, size);
+	TEST_ASSERT(info, "calloc");
+	info->argsz = size;
+	if (ioctl(container, VFIO_IOMMU_GET_INFO, info) ||
+	    !(info->flags & VFIO_IOMMU_INFO_CAPS) || info->argsz > size)
+		goto out;
+	for (off = info->cap_offset; off && off + sizeof(*hdr) <= size;
+	     off = hdr->next) {
+		hdr = (void *)info + off;
+		if (hdr->id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			continue;
+		r = (void *)hdr;
+		for (i = 0; i < r->nr_iovas; i++)
+			if (r->iova_ranges[i].end > max)
+				max = r->iova_ranges[i].end;
+	}
+out:
+	free(info);
+	return max;
+}
+
+uint64_t viommu_vfio_cap(struct viommu_vfio *f)
+{
+	uint64_t max = container_iova_max(f->container);
+	uint32_t mgaw = max >= BIT_ULL(48) - 1 ? 48 : 39;
+
+	return vtd_field_prep(VTD_CAP_ND, 2) | VTD_CAP_CM |
+	       VTD_CAP_SAGAW_39 | VTD_CAP_SAGAW_48 |
+	       vtd_field_prep(VTD_CAP_MGAW, mgaw - 1) |
+	       VTD_CAP_SLLPS_2M | VTD_CAP_SLLPS_1G | VTD_CAP_PSI |
+	       vtd_field_prep(VTD_CAP_MAMV, 18) | VTD_CAP_DWD | VTD_CAP_DRD;
 }
 
 int viommu_vfio_attach(struct viommu_vfio *f, int unit_fd, uint16_t sid)

@@ -51,6 +51,14 @@ int viommu_vfio_open(struct viommu_vfio *f, struct kvm_vm *vm,
 void viommu_vfio_map_bar(struct viommu_vfio *f, struct kvm_vm *vm);
 void viommu_vfio_close(struct viommu_vfio *f);
 
+/*
+ * The module's default CAP_REG, but with the widest CAP.MGAW (48 or 39)
+ * whose IOVAs the opened device's container can map, as a VMM picks it:
+ * attaching fails with ERANGE otherwise.  QEMU's intel-iommu in L1 maps
+ * 39 bits.
+ */
+uint64_t viommu_vfio_cap(struct viommu_vfio *f);
+
 /* KVM_VIOMMU_ATTACH_DEVICE / _DETACH_DEVICE; 0 or -errno. */
 int viommu_vfio_attach(struct viommu_vfio *f, int unit_fd, uint16_t sid);
 int viommu_vfio_detach(int unit_fd, uint16_t sid);

@@ -99,18 +99,26 @@ static void viommu_route_irqs(struct viommu_vmm *v)
 	vm_ioctl(v->vm, KVM_SET_GSI_ROUTING, &routing.r);
 }
 
-int viommu_vmm_init_bare(struct viommu_vmm *v, struct kvm_vm *vm)
+int viommu_vmm_init_bare(struct viommu_vmm *v, struct kvm_vm *vm,
+			 uint64_t cap)
 {
+	struct kvm_viommu_create create = {
+		.size = sizeof(create),
+		.vm_fd = vm->fd,
+		.cap = cap,
+	};
+
 	memset(v, 0, sizeof(*v));
 	v->vm = vm;
 	v->dev_fd = viommu_dev_open();
 	TEST_ASSERT(v->dev_fd >= 0, "open %s: %s", KVM_VIOMMU_DEV,
 		    strerror(-v->dev_fd));
-	v->unit_fd = viommu_create(v->dev_fd, vm->fd);
+	v->unit_fd = viommu_create_raw(v->dev_fd, &create);
 	if (v->unit_fd < 0) {
 		close(v->dev_fd);
 		return v->unit_fd;
 	}
+	viommu_get_info(v);
 	return 0;
 }
 

@@ -50,8 +50,12 @@ int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
 		    uint64_t ecap);
 void viommu_vmm_fini(struct viommu_vmm *v);
 
-/* Only KVM_CREATE_VIOMMU, for a VM with no memory (no wiring). */
-int viommu_vmm_init_bare(struct viommu_vmm *v, struct kvm_vm *vm);
+/*
+ * Only KVM_CREATE_VIOMMU (@cap, 0: default) and KVM_VIOMMU_GET_INFO, for a
+ * VM with no memory (no wiring).
+ */
+int viommu_vmm_init_bare(struct viommu_vmm *v, struct kvm_vm *vm,
+			 uint64_t cap);
 
 /* Run @vcpu, relaying MMIO, until a ucall; returns its number. */
 uint64_t viommu_vcpu_run(struct viommu_vmm *v, struct kvm_vcpu *vcpu,
