@@ -53,6 +53,18 @@ int viommu_create(int dev_fd, int vm_fd)
 	return viommu_create_raw(dev_fd, &create);
 }
 
+int viommu_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 int viommu_mount_debugfs(void)
 {
 	struct stat st;

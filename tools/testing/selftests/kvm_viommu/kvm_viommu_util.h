@@ -26,6 +26,9 @@ int viommu_create_raw(int dev_fd, void *arg);
 /* KVM_CREATE_VIOMMU for @vm_fd with a well-formed argument; fd or -errno. */
 int viommu_create(int dev_fd, int vm_fd);
 
+/* Write @val to the sysfs, tracefs or cgroup file @path; 0 or -errno. */
+int viommu_write_file(const char *path, const char *val);
+
 /* Mount debugfs if it is not; 0 or -errno. */
 int viommu_mount_debugfs(void);
 

@@ -418,18 +418,6 @@ FIXTURE_SETUP(dma)
 	self->big = addr_gpa2hva(self->vm, BIG_GPA);
 }
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 #define MAX_LEAVES_PARAM "/sys/module/kvm_viommu/parameters/max_shadow_leaves"
 
 /* The parameter's value before a test changed it; restored by teardown. */
@@ -449,7 +437,7 @@ static int set_max_shadow_leaves(const char *val)
 		if (n <= 0)
 			return -EIO;
 	}
-	return sysfs_write(MAX_LEAVES_PARAM, val);
+	return viommu_write_file(MAX_LEAVES_PARAM, val);
 }
 
 FIXTURE_TEARDOWN(dma)
@@ -544,6 +532,29 @@ TEST_F_TIMEOUT(dma, edu_dma_follows_guest_tables, 300)
 	EXPECT_EQ(0, viommu_count_units());
 }
 
+/*
+ * guest_memlock() to its first stop, with room for two pages: two mapped,
+ * the third refused (a pin failure, a primary fault recorded).
+ */
+static void run_to_third_page_refused(struct __test_metadata *_metadata,
+				      struct kvm_vm *vm, struct kvm_vcpu *vcpu,
+				      struct viommu_vmm *v,
+				      struct viommu_vfio *f)
+{
+	struct kvm_viommu_stats st;
+
+	args.mode = 1;
+	sync_global_to_guest(vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(f, v->unit_fd, EDU_SID));
+	run_stage(_metadata, v, vcpu, 11);
+	viommu_vmm_stats(v, &st);
+	EXPECT_EQ(2, st.maps);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(1, st.pin_failures);
+	EXPECT_EQ(1, st.faults);
+	EXPECT_TRUE(viommu_reg32(v, VTD_FSTS_REG) & VTD_FSTS_PPF);
+}
+
 /* Drop CAP_IPC_LOCK: RLIMIT_MEMLOCK applies to us from now on. */
 static int drop_ipc_lock(void)
 {
@@ -575,17 +586,8 @@ TEST_F_TIMEOUT(dma, memlock_limit_fails_closed, 120)
 	rl.rlim_max = rl.rlim_cur;
 	ASSERT_EQ(0, drop_ipc_lock());
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
-	args.mode = 1;
-	sync_global_to_guest(self->vm, args);
-	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
-
-	run_stage(_metadata, &self->v, self->vcpu, 11);
-	viommu_vmm_stats(&self->v, &st);
-	EXPECT_EQ(2, st.maps);
-	EXPECT_EQ(2, st.pinned_pages);
-	EXPECT_EQ(1, st.pin_failures);
-	EXPECT_EQ(1, st.faults);
-	EXPECT_TRUE(viommu_reg32(&self->v, VTD_FSTS_REG) & VTD_FSTS_PPF);
+	run_to_third_page_refused(_metadata, self->vm, self->vcpu, &self->v,
+				  &self->f);
 	EXPECT_EQ(locked_before + 8, vm_locked_kb());
 	run_stage(_metadata, &self->v, self->vcpu, 12);
 
@@ -640,16 +642,8 @@ TEST_F_TIMEOUT(dma, shadow_leaf_limit_fails_closed, 120)
 	struct kvm_viommu_stats st;
 
 	ASSERT_EQ(0, set_max_shadow_leaves("2"));
-	args.mode = 1;
-	sync_global_to_guest(self->vm, args);
-	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
-	run_stage(_metadata, &self->v, self->vcpu, 11);
-	viommu_vmm_stats(&self->v, &st);
-	EXPECT_EQ(2, st.maps);
-	EXPECT_EQ(2, st.pinned_pages);
-	EXPECT_EQ(1, st.pin_failures);
-	EXPECT_EQ(1, st.faults);
-	EXPECT_TRUE(viommu_reg32(&self->v, VTD_FSTS_REG) & VTD_FSTS_PPF);
+	run_to_third_page_refused(_metadata, self->vm, self->vcpu, &self->v,
+				  &self->f);
 	run_stage(_metadata, &self->v, self->vcpu, 12);
 	run_stage(_metadata, &self->v, self->vcpu, 0);
 	viommu_vmm_stats(&self->v, &st);
@@ -774,18 +768,18 @@ static const char *memcg_enter(void)
 	close(fd);
 	if (!strstr(buf, "memory"))
 		return "L1's kernel has no memory cgroup controller";
-	if (sysfs_write(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+	if (viommu_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
 		return "cannot enable the memory controller";
 	rmdir(TEST_CGROUP);
 	if (mkdir(TEST_CGROUP, 0755) ||
-	    sysfs_write(TEST_CGROUP "/cgroup.procs", "0"))
+	    viommu_write_file(TEST_CGROUP "/cgroup.procs", "0"))
 		return "cannot enter a new cgroup";
 	return NULL;
 }
 
 static void memcg_leave(void)
 {
-	sysfs_write(CGROUP_ROOT "/cgroup.procs", "0");
+	viommu_write_file(CGROUP_ROOT "/cgroup.procs", "0");
 	rmdir(TEST_CGROUP);
 }
 
@@ -1054,7 +1048,7 @@ TEST_F_TIMEOUT(dma, device_unbound_while_attached, 120)
 		/* fork() copied the device fd and BAR0's mapping: not ours. */
 		munmap(self->f.bar0, self->f.bar0_size);
 		close(self->f.device);
-		_exit(sysfs_write("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) ?
+		_exit(viommu_write_file("/sys/bus/pci/drivers/vfio-pci/unbind", bdf) ?
 		      1 : 0);
 	}
 	/* The unbind waits for our device fd... */
@@ -1079,7 +1073,7 @@ TEST_F_TIMEOUT(dma, device_unbound_while_attached, 120)
 	EXPECT_EQ(-ENOENT, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
 
 	/* driver_override still says vfio-pci. */
-	EXPECT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", bdf));
+	EXPECT_EQ(0, viommu_write_file("/sys/bus/pci/drivers_probe", bdf));
 	EXPECT_TRUE(edu_bound_to_vfio(bdf));
 }
 

@@ -541,16 +541,9 @@ TEST_F(vtd, root_table_and_first_batch)
 static int tracefs_write(const char *file, const char *val)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return viommu_write_file(path, val);
 }
 
 /* The hot path is visible to an operator: doorbell and queue events. */
