@@ -18,7 +18,7 @@
  *    by its first poll.
  *  - otherwise (the vcpu_fast_path parameter is off, as by default;
  *    another thread signalled the eventfd; the task work is already
- *    claimed), by a worker on kvm_viommu_wq that adopts the VM's mm.
+ *    claimed), by the unit's worker thread, which adopts the VM's mm.
  *
  * Ordering: a guest serializes its IQT writes, and each write's wake-up
  * completes before the vCPU resumes, so the newest recorded tail is the
@@ -26,6 +26,7 @@
  * first applies a recorded tail, so a relayed write never overtakes an
  * earlier doorbell.
  */
+#include <linux/cgroup.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/kthread.h>
@@ -98,7 +99,7 @@ static void kvm_viommu_iq_task_work(struct callback_head *head)
 		kvm_viommu_iq_run(viommu);
 		mutex_unlock(&viommu->lock);
 	} else {
-		queue_work(kvm_viommu_wq, &viommu->iq_work);
+		kvm_viommu_iq_kick(viommu);
 	}
 	/* The unit may be freed by this. */
 	fput(file);
@@ -142,7 +143,7 @@ static int kvm_viommu_doorbell_wakeup(wait_queue_entry_t *wait,
 	atomic_set(&viommu->pending_qt, db->qt);
 	atomic64_inc(&viommu->nr_doorbells);
 	if (!kvm_viommu_iq_in_vcpu(viommu))
-		queue_work(kvm_viommu_wq, &viommu->iq_work);
+		kvm_viommu_iq_kick(viommu);
 	return 0;
 }
 
@@ -285,18 +286,18 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu)
 		cond_resched();
 	}
 	if (vtd_iq_pending(vtd))
-		queue_work(kvm_viommu_wq, &viommu->iq_work);
+		kvm_viommu_iq_kick(viommu);
 }
 
 /*
- * The queue worker, on kvm_viommu_wq.  Guest memory is reached through the
- * VM's mm, which a kworker must adopt; if the VMM process is exiting there
- * is no guest left to serve.  What the run allocates (shadow entries, and
- * host IOMMU page tables where the kernel accounts them) is charged to the
- * VM's memory cgroup, as it would be in the VMM's own thread, not to the
- * kworker's.
+ * The queue worker, on the unit's worker thread.  Guest memory is reached
+ * through the VM's mm, which a kernel thread must adopt; if the VMM
+ * process is exiting there is no guest left to serve.  What the run
+ * allocates (shadow entries, and host IOMMU page tables where the kernel
+ * accounts them) is charged to the VM's memory cgroup: a kernel thread's
+ * own allocations are charged to none unless told.
  */
-void kvm_viommu_iq_work(struct work_struct *work)
+static void kvm_viommu_iq_work(struct kthread_work *work)
 {
 	struct kvm_viommu *viommu =
 		container_of(work, struct kvm_viommu, iq_work);
@@ -316,4 +317,42 @@ void kvm_viommu_iq_work(struct work_struct *work)
 	mem_cgroup_put(memcg);
 	kthread_unuse_mm(mm);
 	mmput(mm);
+}
+
+/* Have the worker run the queue.  Any context: doorbell wake-ups too. */
+void kvm_viommu_iq_kick(struct kvm_viommu *viommu)
+{
+	kthread_queue_work(viommu->worker, &viommu->iq_work);
+}
+
+/*
+ * The unit's worker thread, named after the owner and moved into all of
+ * its cgroups, as vhost does: the CPU a guest's invalidations cost is
+ * accounted, and limited, with the VM's.  Called by the VMM at creation.
+ */
+int kvm_viommu_worker_init(struct kvm_viommu *viommu)
+{
+	struct kthread_worker *worker;
+	int ret;
+
+	worker = kthread_create_worker(0, "kvm-viommu-%d", viommu->owner_tgid);
+	if (IS_ERR(worker))
+		return PTR_ERR(worker);
+	ret = cgroup_attach_task_all(current, worker->task);
+	if (ret) {
+		kthread_destroy_worker(worker);
+		return ret;
+	}
+	kthread_init_work(&viommu->iq_work, kvm_viommu_iq_work);
+	viommu->worker = worker;
+	return 0;
+}
+
+/* On the unit's release, after the doorbells: the last run, then the end. */
+void kvm_viommu_worker_release(struct kvm_viommu *viommu)
+{
+	if (!viommu->worker)
+		return;
+	kthread_cancel_work_sync(&viommu->iq_work);
+	kthread_destroy_worker(viommu->worker);
 }

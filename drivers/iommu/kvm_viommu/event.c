@@ -75,7 +75,7 @@ ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 	if (!done)
 		return -EFAULT;
 	/* Room again: let a queue stalled on a full ring go on. */
-	queue_work(kvm_viommu_wq, &viommu->iq_work);
+	kvm_viommu_iq_kick(viommu);
 	return done;
 }
 

@@ -6,6 +6,7 @@
 #define _KVM_VIOMMU_H_
 
 #include <linux/atomic.h>
+#include <linux/kthread.h>
 #include <linux/poll.h>
 #include <linux/kvm_viommu.h>
 #include <linux/list.h>
@@ -55,7 +56,11 @@ struct task_struct;
  * @pending_qt: the IQT.QT value of the newest doorbell not yet applied, or
  *	-1.  Written by doorbell wake-ups (atomic context), consumed with
  *	atomic_xchg() under @lock: the newest tail wins, as in hardware.
- * @iq_work: applies @pending_qt and processes the queue in process context.
+ * @worker: the unit's queue worker, a kernel thread in the owner's cgroups
+ *	(so the CPU time a guest's invalidations cost is the VM's), like
+ *	vhost's.  Created with the unit, destroyed (after its last run) by
+ *	the unit's release.
+ * @iq_work: applies @pending_qt and processes the queue, on @worker.
  * @file: the unit fd's file.  Not a reference: set before the file is
  *	installed, valid while the unit lives.  A doorbell's wake-up takes a
  *	reference (only while the count is not zero) for @iq_twork.
@@ -99,7 +104,8 @@ struct kvm_viommu {
 
 	struct xarray doorbells;
 	atomic_t pending_qt;
-	struct work_struct iq_work;
+	struct kthread_worker *worker;
+	struct kthread_work iq_work;
 	struct file *file;
 	struct callback_head iq_twork;
 	atomic_t iq_twork_busy;
@@ -162,7 +168,6 @@ long kvm_viommu_ioctl_dispatch(const struct kvm_viommu_ioctl_op *ops,
 int kvm_viommu_ucmd_respond(struct kvm_viommu_ucmd *ucmd, size_t size);
 
 extern struct dentry *kvm_viommu_debugfs_root;
-extern struct workqueue_struct *kvm_viommu_wq;
 
 /* viommu.c: the unit object and its fd */
 int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd);
@@ -179,7 +184,9 @@ int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd);
 /* doorbell.c: IQT doorbells and the queue worker */
 int kvm_viommu_set_doorbell(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_iq_run(struct kvm_viommu *viommu);
-void kvm_viommu_iq_work(struct work_struct *work);
+int kvm_viommu_worker_init(struct kvm_viommu *viommu);
+void kvm_viommu_worker_release(struct kvm_viommu *viommu);
+void kvm_viommu_iq_kick(struct kvm_viommu *viommu);
 void kvm_viommu_doorbells_release(struct kvm_viommu *viommu);
 
 /* irq.c: the unit's interrupts */

@@ -29,7 +29,6 @@ struct dentry *kvm_viommu_debugfs_root;
  * spins on a wait descriptor's status while its queue is processed, and an
  * idle CPU serves it sooner than the vCPU's own.
  */
-struct workqueue_struct *kvm_viommu_wq;
 
 static const struct kvm_viommu_ioctl_op kvm_viommu_dev_ops[] = {
 	[KVM_VIOMMU_CMD_CREATE - KVM_VIOMMU_CMD_BASE] = {
@@ -65,10 +64,6 @@ static int __init kvm_viommu_init(void)
 {
 	int ret;
 
-	kvm_viommu_wq = alloc_workqueue("kvm_viommu", WQ_UNBOUND | WQ_HIGHPRI,
-					0);
-	if (!kvm_viommu_wq)
-		return -ENOMEM;
 	kvm_viommu_debugfs_root = debugfs_create_dir("kvm_viommu", NULL);
 	ret = kvm_viommu_attach_init();
 	if (ret)
@@ -82,7 +77,6 @@ err_attach:
 	kvm_viommu_attach_exit();
 err_debugfs:
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
-	destroy_workqueue(kvm_viommu_wq);
 	return ret;
 }
 
@@ -96,7 +90,6 @@ static void __exit kvm_viommu_exit(void)
 	misc_deregister(&kvm_viommu_misc);
 	kvm_viommu_attach_exit();
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
-	destroy_workqueue(kvm_viommu_wq);
 }
 
 module_init(kvm_viommu_init);

@@ -44,6 +44,7 @@ static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 
 	seq_printf(m, "vm: %s\n", viommu->kvm->stats_id);
 	seq_printf(m, "owner_tgid: %d\n", viommu->owner_tgid);
+	seq_printf(m, "worker_pid: %d\n", task_pid_vnr(viommu->worker->task));
 	seq_printf(m, "pending_qt: %d\n", atomic_read(&viommu->pending_qt));
 	seq_printf(m, "iq_twork_busy: %d\n",
 		   atomic_read(&viommu->iq_twork_busy));
@@ -143,7 +144,7 @@ static void kvm_viommu_free(struct kvm_viommu *viommu)
 	/* Waits for debugfs readers of this unit to finish. */
 	debugfs_remove_recursive(viommu->debugfs_dir);
 	kvm_viommu_doorbells_release(viommu);
-	cancel_work_sync(&viommu->iq_work);
+	kvm_viommu_worker_release(viommu);
 	/* Unmaps and unpins; needs no mm (the process may be gone). */
 	kvm_viommu_devices_release(viommu);
 	kvm_viommu_irqfds_release(viommu);
@@ -323,7 +324,6 @@ int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
 	INIT_LIST_HEAD(&viommu->devices);
 	xa_init(&viommu->doorbells);
 	atomic_set(&viommu->pending_qt, -1);
-	INIT_WORK(&viommu->iq_work, kvm_viommu_iq_work);
 	init_waitqueue_head(&viommu->event_wq);
 	viommu->reg_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!viommu->reg_page) {
@@ -352,9 +352,12 @@ int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
 	kvm_get_kvm(kvm);
 	viommu->kvm = kvm;
 
-	ret = kvm_viommu_list_add(viommu);
+	ret = kvm_viommu_worker_init(viommu);
 	if (ret)
 		goto err_put_kvm;
+	ret = kvm_viommu_list_add(viommu);
+	if (ret)
+		goto err_worker;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
@@ -380,6 +383,8 @@ err_unlist:
 	kvm_viommu_unlist(viommu);
 	kvm_viommu_free(viommu);
 	goto err_put_vm_file;
+err_worker:
+	kvm_viommu_worker_release(viommu);
 err_put_kvm:
 	kvm_put_kvm(kvm);
 	put_task_struct(viommu->owner);

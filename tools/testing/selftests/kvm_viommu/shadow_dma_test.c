@@ -797,6 +797,40 @@ static long long memcg_current(void)
 }
 
 /*
+ * A unit's queue worker is a thread in its VMM's cgroups (as vhost's
+ * workers are), so the CPU a guest's invalidations cost is the VM's.
+ */
+TEST(worker_runs_in_the_owners_cgroups)
+{
+	char path[64], line[256] = "";
+	struct viommu_vmm v;
+	struct kvm_vm *vm;
+	long long pid;
+	const char *why;
+	FILE *f;
+
+	ASSERT_EQ(0, viommu_mount_debugfs());
+	why = memcg_enter();
+	if (why)
+		SKIP(return, "%s", why);
+	vm = vm_create_barebones();
+	ASSERT_EQ(0, viommu_vmm_init_bare(&v, vm, 0));
+	pid = viommu_unit_info("worker_pid");
+	ASSERT_LT(0, pid);
+	snprintf(path, sizeof(path), "/proc/%lld/cgroup", pid);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_NE(NULL, fgets(line, sizeof(line), f));
+	fclose(f);
+	TH_LOG("worker %lld: %s", pid, line);
+	EXPECT_EQ(0, strcmp(line, "0::/kvm_viommu_test\n"));
+	close(v.unit_fd);
+	close(v.dev_fd);
+	kvm_vm_free(vm);
+	memcg_leave();
+}
+
+/*
  * The shadow's kernel memory is the VM's: the queue worker, not the VMM,
  * allocates it, but charges it to the memory cgroup of the VM's process.
  * MANY_LEAVES leaves cost at least a 64-byte entry each there.
