@@ -35,6 +35,7 @@
 #include <linux/slab.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "kvm_viommu.h"

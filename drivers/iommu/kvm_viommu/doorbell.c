@@ -248,6 +248,20 @@ void kvm_viommu_doorbells_release(struct kvm_viommu *viommu)
 }
 
 /*
+ * Should the current queue run stop after this descriptor?  Yes once its
+ * walks have read their share (kvm_viommu_shadow_run_spent()), and, in
+ * the worker, yes once its reference is the last on the VM's mm: the VMM
+ * process is gone, nobody waits for the rest, and the unit's release
+ * waits for this run.  Called with viommu->lock held.
+ */
+bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu)
+{
+	return kvm_viommu_shadow_run_spent(viommu) ||
+	       (current->flags & PF_KTHREAD &&
+		atomic_read(&viommu->kvm->mm->mm_users) <= 1);
+}
+
+/*
  * Apply the newest doorbell and process the queue, at most one lap of it,
  * and no further than the descriptor whose walks spent the run's share
  * (kvm_viommu_shadow_run_spent()): a guest that rings without end, or
@@ -268,7 +282,7 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu)
 	kvm_viommu_shadow_run_begin(viommu);
 	budget = vtd_iq_entries(vtd);
 	while (budget && vtd_iq_pending(vtd) &&
-	       !kvm_viommu_shadow_run_spent(viommu)) {
+	       !kvm_viommu_iq_should_stop(viommu)) {
 		/* No more than the VMM's event ring can take. */
 		n = min3(budget, (u32)KVM_VIOMMU_IQ_BATCH,
 			 kvm_viommu_event_space(viommu));

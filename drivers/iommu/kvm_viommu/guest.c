@@ -89,10 +89,10 @@ static void kvm_viommu_vtd_send_irq(struct vtd_unit *u, enum vtd_irq irq)
 			    KVM_VIOMMU_IRQ_INV_COMPLETION);
 }
 
-/* Stop the queue run once its walks have read their share. */
+/* Stop the queue run once it has done its share, or serves nobody. */
 static bool kvm_viommu_yield(struct vtd_unit *u)
 {
-	return kvm_viommu_shadow_run_spent(vtd_to_viommu(u));
+	return kvm_viommu_iq_should_stop(vtd_to_viommu(u));
 }
 
 static void kvm_viommu_forward_desc(struct vtd_unit *u,

@@ -13,7 +13,6 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
-#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "vtd.h"
@@ -184,6 +183,7 @@ int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd);
 /* doorbell.c: IQT doorbells and the queue worker */
 int kvm_viommu_set_doorbell(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_iq_run(struct kvm_viommu *viommu);
+bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu);
 int kvm_viommu_worker_init(struct kvm_viommu *viommu);
 void kvm_viommu_worker_release(struct kvm_viommu *viommu);
 void kvm_viommu_iq_kick(struct kvm_viommu *viommu);

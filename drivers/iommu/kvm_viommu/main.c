@@ -13,7 +13,6 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/stddef.h>
-#include <linux/workqueue.h>
 
 #include "kvm_viommu.h"
 #include "shadow.h"

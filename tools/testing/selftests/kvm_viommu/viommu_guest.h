@@ -55,14 +55,20 @@ static inline void guest_poll_reg32(uint32_t off, uint32_t mask, uint32_t want)
 	GUEST_ASSERT_2((gr32(off) & mask) == want, off, gr32(off));
 }
 
-/* Poll a 32-bit word of guest memory until it reads @want. */
-static inline void guest_poll_mem32(uint32_t *ptr, uint32_t want)
+/* Poll a 32-bit word of guest memory until it reads @want, @loops times. */
+static inline void guest_poll_mem32_loops(uint32_t *ptr, uint32_t want,
+					  uint64_t loops)
 {
 	uint64_t n = 0;
 
-	while (READ_ONCE(*ptr) != want && ++n < GUEST_POLL_LOOPS)
+	while (READ_ONCE(*ptr) != want && ++n < loops)
 		guest_pause();
 	GUEST_ASSERT_2(READ_ONCE(*ptr) == want, READ_ONCE(*ptr), want);
+}
+
+static inline void guest_poll_mem32(uint32_t *ptr, uint32_t want)
+{
+	guest_poll_mem32_loops(ptr, want, GUEST_POLL_LOOPS);
 }
 
 /* The guest's view of its invalidation queue. */
