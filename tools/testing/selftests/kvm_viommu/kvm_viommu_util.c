@@ -53,6 +53,19 @@ int viommu_create(int dev_fd, int vm_fd)
 	return viommu_create_raw(dev_fd, &create);
 }
 
+int viommu_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 ? (int)n : -EIO;
+}
+
 int viommu_write_file(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC), ret = 0;
@@ -144,17 +157,10 @@ int viommu_count_vms(pid_t pid)
 
 int viommu_module_refcnt(void)
 {
-	char buf[32] = "";
-	int fd, n;
+	char buf[32];
+	int n = viommu_read_file(KVM_VIOMMU_SYSFS "/refcnt", buf, sizeof(buf));
 
-	fd = open(KVM_VIOMMU_SYSFS "/refcnt", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	return atoi(buf);
+	return n < 0 ? n : atoi(buf);
 }
 
 int viommu_module_loaded(void)

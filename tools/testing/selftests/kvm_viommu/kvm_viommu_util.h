@@ -26,6 +26,12 @@ int viommu_create_raw(int dev_fd, void *arg);
 /* KVM_CREATE_VIOMMU for @vm_fd with a well-formed argument; fd or -errno. */
 int viommu_create(int dev_fd, int vm_fd);
 
+/*
+ * Read the start of the sysfs or cgroup file @path into @buf (@size bytes,
+ * NUL-terminated); the length read, or -errno (-EIO if empty).
+ */
+int viommu_read_file(const char *path, char *buf, size_t size);
+
 /* Write @val to the sysfs, tracefs or cgroup file @path; 0 or -errno. */
 int viommu_write_file(const char *path, const char *val);
 

@@ -429,17 +429,13 @@ static char saved_max_leaves[32];
 
 static int set_max_shadow_leaves(const char *val)
 {
-	int fd;
-	ssize_t n;
+	int n;
 
 	if (!saved_max_leaves[0]) {
-		fd = open(MAX_LEAVES_PARAM, O_RDONLY);
-		if (fd < 0)
-			return -errno;
-		n = read(fd, saved_max_leaves, sizeof(saved_max_leaves) - 1);
-		close(fd);
-		if (n <= 0)
-			return -EIO;
+		n = viommu_read_file(MAX_LEAVES_PARAM, saved_max_leaves,
+				     sizeof(saved_max_leaves));
+		if (n < 0)
+			return n;
 	}
 	return viommu_write_file(MAX_LEAVES_PARAM, val);
 }
@@ -757,19 +753,14 @@ TEST_F_TIMEOUT(dma, aliased_tables_and_invalidation_storm, 600)
 /* Our process in a fresh memory cgroup; NULL, or why not. */
 static const char *memcg_enter(void)
 {
-	char buf[256] = "";
-	int fd;
+	char buf[256];
 
 	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK) &&
 	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
 		return "cgroup2 cannot be mounted";
-	fd = open(CGROUP_ROOT "/cgroup.controllers", O_RDONLY);
-	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (viommu_read_file(CGROUP_ROOT "/cgroup.controllers", buf,
+			     sizeof(buf)) < 0)
 		return "no cgroup.controllers";
-	}
-	close(fd);
 	if (!strstr(buf, "memory"))
 		return "L1's kernel has no memory cgroup controller";
 	if (viommu_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
@@ -789,15 +780,11 @@ static void memcg_leave(void)
 
 static long long memcg_current(void)
 {
-	char buf[32] = "";
-	int fd = open(TEST_CGROUP "/memory.current", O_RDONLY);
+	char buf[32];
+	int n = viommu_read_file(TEST_CGROUP "/memory.current", buf,
+				 sizeof(buf));
 
-	if (fd < 0)
-		return -errno;
-	if (read(fd, buf, sizeof(buf) - 1) <= 0)
-		buf[0] = '\0';
-	close(fd);
-	return atoll(buf);
+	return n < 0 ? n : atoll(buf);
 }
 
 /*
