@@ -58,24 +58,33 @@ modprobe kvm_amd || setup_fail "modprobe kvm_amd"
 [ -c /dev/kvm ] || setup_fail "no /dev/kvm after loading kvm_amd"
 modprobe vfio-pci || setup_fail "modprobe vfio-pci"
 
-# QEMU's edu (1234:11e8) goes to vfio-pci: the assigned device of later
-# tests.
-edu=
+# QEMU's edus (1234:11e8) go to vfio-pci: the assigned device of later
+# tests, and a second one for tests that need two IOMMU groups.
+edus=()
 for d in /sys/bus/pci/devices/*; do
 	if [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ]; then
-		edu=$(basename "$d")
+		edus+=("$(basename "$d")")
 	fi
 done
-[ -n "$edu" ] || setup_fail "no edu device"
-echo vfio-pci > "/sys/bus/pci/devices/$edu/driver_override"
-[ -e "/sys/bus/pci/devices/$edu/driver" ] &&
-	echo "$edu" > "/sys/bus/pci/devices/$edu/driver/unbind"
-echo "$edu" > /sys/bus/pci/drivers_probe
-[ "$(basename "$(readlink "/sys/bus/pci/devices/$edu/driver")")" = vfio-pci ] ||
-	setup_fail "edu ($edu) did not bind to vfio-pci"
+[ ${#edus[@]} -gt 0 ] || setup_fail "no edu device"
+for e in "${edus[@]}"; do
+	echo vfio-pci > "/sys/bus/pci/devices/$e/driver_override"
+	[ -e "/sys/bus/pci/devices/$e/driver" ] &&
+		echo "$e" > "/sys/bus/pci/devices/$e/driver/unbind"
+	echo "$e" > /sys/bus/pci/drivers_probe
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$e/driver")")" = vfio-pci ] ||
+		setup_fail "edu ($e) did not bind to vfio-pci"
+done
+edu=${edus[0]}
 group=$(basename "$(readlink "/sys/bus/pci/devices/$edu/iommu_group")")
 echo "l1: edu $edu bound to vfio-pci, IOMMU group $group"
 export KVM_VIOMMU_EDU_BDF=$edu KVM_VIOMMU_EDU_GROUP=$group
+if [ ${#edus[@]} -gt 1 ]; then
+	edu2=${edus[1]}
+	group2=$(basename "$(readlink "/sys/bus/pci/devices/$edu2/iommu_group")")
+	echo "l1: second edu $edu2, IOMMU group $group2"
+	export KVM_VIOMMU_EDU2_BDF=$edu2 KVM_VIOMMU_EDU2_GROUP=$group2
+fi
 
 # The Linux guest of linux_guest_test, the demo and the bench: Debian's
 # kernel (whatever L1 runs, even the debug kernel) with our initramfs,

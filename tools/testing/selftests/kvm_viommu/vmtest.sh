@@ -140,7 +140,7 @@ timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-machine q35 -accel tcg,thread=single -cpu EPYC,+svm \
 	-smp "${VMTEST_SMP:-1}" -m "${VMTEST_MEM:-2G}" \
 	-device intel-iommu,caching-mode=on \
-	-device edu \
+	-device edu -device edu \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
 	-kernel "$VMLINUZ" -initrd "$VMDIR/initramfs.cpio.gz" \
