@@ -2,28 +2,30 @@
 /*
  * Attaching VFIO devices to a unit.
  *
- * On 6.1 a module cannot get an IOMMU group from a VFIO group file
- * (vfio_file_iommu_group() answers only on SPAPR), so the VMM names the
- * host PCI device and proves it owns it: the device must be bound to
- * vfio-pci and belong to the VFIO group behind the fd it passes
- * (vfio_file_has_dev()).  The device's domain is then its VFIO type1
- * container's, which the unit maps into directly.
+ * The VMM passes the device's VFIO device fd; the device, and so its host
+ * PCI address, comes from that file (compat.h).  Any VFIO PCI driver will
+ * do, vfio-pci's variant drivers included.  The device's domain is its
+ * VFIO type1 container's, which the unit maps into directly, and which
+ * must serve this device alone: it must be the only device of its IOMMU
+ * group, its group the only one using the domain (no other group in the
+ * container), and the domain attached to no other unit.  A device fd bound
+ * through iommufd is refused: iommufd may replace the device's domain at
+ * any time.
  *
- * References: the attachment holds the VMM's group file and device file,
- * and the PCI device.  With the device file held, VFIO counts the device
- * open, so it refuses VFIO_GROUP_UNSET_CONTAINER on the group and keeps
- * the group in its container, and the container's domain alive, whatever
- * the VMM closes or asks first.  A device is attached to at most one unit
- * at a time (kvm_viommu_attached_lock), since two would fight over one
- * domain.
+ * References: the attachment holds the VMM's device file and the PCI
+ * device.  With the device file held, VFIO counts the device open, so it
+ * refuses VFIO_GROUP_UNSET_CONTAINER on the group and keeps the group in
+ * its container, and the container's domain alive, whatever the VMM
+ * closes or asks first.
  *
- * Unbinding vfio-pci from an attached device (or removing the device)
- * tears VFIO's domain down under the group file we hold, so a PCI bus
- * notifier detaches the device first: BUS_NOTIFY_UNBIND_DRIVER comes
- * with the device lock held, before the driver's remove().  Attaching
- * holds the same device lock from the vfio-pci check to the claim, so the
- * notifier sees every attachment of a device that is still bound.  The
- * device file is let go of from a worker then (see kvm_viommu_put_work).
+ * Unbinding the VFIO driver from an attached device (or removing the
+ * device) tears VFIO's domain down under the file we hold, so a PCI bus
+ * notifier detaches the device first: BUS_NOTIFY_UNBIND_DRIVER comes with
+ * the device lock held, before the driver's remove().  Attaching holds the
+ * same device lock from its checks to the claim, so the notifier sees
+ * every attachment of a device that is still bound.  The device file is
+ * let go of from a worker then (see kvm_viommu_put_work).
+ *
  * Lock order: device lock, then the unit's lock, then
  * kvm_viommu_attached_lock.
  */
@@ -34,7 +36,6 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
-#include <linux/vfio_pci_core.h>
 #include <linux/workqueue.h>
 
 #include "compat.h"
@@ -49,14 +50,21 @@
 static DEFINE_MUTEX(kvm_viommu_attached_lock);
 static LIST_HEAD(kvm_viommu_attached);
 
-/* @viommu: the unit @dev is attached to; valid while on the list. */
+/*
+ * @viommu: the unit @dev is attached to, through @domain; valid while on
+ * the list (the unit's release takes the entry off before it drops its
+ * file's reference).
+ */
 struct kvm_viommu_attached_dev {
 	struct list_head node;
 	struct device *dev;
+	struct iommu_domain *domain;
 	struct kvm_viommu *viommu;
 };
 
-static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev)
+/* Record that @dev, through @domain, now belongs to @viommu. */
+static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev,
+			    struct iommu_domain *domain)
 {
 	struct kvm_viommu_attached_dev *a;
 	int ret = 0;
@@ -67,6 +75,11 @@ static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev)
 			ret = -EEXIST;
 			goto out;
 		}
+		/* The domain already serves another attached device. */
+		if (a->domain == domain) {
+			ret = -EBUSY;
+			goto out;
+		}
 	}
 	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a) {
@@ -74,6 +87,7 @@ static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev)
 		goto out;
 	}
 	a->dev = dev;
+	a->domain = domain;
 	a->viommu = viommu;
 	list_add(&a->node, &kvm_viommu_attached);
 out:
@@ -102,41 +116,103 @@ static int kvm_viommu_count_dev(struct device *dev, void *data)
 	return 0;
 }
 
-/*
- * Check that @pdev is vfio-pci's, in @group_file's group, behind
- * @device_file, alone in its IOMMU group, and translated through an
- * unmanaged (VFIO) domain; return that domain.  Called with the device
- * lock held: it keeps vfio-pci bound.
- */
-static struct iommu_domain *kvm_viommu_vfio_domain(struct pci_dev *pdev,
-						   struct file *group_file,
-						   struct file *device_file)
+struct kvm_viommu_domain_user {
+	struct device *self;
+	struct iommu_domain *domain;
+};
+
+/* Does a PCI device other than the one attaching use the domain? */
+static int kvm_viommu_other_user(struct device *dev, void *data)
 {
-	struct iommu_domain *domain = ERR_PTR(-EINVAL);
-	struct vfio_pci_core_device *core;
+	struct kvm_viommu_domain_user *u = data;
+
+	return dev != u->self && iommu_get_domain_for_dev(dev) == u->domain;
+}
+
+/*
+ * The IOVA ranges the host reserves for @dev's group (the MSI window,
+ * RMRRs, ...), which no guest leaf may use, as VFIO type1 refuses them to
+ * the VMM's own mappings.  Relaxable direct mappings (USB and graphics
+ * RMRRs) are the host's to give up for an assigned device, as in type1.
+ */
+static int kvm_viommu_get_resv(struct kvm_viommu_dev *vdev,
+			       struct iommu_group *group)
+{
+	struct iommu_resv_region *r, *tmp;
+	LIST_HEAD(regions);
+	unsigned int n = 0;
+	int ret;
+
+	ret = iommu_get_group_resv_regions(group, &regions);
+	if (ret)
+		goto out;
+	list_for_each_entry(r, &regions, list)
+		if (r->type != IOMMU_RESV_DIRECT_RELAXABLE && r->length)
+			n++;
+	vdev->resv = kcalloc(n, sizeof(*vdev->resv), GFP_KERNEL_ACCOUNT);
+	if (n && !vdev->resv) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	list_for_each_entry(r, &regions, list) {
+		if (r->type == IOMMU_RESV_DIRECT_RELAXABLE || !r->length)
+			continue;
+		vdev->resv[vdev->nr_resv].start = r->start;
+		vdev->resv[vdev->nr_resv].last = r->start + r->length - 1;
+		vdev->nr_resv++;
+	}
+out:
+	list_for_each_entry_safe(r, tmp, &regions, list)
+		kfree(r);
+	return ret;
+}
+
+/*
+ * Check that the device is alone in its IOMMU group, translated through
+ * an unmanaged (VFIO type1) domain that no other device uses and that can
+ * map every IOVA the unit's guest may use; note its reserved ranges.
+ * Called with the device lock held: it keeps the VFIO driver bound.
+ */
+static int kvm_viommu_check_domain(struct kvm_viommu *viommu,
+				   struct kvm_viommu_dev *vdev)
+{
+	struct kvm_viommu_domain_user u = { .self = vdev->dev };
+	struct iommu_domain *domain;
 	struct iommu_group *group;
 	unsigned int n = 0;
+	int ret;
 
-	device_lock_assert(&pdev->dev);
-	if (!pdev->dev.driver || strcmp(pdev->dev.driver->name, "vfio-pci"))
-		goto out;
-	core = dev_get_drvdata(&pdev->dev);
-	if (!core || !vfio_file_has_dev(group_file, &core->vdev) ||
-	    !kvm_viommu_vfio_is_device_file(device_file, group_file,
-					    &core->vdev))
-		goto out;
-	group = iommu_group_get(&pdev->dev);
+	device_lock_assert(vdev->dev);
+	if (!vdev->dev->driver)
+		return -EINVAL;
+	group = iommu_group_get(vdev->dev);
 	if (!group)
-		goto out;
+		return -EINVAL;
 	iommu_group_for_each_dev(group, &n, kvm_viommu_count_dev);
+	ret = n == 1 ? kvm_viommu_get_resv(vdev, group) : -EINVAL;
 	iommu_group_put(group);
-	if (n != 1)
-		goto out;
-	domain = iommu_get_domain_for_dev(&pdev->dev);
+	if (ret)
+		return ret;
+
+	domain = iommu_get_domain_for_dev(vdev->dev);
 	if (!domain || domain->type != IOMMU_DOMAIN_UNMANAGED)
-		domain = ERR_PTR(-EINVAL);
-out:
-	return domain;
+		return -EINVAL;
+	/* Another group in the same container shares its domain. */
+	u.domain = domain;
+	if (bus_for_each_dev(&pci_bus_type, NULL, &u, kvm_viommu_other_user))
+		return -EBUSY;
+	/*
+	 * Every IOVA the guest can use must be one the host domain can map,
+	 * or its DMA would fault for no reason it can see: the VMM gives
+	 * the guest a CAP.MGAW the host's IOMMU can back.
+	 */
+	if (domain->geometry.force_aperture &&
+	    (domain->geometry.aperture_start ||
+	     domain->geometry.aperture_end <
+	     BIT_ULL(vtd_mgaw(&viommu->vtd)) - 1))
+		return -ERANGE;
+	vdev->domain = domain;
+	return 0;
 }
 
 static struct kvm_viommu_dev *kvm_viommu_find_sid(struct kvm_viommu *viommu,
@@ -150,95 +226,101 @@ static struct kvm_viommu_dev *kvm_viommu_find_sid(struct kvm_viommu *viommu,
 	return NULL;
 }
 
+/* The device behind @file, a VFIO device file of a PCI device, or -errno. */
+static struct device *kvm_viommu_vfio_pci_dev(struct file *file)
+{
+	struct vfio_device *vfio = kvm_viommu_vfio_device(file);
+
+	if (!vfio || !vfio->dev || !dev_is_pci(vfio->dev))
+		return ERR_PTR(-EINVAL);
+	if (kvm_viommu_vfio_uses_iommufd(vfio))
+		return ERR_PTR(-EOPNOTSUPP);
+	return vfio->dev;
+}
+
+static void kvm_viommu_free_vdev(struct kvm_viommu_dev *vdev)
+{
+	kfree(vdev->resv);
+	kfree(vdev);
+}
+
 /* KVM_VIOMMU_ATTACH_DEVICE */
 int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 {
 	struct kvm_viommu *viommu = ucmd->file->private_data;
 	struct kvm_viommu_attach *cmd = ucmd->cmd;
 	struct kvm_viommu_dev *vdev;
-	struct iommu_domain *domain;
-	struct file *group_file, *device_file;
-	struct pci_dev *pdev;
+	struct file *device_file;
+	struct device *dev;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	group_file = fget(cmd->group_fd);
-	if (!group_file)
-		return -EBADF;
 	device_file = fget(cmd->device_fd);
-	ret = -EBADF;
 	if (!device_file)
-		goto err_fput_group;
-	ret = -EINVAL;
-	if (!vfio_file_is_group(group_file))
+		return -EBADF;
+	/* The device file keeps the vfio_device, and so @dev, alive. */
+	dev = kvm_viommu_vfio_pci_dev(device_file);
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
 		goto err_fput;
-	pdev = pci_get_domain_bus_and_slot(cmd->host_segment, cmd->host_bus,
-					   cmd->host_devfn);
-	ret = -ENODEV;
-	if (!pdev)
-		goto err_fput;
-	/* Held until claimed: see the bus notifier below. */
-	device_lock(&pdev->dev);
-	domain = kvm_viommu_vfio_domain(pdev, group_file, device_file);
-	if (IS_ERR(domain)) {
-		ret = PTR_ERR(domain);
-		goto err_unlock_dev;
 	}
-	/*
-	 * Every IOVA the guest can use must be one the host domain can map,
-	 * or its DMA would fault for no reason it can see: the VMM gives
-	 * the guest a CAP.MGAW the host's IOMMU can back.
-	 */
-	ret = -ERANGE;
-	if (domain->geometry.force_aperture &&
-	    (domain->geometry.aperture_start ||
-	     domain->geometry.aperture_end <
-	     BIT_ULL(vtd_mgaw(&viommu->vtd)) - 1))
-		goto err_unlock_dev;
 	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL_ACCOUNT);
-	ret = -ENOMEM;
-	if (!vdev)
-		goto err_unlock_dev;
+	if (!vdev) {
+		ret = -ENOMEM;
+		goto err_fput;
+	}
 	vdev->sid = cmd->sid;
-	vdev->group_file = group_file;
 	vdev->device_file = device_file;
-	vdev->dev = &pdev->dev;
-	vdev->domain = domain;
-	vdev->shadow = RB_ROOT_CACHED;
+	vdev->dev = dev;
 
-	mutex_lock(&viommu->lock);
+	/* Held until claimed: see the bus notifier below. */
+	device_lock(dev);
+	ret = kvm_viommu_check_domain(viommu, vdev);
+	if (ret)
+		goto err_unlock_dev;
+	ret = kvm_viommu_lock(viommu);
+	if (ret)
+		goto err_unlock_dev;
 	ret = -EEXIST;
 	if (kvm_viommu_find_sid(viommu, cmd->sid))
 		goto err_unlock;
-	ret = kvm_viommu_claim(viommu, vdev->dev);
+	ret = kvm_viommu_claim(viommu, dev, vdev->domain);
 	if (ret)
 		goto err_unlock;
+	get_device(dev);
 	list_add_tail(&vdev->node, &viommu->devices);
-	viommu->shadow_stats.devices++;
+	viommu->cnt.devices++;
+	ret = kvm_viommu_shadow_attach(viommu, vdev);
+	if (ret) {
+		/* Undone as a detach would: unmapped, unpinned, let go. */
+		kvm_viommu_shadow_detach(viommu, vdev);
+		list_del(&vdev->node);
+		viommu->cnt.devices--;
+		kvm_viommu_unclaim(dev);
+		put_device(dev);
+		goto err_unlock;
+	}
 	mutex_unlock(&viommu->lock);
-	device_unlock(&pdev->dev);
+	device_unlock(dev);
 	return 0;
 
 err_unlock:
 	mutex_unlock(&viommu->lock);
-	kfree(vdev);
 err_unlock_dev:
-	device_unlock(&pdev->dev);
-	pci_dev_put(pdev);
+	device_unlock(dev);
+	kvm_viommu_free_vdev(vdev);
 err_fput:
 	fput(device_file);
-err_fput_group:
-	fput(group_file);
 	return ret;
 }
 
 /*
  * Device files the bus notifier let go of.  The notifier runs in the task
- * that unbinds vfio-pci, which then waits in vfio-pci's remove() until
- * every device fd is released; an fput() there would release ours only
- * as that task's task work, after remove() returned: never.  A worker's
- * fput() is independent of it.  Flushed before the module goes.
+ * that unbinds the driver, which then waits in the VFIO driver's remove()
+ * until every device fd is released; an fput() there would release ours
+ * only as that task's task work, after remove() returned: never.  A
+ * worker's fput() is independent of it.  Flushed before the module goes.
  */
 static LLIST_HEAD(kvm_viommu_put_list);
 
@@ -249,7 +331,7 @@ static void kvm_viommu_put_fn(struct work_struct *work)
 
 	llist_for_each_entry_safe(vdev, tmp, list, put_node) {
 		fput(vdev->device_file);
-		kfree(vdev);
+		kvm_viommu_free_vdev(vdev);
 	}
 }
 
@@ -263,20 +345,18 @@ static void kvm_viommu_detach(struct kvm_viommu *viommu,
 			      struct kvm_viommu_dev *vdev, bool from_worker)
 {
 	lockdep_assert_held(&viommu->lock);
-	kvm_viommu_shadow_clear(viommu, vdev);
+	kvm_viommu_shadow_detach(viommu, vdev);
 	list_del(&vdev->node);
-	viommu->shadow_stats.devices--;
+	viommu->cnt.devices--;
 	kvm_viommu_unclaim(vdev->dev);
-	pci_dev_put(to_pci_dev(vdev->dev));
-	/* Not the group's last reference: the device file holds one. */
-	fput(vdev->group_file);
+	put_device(vdev->dev);
 	if (from_worker) {
 		if (llist_add(&vdev->put_node, &kvm_viommu_put_list))
 			schedule_work(&kvm_viommu_put_work);
 		return;
 	}
 	fput(vdev->device_file);
-	kfree(vdev);
+	kvm_viommu_free_vdev(vdev);
 }
 
 /* KVM_VIOMMU_DETACH_DEVICE */
@@ -285,16 +365,18 @@ int kvm_viommu_detach_device(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu *viommu = ucmd->file->private_data;
 	struct kvm_viommu_attach *cmd = ucmd->cmd;
 	struct kvm_viommu_dev *vdev;
-	int ret = -ENOENT;
+	int ret;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	mutex_lock(&viommu->lock);
+	ret = kvm_viommu_lock(viommu);
+	if (ret)
+		return ret;
 	vdev = kvm_viommu_find_sid(viommu, cmd->sid);
-	if (vdev) {
+	if (vdev)
 		kvm_viommu_detach(viommu, vdev, false);
-		ret = 0;
-	}
+	else
+		ret = -ENOENT;
 	mutex_unlock(&viommu->lock);
 	return ret;
 }
@@ -329,13 +411,11 @@ static int kvm_viommu_pci_notify(struct notifier_block *nb,
 
 	mutex_lock(&kvm_viommu_attached_lock);
 	list_for_each_entry(a, &kvm_viommu_attached, node) {
-		/*
-		 * A unit whose file count is zero is being released, and its
-		 * release detaches the device itself.
-		 */
-		if (a->dev == dev &&
-		    atomic_long_inc_not_zero(&a->viommu->file->f_count))
+		if (a->dev == dev) {
+			/* Listed, so its file's reference is not gone yet. */
 			viommu = a->viommu;
+			kvm_viommu_get(viommu);
+		}
 	}
 	mutex_unlock(&kvm_viommu_attached_lock);
 	if (!viommu)
@@ -351,7 +431,7 @@ static int kvm_viommu_pci_notify(struct notifier_block *nb,
 		}
 	}
 	mutex_unlock(&viommu->lock);
-	fput(viommu->file);
+	kvm_viommu_put(viommu);
 	return NOTIFY_OK;
 }
 

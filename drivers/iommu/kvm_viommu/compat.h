@@ -11,7 +11,10 @@
 #include <linux/eventfd.h>
 #include <linux/iommu.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/string.h>
 #include <linux/vfio.h>
 
 /* 6.8 dropped eventfd_signal()'s count argument. */
@@ -24,13 +27,15 @@ static inline void kvm_viommu_eventfd_signal(struct eventfd_ctx *ctx)
 #endif
 }
 
-/* 6.3 made vma->vm_flags read-only behind vm_flags_clear(). */
-static inline void kvm_viommu_vma_deny_write(struct vm_area_struct *vma)
+/* 6.3 made vma->vm_flags read-only behind vm_flags_mod(). */
+static inline void kvm_viommu_vma_set_flags(struct vm_area_struct *vma,
+					    unsigned long set,
+					    unsigned long clear)
 {
 #ifdef KVM_VIOMMU_HAVE_VM_FLAGS_CLEAR
-	vm_flags_clear(vma, VM_MAYWRITE);
+	vm_flags_mod(vma, set, clear);
 #else
-	vma->vm_flags &= ~VM_MAYWRITE;
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 #endif
 }
 
@@ -72,25 +77,50 @@ static inline long kvm_viommu_pin_user_pages(unsigned long start,
 }
 
 /*
- * Is @file the VFIO device fd of @vdev?  @group_file is a VFIO group file.
- * 6.1 exports no test for device fds: there a device fd is the one file
- * VFIO's module makes whose private_data is the vfio_device itself.  Later
- * kernels have vfio_file_is_valid(), and a device fd's private_data is a
- * struct vfio_device_file (VFIO's private header) whose first member
- * points at the device.
+ * The vfio_device behind a VFIO device file, or NULL if @file is not one.
+ * No kernel we build for exports this; upstream would add a
+ * vfio_file_device() beside vfio_file_is_valid() and this would go.
+ *
+ * 6.2 and later export vfio_file_is_valid(): a valid VFIO file that is not
+ * a group is a device file, whose private_data is VFIO's private struct
+ * vfio_device_file, with the device as its first member.
+ *
+ * 6.1 exports no test for device files.  There vfio.ko makes three kinds
+ * of file: groups (vfio_file_is_group()), the container (/dev/vfio/vfio,
+ * a character device) and devices, each an anonymous inode named
+ * "[vfio-device]" whose private_data is the vfio_device itself.  No other
+ * file in the tree has that name.
  */
-static inline bool kvm_viommu_vfio_is_device_file(struct file *file,
-						  struct file *group_file,
-						  struct vfio_device *vdev)
+static inline struct vfio_device *kvm_viommu_vfio_device(struct file *file)
 {
-	if (vfio_file_is_group(file))
-		return false;
 #ifdef KVM_VIOMMU_HAVE_VFIO_FILE_IS_VALID
-	return vfio_file_is_valid(file) &&
-	       *(struct vfio_device **)file->private_data == vdev;
+	if (!vfio_file_is_valid(file) || vfio_file_is_group(file))
+		return NULL;
+	return *(struct vfio_device **)file->private_data;
 #else
-	return file->f_op->owner == group_file->f_op->owner &&
-	       file->private_data == vdev;
+	struct module *owner = file->f_op ? file->f_op->owner : NULL;
+
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    strcmp(file->f_path.dentry->d_name.name, "[vfio-device]"))
+		return NULL;
+	if (IS_MODULE(CONFIG_VFIO) && (!owner || strcmp(owner->name, "vfio")))
+		return NULL;
+	return file->private_data;
+#endif
+}
+
+/*
+ * Is @vdev bound through iommufd (a cdev device fd, or a group in an
+ * iommufd-backed container)?  Then iommufd may replace the device's
+ * domain under the unit at any time; such devices are refused.  Before
+ * iommufd (6.1) never.
+ */
+static inline bool kvm_viommu_vfio_uses_iommufd(struct vfio_device *vdev)
+{
+#ifdef KVM_VIOMMU_HAVE_VFIO_IOMMUFD_DEVICE_ICTX
+	return vfio_iommufd_device_ictx(vdev);
+#else
+	return false;
 #endif
 }
 

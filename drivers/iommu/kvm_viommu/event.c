@@ -2,9 +2,16 @@
 /*
  * Descriptors the unit accepts but leaves to the VMM (interrupt-entry cache
  * and device-TLB invalidations) wait in a small ring until the VMM read()s
- * them.  The queue worker never lets the ring overflow: it processes no
- * more descriptors than the ring has room for, so a VMM that does not read
- * stalls the guest's queue, as a slow IOMMU would, and loses nothing.
+ * them, numbered in queue order.  The queue run never lets the ring
+ * overflow: it processes no more descriptors than the ring has room for,
+ * so a VMM that does not read stalls the guest's queue, as a slow IOMMU
+ * would, and loses nothing.
+ *
+ * Hardware completes an invalidation wait only after every descriptor
+ * before it.  For a forwarded one that means after the VMM has acted on
+ * it, which it says with KVM_VIOMMU_ACK_EVENTS: until every event pushed
+ * is acknowledged, the queue stops at the next wait descriptor (the VT-d
+ * core's ->wait_ready()), and the acknowledgment runs it on.
  */
 #include <linux/fs.h>
 #include <linux/poll.h>
@@ -32,10 +39,30 @@ void kvm_viommu_event_push(struct kvm_viommu *viommu,
 			     KVM_VIOMMU_EVENT_RING];
 	ev->type = KVM_VIOMMU_EVENT_DESC;
 	ev->flags = 0;
+	ev->seq = ++viommu->ev_seq;
 	ev->desc[0] = desc->lo;
 	ev->desc[1] = desc->hi;
 	WRITE_ONCE(viommu->ev_count, viommu->ev_count + 1);
 	wake_up_interruptible_poll(&viommu->event_wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * The VT-d core asks before completing a wait descriptor: has the VMM
+ * acknowledged every event pushed so far?  Called with viommu->lock held.
+ */
+bool kvm_viommu_events_acked(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (viommu->ev_acked_seq == viommu->ev_seq) {
+		viommu->ack_stalled = false;
+		return true;
+	}
+	if (!viommu->ack_stalled) {
+		viommu->ack_stalled = true;
+		viommu->cnt.ack_stalls++;
+	}
+	viommu->run_stalled = true;
+	return false;
 }
 
 /* read() on the unit fd: whole events only, oldest first. */
@@ -50,7 +77,9 @@ ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 		return -EINVAL;
 
 	for (;;) {
-		mutex_lock(&viommu->lock);
+		ret = kvm_viommu_lock(viommu);
+		if (ret)
+			return ret;
 		if (viommu->ev_count)
 			break;
 		mutex_unlock(&viommu->lock);
@@ -66,6 +95,7 @@ ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 		if (copy_to_user(buf + done, &viommu->events[viommu->ev_head],
 				 sizeof(*viommu->events)))
 			break;
+		viommu->ev_read_seq = viommu->events[viommu->ev_head].seq;
 		viommu->ev_head = (viommu->ev_head + 1) % KVM_VIOMMU_EVENT_RING;
 		WRITE_ONCE(viommu->ev_count, viommu->ev_count - 1);
 		done += sizeof(*viommu->events);
@@ -85,4 +115,30 @@ __poll_t kvm_viommu_event_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &viommu->event_wq, wait);
 	return READ_ONCE(viommu->ev_count) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/*
+ * KVM_VIOMMU_ACK_EVENTS.  A queue stalled for it runs on at once, in the
+ * VMM's thread, as a relayed register write would.
+ */
+int kvm_viommu_ack_events(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu *viommu = ucmd->file->private_data;
+	struct kvm_viommu_ack_events *cmd = ucmd->cmd;
+	int ret;
+
+	if (cmd->flags)
+		return -EINVAL;
+	ret = kvm_viommu_lock(viommu);
+	if (ret)
+		return ret;
+	if (cmd->seq > viommu->ev_read_seq) {
+		ret = -EINVAL;
+	} else if (cmd->seq > viommu->ev_acked_seq) {
+		viommu->ev_acked_seq = cmd->seq;
+		if (viommu->ack_stalled)
+			kvm_viommu_iq_run(viommu, true);
+	}
+	mutex_unlock(&viommu->lock);
+	return ret;
 }

@@ -89,10 +89,29 @@ static void kvm_viommu_vtd_send_irq(struct vtd_unit *u, enum vtd_irq irq)
 			    KVM_VIOMMU_IRQ_INV_COMPLETION);
 }
 
-/* Stop the queue run once it has done its share, or serves nobody. */
+/*
+ * Stop the queue run after this descriptor once it has done its share or
+ * serves nobody, and while a walk it started is not finished: no later
+ * descriptor may overtake it.
+ */
 static bool kvm_viommu_yield(struct vtd_unit *u)
 {
+	struct kvm_viommu *viommu = vtd_to_viommu(u);
+
+	return kvm_viommu_iq_should_stop(viommu) ||
+	       kvm_viommu_shadow_pending(viommu);
+}
+
+/* Stop a walk at the next table once the run has to end. */
+static bool kvm_viommu_walk_yield(struct vtd_unit *u)
+{
 	return kvm_viommu_iq_should_stop(vtd_to_viommu(u));
+}
+
+/* A wait descriptor completes after the VMM acted on forwarded ones. */
+static bool kvm_viommu_wait_ready(struct vtd_unit *u)
+{
+	return kvm_viommu_events_acked(vtd_to_viommu(u));
 }
 
 static void kvm_viommu_forward_desc(struct vtd_unit *u,
@@ -110,4 +129,6 @@ const struct vtd_ops kvm_viommu_vtd_ops = {
 	.forward_desc = kvm_viommu_forward_desc,
 	.translation_changed = kvm_viommu_translation_changed,
 	.yield = kvm_viommu_yield,
+	.walk_yield = kvm_viommu_walk_yield,
+	.wait_ready = kvm_viommu_wait_ready,
 };

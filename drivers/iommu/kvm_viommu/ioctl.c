@@ -3,10 +3,11 @@
  * Size-checked ioctl dispatch, shared by /dev/kvm_viommu and the unit fds.
  *
  * Every command's argument starts with a __u32 size.  The dispatcher reads
- * that first, rejects sizes below the command's first version, and copies
- * with copy_struct_from_user(), which zero-fills what an older VMM did not
- * send and refuses (E2BIG) nonzero bytes that a newer VMM sent and this
- * kernel does not know.
+ * that first, rejects sizes below the command's first version and above a
+ * page (so a VMM cannot make the kernel scan megabytes for nonzero bytes),
+ * and copies with copy_struct_from_user(), which zero-fills what an older
+ * VMM did not send and refuses (E2BIG) nonzero bytes that a newer VMM sent
+ * and this kernel does not know.
  */
 #include <linux/errno.h>
 #include <linux/fs.h>
@@ -24,6 +25,7 @@ union kvm_viommu_ioctl_buffer {
 	struct kvm_viommu_irqfd irqfd;
 	struct kvm_viommu_stats stats;
 	struct kvm_viommu_attach attach;
+	struct kvm_viommu_ack_events ack;
 };
 
 /*
@@ -67,6 +69,8 @@ long kvm_viommu_ioctl_dispatch(const struct kvm_viommu_ioctl_op *ops,
 		return -EFAULT;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
+	if (ucmd.user_size > KVM_VIOMMU_MAX_ARG_SIZE)
+		return -E2BIG;
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
 				    ucmd.user_size);
 	if (ret)

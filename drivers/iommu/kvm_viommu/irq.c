@@ -16,6 +16,7 @@ int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu *viommu = ucmd->file->private_data;
 	struct kvm_viommu_irqfd *cmd = ucmd->cmd;
 	struct eventfd_ctx *ctx = NULL, *old;
+	int ret;
 
 	if (cmd->flags || cmd->irq >= KVM_VIOMMU_NR_IRQS)
 		return -EINVAL;
@@ -25,7 +26,12 @@ int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd)
 			return PTR_ERR(ctx);
 	}
 
-	mutex_lock(&viommu->lock);
+	ret = kvm_viommu_lock(viommu);
+	if (ret) {
+		if (ctx)
+			eventfd_ctx_put(ctx);
+		return ret;
+	}
 	old = viommu->irqfd[cmd->irq];
 	viommu->irqfd[cmd->irq] = ctx;
 	mutex_unlock(&viommu->lock);

@@ -6,6 +6,8 @@
 #define _KVM_VIOMMU_H_
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/kref.h>
 #include <linux/kthread.h>
 #include <linux/poll.h>
 #include <linux/kvm_viommu.h>
@@ -13,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "vtd.h"
@@ -23,81 +26,134 @@ struct eventfd_ctx;
 struct file;
 struct kvm;
 struct page;
+struct seq_file;
 struct task_struct;
 
 /* Forwarded descriptors the VMM has not read yet, at most. */
 #define KVM_VIOMMU_EVENT_RING	64
 
+/*
+ * Work one queue run may do (module parameters run_budget and
+ * vcpu_run_budget), in units of one guest paging entry read or one 4 KiB
+ * page pinned, mapped, unmapped or unpinned: a full run (by the unit's
+ * worker, or in a call of the VMM's), and a short run in the ringing
+ * vCPU's thread (that thread is in KVM_RUN, and its guest waits).  What a
+ * run leaves over waits for the worker's next run.
+ */
+#define KVM_VIOMMU_RUN_BUDGET		BIT(20)
+#define KVM_VIOMMU_VCPU_RUN_BUDGET	BIT(12)
+
+/**
+ * struct kvm_viommu_counters - the unit's own statistics
+ *
+ * See struct kvm_viommu_stats in the uapi for each; all under the unit's
+ * lock.  @failed is 0 or 1.
+ */
+struct kvm_viommu_counters {
+	u64 relay_reads;
+	u64 relay_writes;
+	u64 maps;
+	u64 unmaps;
+	u64 pinned_pages;
+	u64 walks;
+	u64 walk_faults;
+	u64 pin_failures;
+	u64 devices;
+	u64 leaves;
+	u64 resv_faults;
+	u64 walk_yields;
+	u64 ack_stalls;
+	u64 unmap_mismatches;
+	u64 failed;
+};
+
 /**
  * struct kvm_viommu - one guest VT-d unit, bound to one VM
- * @kvm: the VM.  A reference is taken in kvm_viommu_create() and dropped in
- *	the fd's release, so the VM outlives the unit whatever the VMM closes
- *	first.
+ * @ref: references to the struct: one held by the unit's file from
+ *	creation to its ->release(), one by each queued vCPU task work
+ *	(@iq_twork).  ->release() frees the struct if it puts the last one;
+ *	any other last put frees it from kvm_viommu_wq, never in the putter's
+ *	context (which may be a vCPU thread inside KVM_RUN).
+ * @free_work: that deferred free.
+ * @kvm: the VM.  A reference is taken at creation and dropped by the
+ *	free, so the VM outlives the unit whatever the VMM closes first.
  * @node: entry in the global list of units (one unit per VM); protected by
  *	kvm_viommu_list_lock.
  * @id: small unique number, names the debugfs directory.
- * @owner_tgid: the process that created the unit, for operators.
+ * @owner_tgid: the creating process's global tgid, for operators.
  * @owner: that process's group leader, referenced from create to free:
  *	pinned pages are charged against its RLIMIT_MEMLOCK, whoever pins.
+ * @flags: KVM_VIOMMU_CREATE_* the unit was created with.
  * @debugfs_dir: this unit's directory under <debugfs>/kvm_viommu.
  * @lock: protects @vtd (and so the register page), @irqfd, the event ring
- *	and the binding of doorbells.  A mutex: it is held across guest
- *	memory accesses and, later, IOMMU map/unmap, which may sleep.  Taken
- *	in process context only (ioctls, read(), the queue worker), never in
- *	a doorbell's wake-up.
+ *	and acknowledgments, @devices and their shadows, @cnt, @te, @dead,
+ *	@run_budget and the binding of doorbells.  A mutex: held across
+ *	guest memory accesses and IOMMU map/unmap, which sleep.  Taken in
+ *	process context only: killably by the VMM's own calls (ioctls,
+ *	read(), debugfs readers), plainly by the worker, the unit's release
+ *	and the PCI bus notifier, and only with mutex_trylock() by a vCPU
+ *	thread's task work; never in a doorbell's wake-up.
+ * @dead: set under @lock by ->release() before it tears anything down;
+ *	queue runs that start later find nothing to do.
  * @vtd: the VT-d core's state; its register image is @reg_page.
  * @reg_page: the register page, mapped read-only by the VMM (and so into
  *	the guest) through mmap() of the unit fd.  The unit owns one
- *	reference; each mapping holds its own, so the page outlives the unit
- *	until the last mapping goes.
- * @doorbells: IQT.QT value -> struct kvm_viommu_doorbell.  Stores and
- *	erases happen under @lock; the xarray's own lock covers lookups.
+ *	reference; each mapping holds its own.
+ * @doorbells: IQT.QT value -> struct kvm_viommu_db.  Stores and erases
+ *	happen under @lock; the xarray's own lock covers lookups.
  * @pending_qt: the IQT.QT value of the newest doorbell not yet applied, or
  *	-1.  Written by doorbell wake-ups (atomic context), consumed with
  *	atomic_xchg() under @lock: the newest tail wins, as in hardware.
  * @worker: the unit's queue worker, a kernel thread in the owner's cgroups
- *	(so the CPU time a guest's invalidations cost is the VM's), like
- *	vhost's.  Created with the unit, destroyed (after its last run) by
- *	the unit's release.
+ *	(so the CPU a guest's invalidations cost is the VM's), like
+ *	vhost's.  Created with the unit, destroyed by the free: anyone
+ *	holding @ref may queue @iq_work.
  * @iq_work: applies @pending_qt and processes the queue, on @worker.
- * @file: the unit fd's file.  Not a reference: set before the file is
- *	installed, valid while the unit lives.  A doorbell's wake-up takes a
- *	reference (only while the count is not zero) for @iq_twork.
- * @iq_twork: the fast path: the queue run as task work of the vCPU thread
- *	that rang, before KVM re-enters the guest.  Holds a reference on
- *	@file from task_work_add() to the end of its callback.
+ * @iq_twork: the queue run as task work of the vCPU thread that rang,
+ *	before KVM re-enters the guest; holds @ref while queued.
  * @iq_twork_busy: 1 from a wake-up's claim of @iq_twork until its callback
- *	starts; other wake-ups meanwhile use @iq_work.
+ *	starts; other wake-ups meanwhile kick @worker.
  * @irqfd: eventfds of the unit's interrupts, KVM_VIOMMU_IRQ_*; under @lock.
  * @events: ring of forwarded descriptors, @ev_head the oldest, @ev_count
  *	of them valid; under @lock.  @ev_count is also read without it by
  *	poll().
+ * @ev_seq: sequence number of the newest event pushed (0: none yet).
+ * @ev_read_seq: of the newest event read() returned.
+ * @ev_acked_seq: of the newest event the VMM acknowledged.
+ * @ack_stalled: the queue waits at a wait descriptor for an acknowledgment
+ *	(set once per stall, for the statistics; cleared by the
+ *	acknowledgment that lets the wait complete).
+ * @run_stalled: the current queue run stopped at such a wait.
  * @event_wq: readers and pollers of @events.
  * @nr_doorbells: doorbell signals received (atomic: counted in wake-ups).
  * @nr_iq_runs_vcpu: queue runs as a vCPU thread's task work.
  * @nr_iq_runs_worker: queue runs by the worker.
- * @relay_reads: KVM_VIOMMU_REG_READ calls; under @lock.
- * @relay_writes: KVM_VIOMMU_REG_WRITE calls; under @lock.
- * @devices: attached devices, struct kvm_viommu_dev; under @lock.
- * @te: GSTS.TES as the shadow last saw it; under @lock.
- * @shadow_stats: shadow counters; under @lock.
- * @run_walk_reads: guest paging entries read by shadow walks since the
- *	current queue run began; under @lock.
+ * @devices: attached devices, struct kvm_viommu_dev.
+ * @te: GSTS.TES as the shadow last saw it.
+ * @cnt: the unit's statistics.
+ * @run_budget: work the current queue run may still do (see
+ *	KVM_VIOMMU_RUN_BUDGET); walks and page loops charge it.
+ * @run_full: the current run is a full one: it may take on a whole leaf
+ *	beyond what is left, and stops after.
  *
- * The unit lives exactly as long as its file: it is allocated before the
- * file exists and freed by the file's ->release(), which the VFS calls once
- * every reference to the file (fds, in-flight ioctls) is gone.  Each file
- * also pins the module, so the module cannot go while a unit exists.
+ * The unit's resources that reach other subsystems (doorbells, devices,
+ * irqfds, debugfs) go in its file's ->release(); the struct, its worker and
+ * its references on the VM, the owner and this module go with the last
+ * @ref.
  */
 struct kvm_viommu {
+	struct kref ref;
+	struct work_struct free_work;
 	struct kvm *kvm;
 	struct list_head node;
 	u32 id;
 	pid_t owner_tgid;
 	struct task_struct *owner;
+	u32 flags;
 	struct dentry *debugfs_dir;
 
 	struct mutex lock;	/* see @lock above */
+	bool dead;
 	struct vtd_unit vtd;
 	struct page *reg_page;
 
@@ -105,7 +161,6 @@ struct kvm_viommu {
 	atomic_t pending_qt;
 	struct kthread_worker *worker;
 	struct kthread_work iq_work;
-	struct file *file;
 	struct callback_head iq_twork;
 	atomic_t iq_twork_busy;
 
@@ -114,27 +169,22 @@ struct kvm_viommu {
 	struct kvm_viommu_event events[KVM_VIOMMU_EVENT_RING];
 	unsigned int ev_head;
 	unsigned int ev_count;
+	u64 ev_seq;
+	u64 ev_read_seq;
+	u64 ev_acked_seq;
+	bool ack_stalled;
+	bool run_stalled;
 	wait_queue_head_t event_wq;
 
 	atomic64_t nr_doorbells;
 	atomic64_t nr_iq_runs_vcpu;
 	atomic64_t nr_iq_runs_worker;
-	u64 relay_reads;
-	u64 relay_writes;
 
 	struct list_head devices;
 	bool te;
-	struct {
-		u64 maps;
-		u64 unmaps;
-		u64 pinned_pages;
-		u64 walks;
-		u64 walk_faults;
-		u64 pin_failures;
-		u64 devices;
-		u64 leaves;
-	} shadow_stats;
-	u64 run_walk_reads;
+	struct kvm_viommu_counters cnt;
+	u32 run_budget;
+	bool run_full;
 };
 
 /* An ioctl call in flight: the user's buffer and the kernel's copy of it. */
@@ -167,37 +217,57 @@ long kvm_viommu_ioctl_dispatch(const struct kvm_viommu_ioctl_op *ops,
 int kvm_viommu_ucmd_respond(struct kvm_viommu_ucmd *ucmd, size_t size);
 
 extern struct dentry *kvm_viommu_debugfs_root;
+extern struct workqueue_struct *kvm_viommu_wq;
 
 /* viommu.c: the unit object and its fd */
 int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd);
+void kvm_viommu_get(struct kvm_viommu *viommu);
+void kvm_viommu_put(struct kvm_viommu *viommu);
+int kvm_viommu_lock(struct kvm_viommu *viommu);
+void kvm_viommu_fail(struct kvm_viommu *viommu, const char *why);
+
+/* debugfs.c: the unit's debugfs directory */
+void kvm_viommu_debugfs_init(struct kvm_viommu *viommu);
+
+/* stats.c: the statistics, listed once */
+void kvm_viommu_stats_fill(struct kvm_viommu *viommu,
+			   struct kvm_viommu_stats *st);
+void kvm_viommu_stats_show(struct kvm_viommu *viommu, struct seq_file *m);
+int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd);
 
 /* guest.c: the VT-d core's callbacks into KVM and the host */
 extern const struct vtd_ops kvm_viommu_vtd_ops;
 
-/* relay.c: register relay, information and statistics */
+/* relay.c: register relay and information */
 int kvm_viommu_get_info(struct kvm_viommu_ucmd *ucmd);
 int kvm_viommu_reg_read(struct kvm_viommu_ucmd *ucmd);
 int kvm_viommu_reg_write(struct kvm_viommu_ucmd *ucmd);
-int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd);
 
-/* doorbell.c: IQT doorbells and the queue worker */
+/* doorbell.c: IQT doorbells */
 int kvm_viommu_set_doorbell(struct kvm_viommu_ucmd *ucmd);
-void kvm_viommu_iq_run(struct kvm_viommu *viommu);
-bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu);
-int kvm_viommu_worker_init(struct kvm_viommu *viommu);
-void kvm_viommu_worker_release(struct kvm_viommu *viommu);
-void kvm_viommu_iq_kick(struct kvm_viommu *viommu);
 void kvm_viommu_doorbells_release(struct kvm_viommu *viommu);
+
+/* iq.c: where and how much of the queue is processed */
+void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full);
+void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full);
+bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu);
+void kvm_viommu_iq_ring(struct kvm_viommu *viommu);
+void kvm_viommu_iq_kick(struct kvm_viommu *viommu);
+int kvm_viommu_worker_init(struct kvm_viommu *viommu);
+void kvm_viommu_worker_stop(struct kvm_viommu *viommu);
+void kvm_viommu_worker_destroy(struct kvm_viommu *viommu);
 
 /* irq.c: the unit's interrupts */
 int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_send_irq(struct kvm_viommu *viommu, unsigned int irq);
 void kvm_viommu_irqfds_release(struct kvm_viommu *viommu);
 
-/* event.c: descriptors forwarded to the VMM */
+/* event.c: descriptors forwarded to the VMM, and their acknowledgment */
 void kvm_viommu_event_push(struct kvm_viommu *viommu,
 			   const struct vtd_inv_desc *desc);
 unsigned int kvm_viommu_event_space(struct kvm_viommu *viommu);
+bool kvm_viommu_events_acked(struct kvm_viommu *viommu);
+int kvm_viommu_ack_events(struct kvm_viommu_ucmd *ucmd);
 ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 			      size_t count, loff_t *ppos);
 __poll_t kvm_viommu_event_poll(struct file *file, poll_table *wait);

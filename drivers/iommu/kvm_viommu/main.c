@@ -13,6 +13,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/stddef.h>
+#include <linux/workqueue.h>
 
 #include "kvm_viommu.h"
 #include "shadow.h"
@@ -24,13 +25,13 @@
 struct dentry *kvm_viommu_debugfs_root;
 
 /*
- * Runs the units' queue workers.  Unbound and high priority: the guest
- * spins on a wait descriptor's status while its queue is processed, and an
- * idle CPU serves it sooner than the vCPU's own.
+ * Frees units whose last reference went (viommu.c).  The module's exit
+ * destroys it, which waits for every free: no unit outlives the module.
  */
+struct workqueue_struct *kvm_viommu_wq;
 
 static const struct kvm_viommu_ioctl_op kvm_viommu_dev_ops[] = {
-	[KVM_VIOMMU_CMD_CREATE - KVM_VIOMMU_CMD_BASE] = {
+	[KVM_VIOMMU_CMD_CREATE] = {
 		.ioctl_num = KVM_CREATE_VIOMMU,
 		.size = sizeof(struct kvm_viommu_create),
 		.min_size = offsetofend(struct kvm_viommu_create, __reserved),
@@ -43,7 +44,7 @@ static long kvm_viommu_dev_ioctl(struct file *file, unsigned int cmd,
 {
 	return kvm_viommu_ioctl_dispatch(kvm_viommu_dev_ops,
 					 ARRAY_SIZE(kvm_viommu_dev_ops),
-					 KVM_VIOMMU_CMD_BASE, file, cmd, arg);
+					 KVM_VIOMMU_CMD_CREATE, file, cmd, arg);
 }
 
 static const struct file_operations kvm_viommu_dev_fops = {
@@ -63,6 +64,9 @@ static int __init kvm_viommu_init(void)
 {
 	int ret;
 
+	kvm_viommu_wq = alloc_workqueue("kvm-viommu-free", 0, 0);
+	if (!kvm_viommu_wq)
+		return -ENOMEM;
 	kvm_viommu_debugfs_root = debugfs_create_dir("kvm_viommu", NULL);
 	ret = kvm_viommu_attach_init();
 	if (ret)
@@ -76,19 +80,21 @@ err_attach:
 	kvm_viommu_attach_exit();
 err_debugfs:
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
+	destroy_workqueue(kvm_viommu_wq);
 	return ret;
 }
 
 /*
- * Every unit fd holds a reference on this module (fops owner), so by the
- * time this runs no unit exists and the debugfs tree is empty but for its
- * root.
+ * Every unit holds a reference on this module until its free, which its
+ * last step drops, so by the time this runs no unit exists but possibly
+ * the tail of that free, which destroy_workqueue() waits for.
  */
 static void __exit kvm_viommu_exit(void)
 {
 	misc_deregister(&kvm_viommu_misc);
 	kvm_viommu_attach_exit();
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
+	destroy_workqueue(kvm_viommu_wq);
 }
 
 module_init(kvm_viommu_init);

@@ -2,7 +2,7 @@
 /*
  * The slow path: guest register accesses that KVM could not handle in the
  * kernel reach the VMM as MMIO exits, and the VMM relays each to the unit
- * with one ioctl.  Also the unit's information and statistics.
+ * with one ioctl.  Also the unit's information.
  */
 #include <linux/kvm_host.h>
 
@@ -20,9 +20,13 @@ int kvm_viommu_get_info(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu *viommu = ucmd->file->private_data;
 	struct kvm_viommu_info *cmd = ucmd->cmd;
 
+	int ret;
+
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	mutex_lock(&viommu->lock);
+	ret = kvm_viommu_lock(viommu);
+	if (ret)
+		return ret;
 	cmd->cap = vtd_get64(&viommu->vtd, VTD_CAP_REG);
 	cmd->ecap = vtd_get64(&viommu->vtd, VTD_ECAP_REG);
 	cmd->doorbells = vtd_iq_entries(&viommu->vtd);
@@ -54,8 +58,10 @@ int kvm_viommu_reg_read(struct kvm_viommu_ucmd *ucmd)
 	ret = kvm_viommu_reg_check(cmd);
 	if (ret)
 		return ret;
-	mutex_lock(&viommu->lock);
-	viommu->relay_reads++;
+	ret = kvm_viommu_lock(viommu);
+	if (ret)
+		return ret;
+	viommu->cnt.relay_reads++;
 	ret = vtd_reg_read(&viommu->vtd, cmd->offset, cmd->len, &cmd->value);
 	mutex_unlock(&viommu->lock);
 	if (ret)
@@ -78,14 +84,20 @@ int kvm_viommu_reg_write(struct kvm_viommu_ucmd *ucmd)
 		return ret;
 	cmd->events = 0;
 
-	mutex_lock(&viommu->lock);
-	viommu->relay_writes++;
-	/* An earlier doorbell's tail first, then this write. */
-	kvm_viommu_iq_run(viommu);
+	ret = kvm_viommu_lock(viommu);
+	if (ret)
+		return ret;
+	viommu->cnt.relay_writes++;
+	/*
+	 * An earlier doorbell's tail first, then this write.  The relay runs
+	 * in the VMM's thread, which a fatal signal stops: it gets the
+	 * worker's budget, and what is left over goes to the worker.
+	 */
+	kvm_viommu_iq_run(viommu, true);
 	entries = vtd_iq_entries(vtd);
 	ret = vtd_reg_write(vtd, cmd->offset, cmd->len, cmd->value);
 	if (!ret)
-		kvm_viommu_iq_run(viommu);
+		kvm_viommu_iq_run(viommu, true);
 	if (vtd_iq_entries(vtd) != entries)
 		cmd->events |= KVM_VIOMMU_REG_EVENT_DOORBELLS;
 	mutex_unlock(&viommu->lock);
@@ -95,38 +107,5 @@ int kvm_viommu_reg_write(struct kvm_viommu_ucmd *ucmd)
 	if (kvm_viommu_is_irq_msg_reg(cmd->offset) ||
 	    (cmd->len == 8 && kvm_viommu_is_irq_msg_reg(cmd->offset + 4)))
 		cmd->events |= KVM_VIOMMU_REG_EVENT_IRQ_MSG;
-	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/* KVM_VIOMMU_GET_STATS */
-int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd)
-{
-	struct kvm_viommu *viommu = ucmd->file->private_data;
-	struct kvm_viommu_stats *cmd = ucmd->cmd;
-	const struct vtd_stats *st = &viommu->vtd.stats;
-
-	if (cmd->flags)
-		return -EINVAL;
-	mutex_lock(&viommu->lock);
-	cmd->doorbells = atomic64_read(&viommu->nr_doorbells);
-	cmd->relay_reads = viommu->relay_reads;
-	cmd->relay_writes = viommu->relay_writes;
-	cmd->descs = st->descs;
-	cmd->cc_invals = st->cc_invals;
-	cmd->iotlb_invals = st->iotlb_invals;
-	cmd->waits = st->waits;
-	cmd->forwarded = st->forwarded;
-	cmd->iq_errors = st->iq_errors;
-	cmd->faults = st->faults;
-	cmd->faults_lost = st->faults_lost;
-	cmd->irqs = st->irqs;
-	cmd->maps = viommu->shadow_stats.maps;
-	cmd->unmaps = viommu->shadow_stats.unmaps;
-	cmd->pinned_pages = viommu->shadow_stats.pinned_pages;
-	cmd->walks = viommu->shadow_stats.walks;
-	cmd->walk_faults = viommu->shadow_stats.walk_faults;
-	cmd->pin_failures = viommu->shadow_stats.pin_failures;
-	cmd->devices = viommu->shadow_stats.devices;
-	mutex_unlock(&viommu->lock);
 	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
 }

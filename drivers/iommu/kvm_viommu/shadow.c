@@ -3,51 +3,44 @@
  * The shadow: each attached device's host IOMMU domain kept equal to what
  * the guest's tables say for it, as far as the guest has invalidated
  * (caching mode: a guest must invalidate after every change, so only
- * invalidations need looking at).
+ * invalidations need looking at), or, with translation off, to all of
+ * guest RAM at IOVA = GPA (identity.c).
  *
  * A shadow mapping is one guest leaf (4 KiB, 2 MiB or 1 GiB): its guest
  * pages are pinned, charged to the VM's locked_vm, and mapped in the host
  * domain in physically contiguous runs.  An invalidation walks the guest's
  * tables over the invalidated range and compares leaf by leaf: unchanged
  * leaves stay mapped (a device may be using them), changed ones are
- * unmapped and mapped anew, vanished ones are unmapped.  Pages are
- * unpinned only after iommu_unmap(), which flushes the host IOTLB, has
- * returned.  Anything that fails leaves the range unmapped: the device's
- * DMA there faults, it never reaches memory the guest did not give it.
+ * unmapped and mapped anew, vanished ones are unmapped.  A context that
+ * changes, and translation turned on, have the whole context walked.
+ *
+ * Walks and page loops charge the queue run's budget (kvm_viommu_charge());
+ * a walk the budget stops keeps a cursor in its device and resumes in the
+ * next run, before any later descriptor, so it never tears down what it
+ * has not reached.
+ *
+ * Pages are unpinned only after iommu_unmap(), which flushes the host
+ * IOTLB, has returned the size that was mapped.  Any other size means the
+ * domain changed under the unit (the VMM mapped or unmapped through its
+ * container): the leaf's pages stay pinned and the unit fails.  Anything
+ * else that fails leaves the range unmapped: the device's DMA there
+ * faults, it never reaches memory the guest did not give it.
  *
  * Everything here runs under the unit's lock, in process context with the
- * VM's mm usable (a relay ioctl or the queue worker), except the teardown
- * paths, which only unmap and unpin.
+ * VM's mm usable (an ioctl of the VMM, a vCPU thread's task work or the
+ * queue worker), except detach and release, which only unmap and unpin.
  */
-#include <linux/capability.h>
 #include <linux/iommu.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
-#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "compat.h"
 #include "kvm_viommu.h"
 #include "shadow.h"
 #include "trace.h"
-
-/*
- * Most guest paging entries one invalidation may read: a guest with more
- * than this behind one domain-wide invalidation gets the rest of that
- * range unmapped (fail closed) and a walk fault counted.
- */
-#define KVM_VIOMMU_WALK_BUDGET	BIT(20)
-
-/*
- * Most guest paging entries one queue run reads before it yields (after
- * the descriptor that crossed it): so a guest's storm of domain-wide
- * invalidations over huge or aliased tables holds the unit's lock for a
- * bounded time per run, however long its queue, and the rest waits for
- * the worker's next run.
- */
-#define KVM_VIOMMU_RUN_WALK_BUDGET	KVM_VIOMMU_WALK_BUDGET
 
 /*
  * Most guest leaves one unit shadows at a time; more fail closed.  Each
@@ -61,16 +54,20 @@ module_param(max_shadow_leaves, uint, 0644);
 MODULE_PARM_DESC(max_shadow_leaves,
 		 "Most guest leaves one unit shadows at a time; more fail closed (default: 262144)");
 
+/* Pages looked up in the host domain between reschedules. */
+#define KVM_VIOMMU_LOOKUP_BATCH	512
+
 /**
- * struct kvm_viommu_map - one shadowed guest leaf
+ * struct kvm_viommu_map - one shadowed guest leaf (or chunk of guest RAM)
  * @it: its IOVA range, in the device's interval tree
  * @gpa: guest-physical address of the leaf
- * @gen: the last sync that saw this leaf in the guest's tables
+ * @gen: the last walk that saw this leaf in the guest's tables
  * @read: the device may read through it
  * @write: the device may write through it
  * @nr_pages: 4 KiB pages pinned
  * @pages: the pinned pages, in IOVA order
- * @stale: on a sync's list of leaves to remove
+ * @stale: on a walk's list of leaves to remove, or on the device's
+ *	stranded list
  */
 struct kvm_viommu_map {
 	struct interval_tree_node it;
@@ -88,100 +85,181 @@ static u64 kvm_viommu_map_size(const struct kvm_viommu_map *map)
 	return map->it.last - map->it.start + 1;
 }
 
-/*
- * Charge (or uncharge) @n pages to the VM's locked_vm.  As VFIO type1
- * does, the limit and the CAP_IPC_LOCK exemption are the VMM's (the unit's
- * owner), not those of whoever runs this: usually the queue worker.
- */
-static int kvm_viommu_account(struct kvm_viommu *viommu, unsigned long n,
-			      bool inc)
+/* Charge @units of work to the current queue run (see iq.c). */
+void kvm_viommu_charge(struct kvm_viommu *viommu, u64 units)
 {
-	struct mm_struct *mm = viommu->kvm->mm;
-	int ret;
-
-	mmap_write_lock(mm);
-	ret = __account_locked_vm(mm, n, inc, viommu->owner,
-				  inc && has_capability(viommu->owner,
-							CAP_IPC_LOCK));
-	mmap_write_unlock(mm);
-	return ret;
+	viommu->run_budget = units < viommu->run_budget ?
+			     viommu->run_budget - (u32)units : 0;
 }
 
 /*
- * Pin the host pages behind [@gpa, @gpa + @n pages), charging them to the
- * VM's locked_vm against RLIMIT_MEMLOCK first.
+ * May the current run take on @units of work at once?  A full run always
+ * may (a single leaf is at most 2^18 pages, and the run stops right
+ * after); a short one (a vCPU's) only within what it has left, and hands
+ * the rest to the worker.
  */
-static int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
-			  bool write, struct page **pages)
+static bool kvm_viommu_can_afford(struct kvm_viommu *viommu, u64 units)
 {
-	unsigned int gup_flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
-	struct kvm *kvm = viommu->kvm;
-	gfn_t gfn = gpa >> PAGE_SHIFT;
-	unsigned long done = 0, run, hva;
-	int idx, ret;
-	long got;
+	return units <= viommu->run_budget ||
+	       viommu->run_full;
+}
 
-	ret = kvm_viommu_account(viommu, n, true);
-	if (ret)
-		return ret;
-	idx = srcu_read_lock(&kvm->srcu);
-	while (done < n) {
-		hva = gfn_to_hva(kvm, gfn + done);
-		if (kvm_is_error_hva(hva)) {
-			ret = -EFAULT;
-			break;
-		}
-		/* As many pages as are contiguous in the VMM's mapping. */
-		for (run = 1; done + run < n; run++)
-			if (gfn_to_hva(kvm, gfn + done + run) !=
-			    hva + run * PAGE_SIZE)
-				break;
-		got = kvm_viommu_pin_user_pages(hva, run, gup_flags,
-						pages + done);
-		if (got > 0)
-			done += got;
-		if (got != run) {
-			ret = got < 0 ? got : -EFAULT;
-			break;
-		}
+static void kvm_viommu_free_map(struct kvm_viommu_map *map)
+{
+	kvfree(map->pages);
+	kfree(map);
+}
+
+/*
+ * Could a device still reach any page of @map through @vdev's domain?
+ * The domain's own page table says; whoever changed an entry flushed the
+ * host IOTLB for it.
+ */
+static bool kvm_viommu_reachable(struct kvm_viommu_dev *vdev,
+				 struct kvm_viommu_map *map)
+{
+	unsigned long i;
+
+	for (i = 0; i < map->nr_pages; i++) {
+		if (iommu_iova_to_phys(vdev->domain,
+				       map->it.start + i * PAGE_SIZE) ==
+		    page_to_phys(map->pages[i]))
+			return true;
+		if (!((i + 1) % KVM_VIOMMU_LOOKUP_BATCH))
+			cond_resched();
 	}
-	srcu_read_unlock(&kvm->srcu, idx);
-	if (ret) {
-		unpin_user_pages(pages, done);
-		kvm_viommu_account(viommu, n, false);
-	}
-	return ret;
+	return false;
+}
+
+/*
+ * iommu_unmap() of @map's range removed @unmapped bytes, not its size: the
+ * domain is not what the unit made it.  Keep the pages pinned (a device
+ * may still reach them), and stop using the domain.
+ */
+static void kvm_viommu_strand(struct kvm_viommu *viommu,
+			      struct kvm_viommu_dev *vdev,
+			      struct kvm_viommu_map *map, size_t unmapped)
+{
+	viommu->cnt.unmap_mismatches++;
+	viommu->cnt.leaves--;
+	list_add_tail(&map->stale, &vdev->stranded);
+	dev_err(vdev->dev, "kvm_viommu: unmapping IOVA 0x%llx size 0x%llx removed 0x%zx\n",
+		(u64)map->it.start, kvm_viommu_map_size(map), unmapped);
+	kvm_viommu_fail(viommu, "the host IOMMU domain changed under it");
 }
 
 static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 				  struct kvm_viommu_dev *vdev,
 				  struct kvm_viommu_map *map)
 {
-	trace_kvm_viommu_shadow(vdev->sid, false, map->it.start,
-				kvm_viommu_map_size(map), map->gpa, 0);
+	size_t size = kvm_viommu_map_size(map), unmapped;
+
+	trace_kvm_viommu_shadow(vdev->sid, false, map->it.start, size,
+				map->gpa, 0);
 	interval_tree_remove(&map->it, &vdev->shadow);
+	kvm_viommu_charge(viommu, 2 * map->nr_pages);
 	/* Returns once the host IOTLB no longer holds the range. */
-	iommu_unmap(vdev->domain, map->it.start, kvm_viommu_map_size(map));
-	unpin_user_pages_dirty_lock(map->pages, map->nr_pages, map->write);
-	kvm_viommu_account(viommu, map->nr_pages, false);
-	viommu->shadow_stats.unmaps++;
-	viommu->shadow_stats.leaves--;
-	viommu->shadow_stats.pinned_pages -= map->nr_pages;
-	kvfree(map->pages);
-	kfree(map);
+	unmapped = iommu_unmap(vdev->domain, map->it.start, size);
+	if (unmapped != size) {
+		kvm_viommu_strand(viommu, vdev, map, unmapped);
+		return;
+	}
+	kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->write);
+	viommu->cnt.unmaps++;
+	viommu->cnt.leaves--;
+	viommu->cnt.pinned_pages -= map->nr_pages;
+	kvm_viommu_free_map(map);
 }
 
-static int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
-			       struct kvm_viommu_dev *vdev,
-			       const struct vtd_mapping *m)
+static bool kvm_viommu_resv_overlaps(struct kvm_viommu_dev *vdev, u64 start,
+				     u64 last)
 {
-	int prot = (m->read ? IOMMU_READ : 0) | (m->write ? IOMMU_WRITE : 0);
-	unsigned long n = m->size >> PAGE_SHIFT, i, run;
+	unsigned int i;
+
+	for (i = 0; i < vdev->nr_resv; i++)
+		if (start <= vdev->resv[i].last && vdev->resv[i].start <= last)
+			return true;
+	return false;
+}
+
+/* Does the domain map any page of [@iova, @iova + @n pages) already? */
+static bool kvm_viommu_domain_maps(struct kvm_viommu_dev *vdev, u64 iova,
+				   unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if (iommu_iova_to_phys(vdev->domain, iova + i * PAGE_SIZE))
+			return true;
+		if (!((i + 1) % KVM_VIOMMU_LOOKUP_BATCH))
+			cond_resched();
+	}
+	return false;
+}
+
+/* Map @map's pages at its IOVA, in physically contiguous runs. */
+static int kvm_viommu_map_pages(struct kvm_viommu *viommu,
+				struct kvm_viommu_dev *vdev,
+				struct kvm_viommu_map *map)
+{
+	int prot = (map->read ? IOMMU_READ : 0) |
+		   (map->write ? IOMMU_WRITE : 0);
+	unsigned long n = map->nr_pages, i, run;
+	size_t unmapped;
+	int ret = 0;
+
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n; run++)
+			if (page_to_pfn(map->pages[i + run]) !=
+			    page_to_pfn(map->pages[i]) + run)
+				break;
+		ret = kvm_viommu_iommu_map(vdev->domain,
+					   map->it.start + i * PAGE_SIZE,
+					   page_to_phys(map->pages[i]),
+					   run * PAGE_SIZE, prot);
+		if (ret)
+			break;
+		cond_resched();
+	}
+	if (!ret || !i)
+		return ret;
+	unmapped = iommu_unmap(vdev->domain, map->it.start, i * PAGE_SIZE);
+	if (unmapped != i * PAGE_SIZE) {
+		/* The pages stay pinned and the map stranded: see there. */
+		map->it.last = map->it.start + i * PAGE_SIZE - 1;
+		viommu->cnt.leaves++;
+		viommu->cnt.pinned_pages += n;
+		kvm_viommu_strand(viommu, vdev, map, unmapped);
+		return -EBUSY;
+	}
+	return ret;
+}
+
+/**
+ * kvm_viommu_map_leaf() - pin and map one leaf into a device's domain
+ * @viommu: the unit
+ * @vdev: the device
+ * @leaf: IOVA, GPA, size (a multiple of 4 KiB) and access
+ *
+ * Return: 0; -ENOSPC over max_shadow_leaves; -EADDRNOTAVAIL for IOVAs the
+ * host reserves for the device; -EEXIST if the domain maps some of them
+ * already; -EBUSY if undoing a failed map found the domain changed (the
+ * unit has failed); or the errors of pinning and of iommu_map().  On
+ * error nothing of the leaf is mapped, pinned or charged, but for -EBUSY.
+ */
+int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
+			struct kvm_viommu_dev *vdev,
+			const struct kvm_viommu_leaf *leaf)
+{
+	unsigned long n = leaf->size >> PAGE_SHIFT;
 	struct kvm_viommu_map *map;
 	int ret;
 
-	if (viommu->shadow_stats.leaves >= READ_ONCE(max_shadow_leaves))
+	if (viommu->cnt.leaves >= READ_ONCE(max_shadow_leaves))
 		return -ENOSPC;
+	if (kvm_viommu_resv_overlaps(vdev, leaf->iova,
+				     leaf->iova + leaf->size - 1))
+		return -EADDRNOTAVAIL;
 	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
 	if (!map)
 		return -ENOMEM;
@@ -191,60 +269,47 @@ static int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	ret = kvm_viommu_pin(viommu, m->gpa, n, m->write, map->pages);
+	map->it.start = leaf->iova;
+	map->it.last = leaf->iova + leaf->size - 1;
+	map->gpa = leaf->gpa;
+	map->gen = vdev->gen;
+	map->read = leaf->read;
+	map->write = leaf->write;
+	map->nr_pages = n;
+
+	kvm_viommu_charge(viommu, 2 * n);
+	ret = kvm_viommu_pin(viommu, leaf->gpa, n, map->pages);
 	if (ret)
 		goto err_free;
-
 	/*
 	 * The domain must not map any of it already: that would be a VMM
 	 * mapping through its container, against the attach contract, and
 	 * intel-iommu WARNs on a mapping over a live entry.
 	 */
-	for (i = 0; i < n; i++) {
-		if (iommu_iova_to_phys(vdev->domain, m->iova + i * PAGE_SIZE)) {
-			ret = -EEXIST;
-			goto err_unpin;
-		}
-	}
+	ret = -EEXIST;
+	if (kvm_viommu_domain_maps(vdev, leaf->iova, n))
+		goto err_unpin;
+	ret = kvm_viommu_map_pages(viommu, vdev, map);
+	if (ret == -EBUSY)
+		goto err_trace;
+	if (ret)
+		goto err_unpin;
 
-	/* Physically contiguous runs: iommu_map() picks the page sizes. */
-	for (i = 0; i < n; i += run) {
-		for (run = 1; i + run < n; run++)
-			if (page_to_pfn(map->pages[i + run]) !=
-			    page_to_pfn(map->pages[i]) + run)
-				break;
-		ret = kvm_viommu_iommu_map(vdev->domain, m->iova + i * PAGE_SIZE,
-					   page_to_phys(map->pages[i]),
-					   run * PAGE_SIZE, prot);
-		if (ret) {
-			if (i)
-				iommu_unmap(vdev->domain, m->iova,
-					    i * PAGE_SIZE);
-			goto err_unpin;
-		}
-	}
-
-	map->it.start = m->iova;
-	map->it.last = m->iova + m->size - 1;
-	map->gpa = m->gpa;
-	map->gen = vdev->gen;
-	map->read = m->read;
-	map->write = m->write;
-	map->nr_pages = n;
 	interval_tree_insert(&map->it, &vdev->shadow);
-	trace_kvm_viommu_shadow(vdev->sid, true, m->iova, m->size, m->gpa, 0);
-	viommu->shadow_stats.maps++;
-	viommu->shadow_stats.leaves++;
-	viommu->shadow_stats.pinned_pages += n;
+	trace_kvm_viommu_shadow(vdev->sid, true, leaf->iova, leaf->size,
+				leaf->gpa, 0);
+	viommu->cnt.maps++;
+	viommu->cnt.leaves++;
+	viommu->cnt.pinned_pages += n;
 	return 0;
 
 err_unpin:
-	unpin_user_pages(map->pages, n);
-	kvm_viommu_account(viommu, n, false);
+	kvm_viommu_unpin(viommu, map->pages, n, false);
 err_free:
-	kvfree(map->pages);
-	kfree(map);
-	trace_kvm_viommu_shadow(vdev->sid, true, m->iova, m->size, m->gpa, ret);
+	kvm_viommu_free_map(map);
+err_trace:
+	trace_kvm_viommu_shadow(vdev->sid, true, leaf->iova, leaf->size,
+				leaf->gpa, ret);
 	return ret;
 }
 
@@ -261,10 +326,45 @@ static void kvm_viommu_unmap_range(struct kvm_viommu *viommu,
 						   it));
 }
 
+/* Every leaf goes, and any walk still to do. */
 void kvm_viommu_shadow_clear(struct kvm_viommu *viommu,
 			     struct kvm_viommu_dev *vdev)
 {
 	kvm_viommu_unmap_range(viommu, vdev, 0, U64_MAX);
+	vdev->identity = false;
+	vdev->sync_pending = false;
+}
+
+/*
+ * The device is being detached: clear its shadow, then settle its stranded
+ * leaves while its domain still exists (we hold its device file).  A
+ * stranded leaf whose pages the domain still maps is unmapped once more
+ * (the unit has failed; the VMM broke the attach contract); pages the
+ * domain no longer reaches are unpinned, and those it still does stay
+ * pinned for good, as VFIO type1 leaves pages pinned when an unmap fails.
+ */
+void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
+			      struct kvm_viommu_dev *vdev)
+{
+	struct kvm_viommu_map *map, *tmp;
+
+	kvm_viommu_shadow_clear(viommu, vdev);
+	list_for_each_entry_safe(map, tmp, &vdev->stranded, stale) {
+		list_del(&map->stale);
+		if (kvm_viommu_reachable(vdev, map)) {
+			iommu_unmap(vdev->domain, map->it.start,
+				    kvm_viommu_map_size(map));
+			if (kvm_viommu_reachable(vdev, map)) {
+				dev_err(vdev->dev, "kvm_viommu: %lu pages at IOVA 0x%llx stay pinned: the host IOMMU still maps them\n",
+					map->nr_pages, (u64)map->it.start);
+				kvm_viommu_free_map(map);
+				continue;
+			}
+		}
+		kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->write);
+		viommu->cnt.pinned_pages -= map->nr_pages;
+		kvm_viommu_free_map(map);
+	}
 }
 
 struct kvm_viommu_sync {
@@ -272,14 +372,51 @@ struct kvm_viommu_sync {
 	struct kvm_viommu_dev *vdev;
 };
 
+/* Pages held by the shadow leaves overlapping [@start, @last]. */
+static u64 kvm_viommu_pages_in(struct kvm_viommu_dev *vdev, u64 start,
+			       u64 last)
+{
+	struct interval_tree_node *node;
+	u64 pages = 0;
+
+	for (node = interval_tree_iter_first(&vdev->shadow, start, last); node;
+	     node = interval_tree_iter_next(node, start, last))
+		pages += container_of(node, struct kvm_viommu_map,
+				      it)->nr_pages;
+	return pages;
+}
+
+/* A leaf could not be mapped: count it, and tell the guest if it listens. */
+static void kvm_viommu_map_failed(struct kvm_viommu *viommu,
+				  struct kvm_viommu_dev *vdev,
+				  const struct vtd_mapping *m, int err)
+{
+	if (err == -EADDRNOTAVAIL)
+		viommu->cnt.resv_faults++;
+	else
+		viommu->cnt.pin_failures += m->size >> PAGE_SHIFT;
+	/*
+	 * Over RLIMIT_MEMLOCK or max_shadow_leaves, not guest RAM, a host
+	 * reserved IOVA, or no host mapping: the leaf stays unmapped.  The
+	 * spec has no fault reason for host limits, so the guest gets the
+	 * nearest: the memory behind a paging entry is unusable.
+	 */
+	if (!vdev->ctx.fpd)
+		vtd_record_fault(&viommu->vtd, vdev->sid, m->iova,
+				 VTD_FR_PAGING_ENTRY_ACCESS, m->write);
+}
+
 /* The walker's callback: one present guest leaf, in IOVA order. */
 static int kvm_viommu_sync_leaf(void *opaque, const struct vtd_mapping *m)
 {
 	struct kvm_viommu_sync *s = opaque;
+	struct kvm_viommu *viommu = s->viommu;
 	struct kvm_viommu_dev *vdev = s->vdev;
 	u64 last = m->iova + m->size - 1;
 	struct interval_tree_node *node;
+	struct kvm_viommu_leaf leaf;
 	struct kvm_viommu_map *map;
+	int ret;
 
 	/* No access left after ANDing R/W down the walk: as if absent. */
 	if (!m->read && !m->write)
@@ -295,79 +432,142 @@ static int kvm_viommu_sync_leaf(void *opaque, const struct vtd_mapping *m)
 			return 0;
 		}
 	}
+	/* Out of budget for this leaf's pages: resume at it, later. */
+	if (!kvm_viommu_can_afford(viommu, 2 * ((m->size >> PAGE_SHIFT) +
+			kvm_viommu_pages_in(vdev, m->iova, last))))
+		return -E2BIG;
 	/* Whatever overlaps is stale: out before the new leaf goes in. */
-	kvm_viommu_unmap_range(s->viommu, vdev, m->iova, last);
-	if (kvm_viommu_map_leaf(s->viommu, vdev, m)) {
-		/*
-		 * Over RLIMIT_MEMLOCK or max_shadow_leaves, not guest RAM,
-		 * or no host mapping: the leaf stays unmapped.  The guest
-		 * learns it from a fault record; the spec has no reason for
-		 * host limits, so it gets the nearest: the memory behind a
-		 * paging entry is unusable.
-		 */
-		s->viommu->shadow_stats.pin_failures += m->size >> PAGE_SHIFT;
-		if (!vdev->ctx.fpd)
-			vtd_record_fault(&s->viommu->vtd, vdev->sid, m->iova,
-					 VTD_FR_PAGING_ENTRY_ACCESS, m->write);
-	}
+	kvm_viommu_unmap_range(viommu, vdev, m->iova, last);
+	if (viommu->cnt.failed)
+		return -EIO;
+	leaf.iova = m->iova;
+	leaf.gpa = m->gpa;
+	leaf.size = m->size;
+	leaf.read = m->read;
+	leaf.write = m->write;
+	ret = kvm_viommu_map_leaf(viommu, vdev, &leaf);
+	if (ret == -EBUSY)
+		return -EIO;
+	if (ret)
+		kvm_viommu_map_failed(viommu, vdev, m, ret);
 	cond_resched();
 	return 0;
 }
 
-/* Make [@start, @end) of @vdev's shadow match the guest's tables. */
-static void kvm_viommu_sync_range(struct kvm_viommu *viommu,
-				  struct kvm_viommu_dev *vdev, u64 start,
-				  u64 end)
+/*
+ * Walk on from @vdev's cursor, as far as the run's budget goes.  Leaves
+ * the walk passed without seeing are gone from the guest's tables; leaves
+ * beyond where it stopped are left alone for the next run.  Returns true
+ * when the whole pending range is done.
+ */
+static bool kvm_viommu_sync_some(struct kvm_viommu *viommu,
+				 struct kvm_viommu_dev *vdev)
 {
 	struct kvm_viommu_sync s = { .viommu = viommu, .vdev = vdev };
-	u32 budget = KVM_VIOMMU_WALK_BUDGET;
+	u64 start = vdev->sync_next, end = vdev->sync_end, next = end;
 	struct interval_tree_node *node;
 	struct kvm_viommu_map *map, *tmp;
+	u64 reached, stale_pages = 0;
 	LIST_HEAD(stale);
 	int ret;
 
-	if (start >= end)
-		return;
 	vdev->gen++;
-	viommu->shadow_stats.walks++;
+	viommu->cnt.walks++;
 	ret = vtd_sl_walk(&viommu->vtd, &vdev->ctx, start, end,
-			  kvm_viommu_sync_leaf, &s, &budget);
-	viommu->run_walk_reads += KVM_VIOMMU_WALK_BUDGET - budget;
+			  kvm_viommu_sync_leaf, &s, &viommu->run_budget, &next);
 	trace_kvm_viommu_sync(vdev->sid, start, end, ret);
-	if (ret) {
+	if (ret == -EIO)
+		return false;		/* the unit failed */
+	reached = ret == -E2BIG ? next : end;
+	if (ret > 0) {
 		/*
-		 * A malformed entry or the budget stopped the walk: what it
-		 * did not reach is treated as gone.
+		 * A malformed entry or an unreadable table: the rest of the
+		 * range is treated as gone, as the guest's translation of it
+		 * would fault.
 		 */
-		viommu->shadow_stats.walk_faults++;
-		if (ret > 0 && !vdev->ctx.fpd)
-			vtd_record_fault(&viommu->vtd, vdev->sid, start, ret,
+		viommu->cnt.walk_faults++;
+		if (!vdev->ctx.fpd)
+			vtd_record_fault(&viommu->vtd, vdev->sid, next, ret,
 					 false);
 	}
 
-	/* Leaves the walk did not see are gone from the guest's tables. */
-	for (node = interval_tree_iter_first(&vdev->shadow, start, end - 1);
-	     node; node = interval_tree_iter_next(node, start, end - 1)) {
-		map = container_of(node, struct kvm_viommu_map, it);
-		if (map->gen != vdev->gen)
-			list_add_tail(&map->stale, &stale);
+	if (reached > start) {
+		for (node = interval_tree_iter_first(&vdev->shadow, start,
+						     reached - 1);
+		     node;
+		     node = interval_tree_iter_next(node, start, reached - 1)) {
+			map = container_of(node, struct kvm_viommu_map, it);
+			if (map->gen != vdev->gen) {
+				list_add_tail(&map->stale, &stale);
+				stale_pages += map->nr_pages;
+			}
+		}
+	}
+	/* Can't remove them all now: this part is walked again later. */
+	if (!kvm_viommu_can_afford(viommu, 2 * stale_pages)) {
+		viommu->cnt.walk_yields++;
+		return false;
 	}
 	list_for_each_entry_safe(map, tmp, &stale, stale)
 		kvm_viommu_unmap_leaf(viommu, vdev, map);
+	if (reached < end) {
+		vdev->sync_next = reached;
+		viommu->cnt.walk_yields++;
+		return false;
+	}
+	vdev->sync_pending = false;
+	return true;
 }
 
-/* A queue run begins: its walks have read nothing yet. */
-void kvm_viommu_shadow_run_begin(struct kvm_viommu *viommu)
+/* Add [@start, @end) to @vdev's walk still to do. */
+static void kvm_viommu_sync_add(struct kvm_viommu_dev *vdev, u64 start,
+				u64 end)
 {
-	lockdep_assert_held(&viommu->lock);
-	viommu->run_walk_reads = 0;
+	if (start >= end)
+		return;
+	if (!vdev->sync_pending) {
+		vdev->sync_pending = true;
+		vdev->sync_next = start;
+		vdev->sync_end = end;
+		return;
+	}
+	/* One range per device: the union's hull, walked once more. */
+	vdev->sync_next = min(vdev->sync_next, start);
+	vdev->sync_end = max(vdev->sync_end, end);
 }
 
-/* Has the current queue run read its share of guest paging entries? */
-bool kvm_viommu_shadow_run_spent(struct kvm_viommu *viommu)
+/**
+ * kvm_viommu_shadow_resume() - carry on with the walks still to do
+ * @viommu: the unit, locked, in a queue run (or a VMM call) with a budget
+ *
+ * Return: true when no walk is left to do; false when the budget, or the
+ * run's end, stopped one (the next run resumes it).
+ */
+bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu)
 {
+	struct kvm_viommu_dev *vdev;
+
 	lockdep_assert_held(&viommu->lock);
-	return viommu->run_walk_reads >= KVM_VIOMMU_RUN_WALK_BUDGET;
+	list_for_each_entry(vdev, &viommu->devices, node) {
+		if (!vdev->sync_pending)
+			continue;
+		if (kvm_viommu_iq_should_stop(viommu) || viommu->cnt.failed ||
+		    !kvm_viommu_sync_some(viommu, vdev))
+			return false;
+	}
+	return true;
+}
+
+/* Is any walk left to do? */
+bool kvm_viommu_shadow_pending(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_dev *vdev;
+
+	lockdep_assert_held(&viommu->lock);
+	list_for_each_entry(vdev, &viommu->devices, node)
+		if (vdev->sync_pending)
+			return true;
+	return false;
 }
 
 /* Field by field: the struct has padding that memcmp() would compare. */
@@ -380,26 +580,65 @@ static bool kvm_viommu_ctx_equal(const struct vtd_context *a,
 }
 
 /*
- * Look @vdev's context up again.  A context that changed, vanished, or
- * that translation no longer goes through takes its whole shadow with it;
- * the guest's next IOTLB invalidation maps what the new context has.
- * Pass-through contexts are not shadowed yet: their device gets nothing.
+ * Make @vdev's shadow follow the unit's translation state.  Translation
+ * off: all of guest RAM at IOVA = GPA, or nothing if the unit was created
+ * with KVM_VIOMMU_CREATE_TE_OFF_BLOCKS.  Translation on: the device's
+ * context looked up again; a context that changed, vanished, or that is
+ * pass-through (not shadowed yet: its device gets nothing) takes the whole
+ * shadow with it, and a valid one has its whole IOVA space walked.
  */
-static void kvm_viommu_refresh_ctx(struct kvm_viommu *viommu,
-				   struct kvm_viommu_dev *vdev)
+static int kvm_viommu_refresh(struct kvm_viommu *viommu,
+			      struct kvm_viommu_dev *vdev)
 {
 	struct vtd_unit *vtd = &viommu->vtd;
 	struct vtd_context ctx = {};
-	bool valid = false;
+	bool valid;
 
-	if (vtd_get32(vtd, VTD_GSTS_REG) & VTD_GSTS_TES)
-		valid = !vtd_context_lookup(vtd, vdev->sid, &ctx) &&
-			ctx.tt != VTD_TT_PASS_THROUGH;
-	if (!valid || !vdev->ctx_valid ||
-	    !kvm_viommu_ctx_equal(&ctx, &vdev->ctx))
+	if (!(vtd_get32(vtd, VTD_GSTS_REG) & VTD_GSTS_TES)) {
+		if (vdev->identity)
+			return 0;
 		kvm_viommu_shadow_clear(viommu, vdev);
+		vdev->ctx_valid = false;
+		if (viommu->flags & KVM_VIOMMU_CREATE_TE_OFF_BLOCKS)
+			return 0;
+		vdev->identity = true;
+		return kvm_viommu_identity_map(viommu, vdev);
+	}
+
+	valid = !vtd_context_lookup(vtd, vdev->sid, &ctx) &&
+		ctx.tt != VTD_TT_PASS_THROUGH;
+	if (valid && vdev->ctx_valid && !vdev->identity &&
+	    kvm_viommu_ctx_equal(&ctx, &vdev->ctx))
+		return 0;
+	kvm_viommu_shadow_clear(viommu, vdev);
 	vdev->ctx_valid = valid;
 	vdev->ctx = ctx;
+	if (valid)
+		kvm_viommu_sync_add(vdev, 0,
+				    vtd_context_iova_end(vtd, &vdev->ctx));
+	return 0;
+}
+
+/*
+ * A device was just attached (under the unit's lock, in the VMM's attach
+ * call): shadow what the guest has for it now.  With translation off that
+ * is all of guest RAM, and an error pinning it fails the attach.
+ */
+int kvm_viommu_shadow_attach(struct kvm_viommu *viommu,
+			     struct kvm_viommu_dev *vdev)
+{
+	int ret;
+
+	lockdep_assert_held(&viommu->lock);
+	vdev->shadow = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&vdev->stranded);
+	kvm_viommu_run_begin(viommu, true);
+	ret = kvm_viommu_refresh(viommu, vdev);
+	if (ret)
+		return ret;
+	if (!kvm_viommu_shadow_resume(viommu))
+		kvm_viommu_iq_kick(viommu);
+	return 0;
 }
 
 /* Does a context-cache invalidation cover @vdev? */
@@ -414,8 +653,12 @@ static bool kvm_viommu_cc_covers(struct kvm_viommu *viommu,
 	case VTD_CC_GLOBAL:
 		return true;
 	case VTD_CC_DOMAIN:
-		/* The domain it had, or the domain it has now. */
-		if (vdev->ctx_valid && vdev->ctx.did == inv->did)
+		/*
+		 * The domain it had, or the domain it has now; and with
+		 * caching mode, DID 0 names the cached entries that were not
+		 * present (or did not translate).
+		 */
+		if (vdev->ctx_valid ? vdev->ctx.did == inv->did : !inv->did)
 			return true;
 		return !vtd_context_lookup(&viommu->vtd, vdev->sid, &ctx) &&
 		       ctx.did == inv->did;
@@ -435,7 +678,8 @@ void kvm_viommu_shadow_cc_inval(struct kvm_viommu *viommu,
 	lockdep_assert_held(&viommu->lock);
 	list_for_each_entry(vdev, &viommu->devices, node)
 		if (kvm_viommu_cc_covers(viommu, vdev, inv))
-			kvm_viommu_refresh_ctx(viommu, vdev);
+			kvm_viommu_refresh(viommu, vdev);
+	kvm_viommu_shadow_resume(viommu);
 }
 
 void kvm_viommu_shadow_iotlb_inval(struct kvm_viommu *viommu,
@@ -455,13 +699,14 @@ void kvm_viommu_shadow_iotlb_inval(struct kvm_viommu *viommu,
 		end = vtd_context_iova_end(&viommu->vtd, &vdev->ctx);
 		if (inv->granularity == VTD_IOTLB_PAGE) {
 			start = inv->addr;
-			end = min(end, start + ((u64)PAGE_SIZE << inv->am));
+			end = min(end, vtd_am_region_end(start, inv->am));
 		}
-		kvm_viommu_sync_range(viommu, vdev, start, end);
+		kvm_viommu_sync_add(vdev, start, end);
 	}
+	kvm_viommu_shadow_resume(viommu);
 }
 
-/* TE changed: every device's context is looked up again (or dropped). */
+/* TE changed: every device follows (see kvm_viommu_refresh()). */
 void kvm_viommu_shadow_translation_changed(struct kvm_viommu *viommu)
 {
 	bool te = vtd_get32(&viommu->vtd, VTD_GSTS_REG) & VTD_GSTS_TES;
@@ -472,5 +717,6 @@ void kvm_viommu_shadow_translation_changed(struct kvm_viommu *viommu)
 		return;	/* SRTP alone: contexts stay cached until invalidated */
 	viommu->te = te;
 	list_for_each_entry(vdev, &viommu->devices, node)
-		kvm_viommu_refresh_ctx(viommu, vdev);
+		kvm_viommu_refresh(viommu, vdev);
+	kvm_viommu_shadow_resume(viommu);
 }

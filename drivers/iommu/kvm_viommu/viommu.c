@@ -3,25 +3,39 @@
  * The unit object: creation from a VM fd, the unit fd, and teardown.
  *
  * References:
- *  - the unit fd's struct file owns the struct kvm_viommu (->private_data);
- *  - the unit holds one reference on the struct kvm (kvm_get_kvm()), so the
- *    VMM may close the VM fd first: the VM is destroyed when the unit fd is
- *    closed too, or when the process exits and the VFS closes both;
- *  - the unit fd holds a reference on this module (fops.owner).
+ *  - the unit's struct kref: one held by its file (from creation to
+ *    ->release()), one by each vCPU task work queued on it (and one,
+ *    briefly, by the PCI bus notifier).  ->release() frees the unit inline
+ *    when it drops the last reference; any other last put frees it from
+ *    kvm_viommu_wq, never inline: it may come from a vCPU thread inside
+ *    KVM_RUN with the vCPU's mutex held;
+ *  - the unit holds one reference on the struct kvm (kvm_get_kvm()) until
+ *    it is freed, so the VMM may close the VM fd first;
+ *  - the unit holds a reference on this module until it is freed, and the
+ *    module's exit drains kvm_viommu_wq: no unit outlives the module's text;
+ *  - the unit fd also holds a reference on this module (fops.owner).
+ *
+ * The unit fd's ->release() (last fd closed, or the process gone) stops
+ * every source of work and lets go of every other subsystem's object:
+ * doorbells first (no wake-up after), then the unit is marked dead under
+ * its lock (task works and worker runs that start later find nothing to
+ * do), the worker's queued run is waited for, then devices, interrupts and
+ * debugfs go.  What is left for the free is memory and references.
  */
 #include <linux/anon_inodes.h>
-#include <linux/gfp.h>
-#include <linux/mm.h>
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/idr.h>
 #include <linux/kvm_host.h>
 #include <linux/kvm_viommu.h>
+#include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -38,122 +52,72 @@ static DEFINE_MUTEX(kvm_viommu_list_lock);
 
 static DEFINE_IDA(kvm_viommu_ida);
 
-static int kvm_viommu_info_show(struct seq_file *m, void *unused)
-{
-	struct kvm_viommu *viommu = m->private;
-
-	seq_printf(m, "vm: %s\n", viommu->kvm->stats_id);
-	seq_printf(m, "owner_tgid: %d\n", viommu->owner_tgid);
-	seq_printf(m, "worker_pid: %d\n", task_pid_vnr(viommu->worker->task));
-	seq_printf(m, "pending_qt: %d\n", atomic_read(&viommu->pending_qt));
-	seq_printf(m, "iq_twork_busy: %d\n",
-		   atomic_read(&viommu->iq_twork_busy));
-	seq_printf(m, "iq_runs_vcpu: %lld\n",
-		   atomic64_read(&viommu->nr_iq_runs_vcpu));
-	seq_printf(m, "iq_runs_worker: %lld\n",
-		   atomic64_read(&viommu->nr_iq_runs_worker));
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(kvm_viommu_info);
-
-/* The registers an operator looks at first, as the guest reads them. */
-static const struct {
-	const char *name;
-	u32 offset;
-	u32 len;
-} kvm_viommu_debugfs_regs[] = {
-	{ "VER", VTD_VER_REG, 4 },	{ "CAP", VTD_CAP_REG, 8 },
-	{ "ECAP", VTD_ECAP_REG, 8 },	{ "GSTS", VTD_GSTS_REG, 4 },
-	{ "RTADDR", VTD_RTADDR_REG, 8 }, { "FSTS", VTD_FSTS_REG, 4 },
-	{ "FECTL", VTD_FECTL_REG, 4 },	{ "IQH", VTD_IQH_REG, 8 },
-	{ "IQT", VTD_IQT_REG, 8 },	{ "IQA", VTD_IQA_REG, 8 },
-	{ "ICS", VTD_ICS_REG, 4 },	{ "IECTL", VTD_IECTL_REG, 4 },
-	{ "IRTA", VTD_IRTA_REG, 8 },
-};
-
-static int kvm_viommu_regs_show(struct seq_file *m, void *unused)
-{
-	struct kvm_viommu *viommu = m->private;
-	unsigned int i;
-	u64 val;
-
-	mutex_lock(&viommu->lock);
-	for (i = 0; i < ARRAY_SIZE(kvm_viommu_debugfs_regs); i++) {
-		if (vtd_reg_read(&viommu->vtd, kvm_viommu_debugfs_regs[i].offset,
-				 kvm_viommu_debugfs_regs[i].len, &val))
-			continue;
-		seq_printf(m, "%-7s 0x%016llx\n",
-			   kvm_viommu_debugfs_regs[i].name, val);
-	}
-	mutex_unlock(&viommu->lock);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(kvm_viommu_regs);
-
-static int kvm_viommu_stats_show(struct seq_file *m, void *unused)
-{
-	struct kvm_viommu *viommu = m->private;
-	const struct vtd_stats *st = &viommu->vtd.stats;
-
-	mutex_lock(&viommu->lock);
-	seq_printf(m, "doorbells: %lld\n",
-		   (long long)atomic64_read(&viommu->nr_doorbells));
-	seq_printf(m, "relay_reads: %llu\nrelay_writes: %llu\n",
-		   viommu->relay_reads, viommu->relay_writes);
-	seq_printf(m, "descs: %llu\ncc_invals: %llu\niotlb_invals: %llu\n",
-		   st->descs, st->cc_invals, st->iotlb_invals);
-	seq_printf(m, "waits: %llu\nforwarded: %llu\niq_errors: %llu\n",
-		   st->waits, st->forwarded, st->iq_errors);
-	seq_printf(m, "faults: %llu\nfaults_lost: %llu\nirqs: %llu\n",
-		   st->faults, st->faults_lost, st->irqs);
-	seq_printf(m, "devices: %llu\nmaps: %llu\nunmaps: %llu\n",
-		   viommu->shadow_stats.devices, viommu->shadow_stats.maps,
-		   viommu->shadow_stats.unmaps);
-	seq_printf(m, "pinned_pages: %llu\nwalks: %llu\nwalk_faults: %llu\n",
-		   viommu->shadow_stats.pinned_pages, viommu->shadow_stats.walks,
-		   viommu->shadow_stats.walk_faults);
-	seq_printf(m, "pin_failures: %llu\nleaves: %llu\n",
-		   viommu->shadow_stats.pin_failures,
-		   viommu->shadow_stats.leaves);
-	mutex_unlock(&viommu->lock);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(kvm_viommu_stats);
-
-static void kvm_viommu_debugfs_init(struct kvm_viommu *viommu)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "%d-%u", viommu->owner_tgid, viommu->id);
-	viommu->debugfs_dir = debugfs_create_dir(name, kvm_viommu_debugfs_root);
-	debugfs_create_file("info", 0444, viommu->debugfs_dir, viommu,
-			    &kvm_viommu_info_fops);
-	debugfs_create_file("regs", 0444, viommu->debugfs_dir, viommu,
-			    &kvm_viommu_regs_fops);
-	debugfs_create_file("stats", 0444, viommu->debugfs_dir, viommu,
-			    &kvm_viommu_stats_fops);
-}
-
 /*
- * Free a unit that is no longer on the list and has no file, or never had
- * one.  Order: stop the sources of work (doorbells), wait for the work,
- * then drop what the work used.
+ * Take the unit's lock for a call of the VMM's (an ioctl, read(), a
+ * debugfs read): a fatal signal interrupts the wait, so a VMM killed while
+ * its unit works through a long queue run dies at once.  -EINTR then.
  */
-static void kvm_viommu_free(struct kvm_viommu *viommu)
+int kvm_viommu_lock(struct kvm_viommu *viommu)
 {
-	/* Waits for debugfs readers of this unit to finish. */
-	debugfs_remove_recursive(viommu->debugfs_dir);
-	kvm_viommu_doorbells_release(viommu);
-	kvm_viommu_worker_release(viommu);
-	/* Unmaps and unpins; needs no mm (the process may be gone). */
-	kvm_viommu_devices_release(viommu);
-	kvm_viommu_irqfds_release(viommu);
+	return mutex_lock_killable(&viommu->lock);
+}
+
+void kvm_viommu_get(struct kvm_viommu *viommu)
+{
+	kref_get(&viommu->ref);
+}
+
+/* The last reference went: what is left is memory and references. */
+static void kvm_viommu_destroy(struct kvm_viommu *viommu)
+{
+	kvm_viommu_worker_destroy(viommu);
 	put_task_struct(viommu->owner);
-	if (viommu->reg_page)
-		__free_page(viommu->reg_page);
+	put_page(viommu->reg_page);
 	kvm_put_kvm(viommu->kvm);
 	ida_free(&kvm_viommu_ida, viommu->id);
 	kfree(viommu);
+	/*
+	 * Inline, the unit's file still pins the module; from
+	 * kvm_viommu_wq, the module's exit waits for this work.
+	 */
+	module_put(THIS_MODULE);
+}
+
+static void kvm_viommu_free_work(struct work_struct *work)
+{
+	kvm_viommu_destroy(container_of(work, struct kvm_viommu, free_work));
+}
+
+static void kvm_viommu_release_ref(struct kref *ref)
+{
+	struct kvm_viommu *viommu = container_of(ref, struct kvm_viommu, ref);
+
+	queue_work(kvm_viommu_wq, &viommu->free_work);
+}
+
+/*
+ * Any context but hard interrupts; never frees inline (the putter may be a
+ * vCPU thread in KVM_RUN, or the PCI bus notifier).
+ */
+void kvm_viommu_put(struct kvm_viommu *viommu)
+{
+	kref_put(&viommu->ref, kvm_viommu_release_ref);
+}
+
+/*
+ * The host IOMMU domain changed under the unit (kvm_viommu_fail() callers
+ * say how): from now on the unit touches no domain, keeps whatever pages
+ * a device may still reach pinned, and fails the VMM's calls with EIO.
+ * Called with the unit's lock held.
+ */
+void kvm_viommu_fail(struct kvm_viommu *viommu, const char *why)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (viommu->cnt.failed)
+		return;
+	viommu->cnt.failed = 1;
+	pr_err("kvm_viommu: unit %u of process %d failed: %s; its pages stay pinned until the unit is closed\n",
+	       viommu->id, viommu->owner_tgid, why);
 }
 
 static void kvm_viommu_unlist(struct kvm_viommu *viommu)
@@ -168,7 +132,24 @@ static int kvm_viommu_release(struct inode *inode, struct file *file)
 	struct kvm_viommu *viommu = file->private_data;
 
 	kvm_viommu_unlist(viommu);
-	kvm_viommu_free(viommu);
+	/* Waits for debugfs readers of this unit to finish. */
+	debugfs_remove_recursive(viommu->debugfs_dir);
+	kvm_viommu_doorbells_release(viommu);
+	mutex_lock(&viommu->lock);
+	viommu->dead = true;
+	mutex_unlock(&viommu->lock);
+	kvm_viommu_worker_stop(viommu);
+	/* Unmaps and unpins; needs no mm (the process may be gone). */
+	kvm_viommu_devices_release(viommu);
+	kvm_viommu_irqfds_release(viommu);
+	/*
+	 * The file's reference.  Usually the last: then the unit is gone,
+	 * and its VM with it if the VM fd is closed too, when close()
+	 * returns, as a VMM expects; otherwise the last task work's put
+	 * frees it from kvm_viommu_wq.
+	 */
+	if (refcount_dec_and_test(&viommu->ref.refcount))
+		kvm_viommu_destroy(viommu);
 	return 0;
 }
 
@@ -213,46 +194,90 @@ static const struct kvm_viommu_ioctl_op kvm_viommu_unit_ops[] = {
 	[KVM_VIOMMU_CMD_ATTACH_DEVICE - KVM_VIOMMU_CMD_GET_INFO] = {
 		.ioctl_num = KVM_VIOMMU_ATTACH_DEVICE,
 		.size = sizeof(struct kvm_viommu_attach),
-		.min_size = offsetofend(struct kvm_viommu_attach, device_fd),
+		.min_size = offsetofend(struct kvm_viommu_attach, __reserved),
 		.execute = kvm_viommu_attach_device,
 	},
 	[KVM_VIOMMU_CMD_DETACH_DEVICE - KVM_VIOMMU_CMD_GET_INFO] = {
 		.ioctl_num = KVM_VIOMMU_DETACH_DEVICE,
 		.size = sizeof(struct kvm_viommu_attach),
-		.min_size = offsetofend(struct kvm_viommu_attach, device_fd),
+		.min_size = offsetofend(struct kvm_viommu_attach, __reserved),
 		.execute = kvm_viommu_detach_device,
 	},
+	[KVM_VIOMMU_CMD_ACK_EVENTS - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_ACK_EVENTS,
+		.size = sizeof(struct kvm_viommu_ack_events),
+		.min_size = offsetofend(struct kvm_viommu_ack_events, seq),
+		.execute = kvm_viommu_ack_events,
+	},
 };
+
+/*
+ * As KVM's own calls: guest memory is the owner's mm, so only the process
+ * that owns the VM may use its unit, whatever fd it inherited or received.
+ */
+static bool kvm_viommu_is_owner(struct kvm_viommu *viommu)
+{
+	return viommu->kvm->mm == current->mm;
+}
 
 static long kvm_viommu_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
 	struct kvm_viommu *viommu = file->private_data;
 
-	/* As KVM's own ioctls: guest memory is the owner's mm. */
-	if (viommu->kvm->mm != current->mm)
+	if (!kvm_viommu_is_owner(viommu))
 		return -EPERM;
+	/* A failed unit still reports why: its statistics say so. */
+	if (READ_ONCE(viommu->cnt.failed) && cmd != KVM_VIOMMU_GET_STATS)
+		return -EIO;
 	return kvm_viommu_ioctl_dispatch(kvm_viommu_unit_ops,
 					 ARRAY_SIZE(kvm_viommu_unit_ops),
 					 KVM_VIOMMU_CMD_GET_INFO, file, cmd,
 					 arg);
 }
 
+static ssize_t kvm_viommu_read(struct file *file, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct kvm_viommu *viommu = file->private_data;
+
+	if (!kvm_viommu_is_owner(viommu))
+		return -EPERM;
+	if (READ_ONCE(viommu->cnt.failed))
+		return -EIO;
+	return kvm_viommu_event_read(file, buf, count, ppos);
+}
+
+static __poll_t kvm_viommu_poll(struct file *file, poll_table *wait)
+{
+	struct kvm_viommu *viommu = file->private_data;
+
+	if (!kvm_viommu_is_owner(viommu) || READ_ONCE(viommu->cnt.failed))
+		return EPOLLERR;
+	return kvm_viommu_event_poll(file, wait);
+}
+
 /*
  * The register page, read-only: the VMM maps it into the guest as a
  * KVM_MEM_READONLY memslot, so guest reads cost no exit and guest writes
- * exit (to an ioeventfd or to the VMM).
+ * exit (to an ioeventfd or to the VMM).  Not inherited by a child (the
+ * child cannot use the unit) and never grown by mremap().
  */
 static int kvm_viommu_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kvm_viommu *viommu = file->private_data;
 
+	if (!kvm_viommu_is_owner(viommu))
+		return -EPERM;
+	if (READ_ONCE(viommu->cnt.failed))
+		return -EIO;
 	if (vma->vm_pgoff != KVM_VIOMMU_REG_PAGE_OFFSET >> PAGE_SHIFT ||
 	    vma->vm_end - vma->vm_start != KVM_VIOMMU_REG_PAGE_SIZE)
 		return -EINVAL;
 	if (vma->vm_flags & VM_WRITE)
 		return -EPERM;
-	kvm_viommu_vma_deny_write(vma);
+	kvm_viommu_vma_set_flags(vma, VM_DONTCOPY | VM_DONTEXPAND,
+				 VM_MAYWRITE);
 	return vm_insert_page(vma, vma->vm_start, viommu->reg_page);
 }
 
@@ -262,8 +287,8 @@ static const struct file_operations kvm_viommu_fops = {
 	.unlocked_ioctl = kvm_viommu_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = kvm_viommu_mmap,
-	.read = kvm_viommu_event_read,
-	.poll = kvm_viommu_event_poll,
+	.read = kvm_viommu_read,
+	.poll = kvm_viommu_poll,
 	.llseek = noop_llseek,
 };
 
@@ -286,45 +311,23 @@ out:
 	return ret;
 }
 
-/* KVM_CREATE_VIOMMU on /dev/kvm_viommu. */
-int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
+static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
+					   const struct kvm_viommu_create *cmd)
 {
-	struct kvm_viommu_create *cmd = ucmd->cmd;
 	struct kvm_viommu *viommu;
-	struct file *vm_file, *file;
-	struct kvm *kvm;
-	int fd, ret;
-
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-
-	vm_file = fget(cmd->vm_fd);
-	if (!vm_file)
-		return -EBADF;
-	if (!file_is_kvm(vm_file)) {
-		ret = -EINVAL;
-		goto err_put_vm_file;
-	}
-	kvm = vm_file->private_data;
-	/*
-	 * Guest memory is read, pinned and charged through the VM's mm, so
-	 * only the process that owns the VM may give it a unit.
-	 */
-	if (kvm->mm != current->mm) {
-		ret = -EPERM;
-		goto err_put_vm_file;
-	}
+	int ret;
 
 	viommu = kzalloc(sizeof(*viommu), GFP_KERNEL_ACCOUNT);
-	if (!viommu) {
-		ret = -ENOMEM;
-		goto err_put_vm_file;
-	}
+	if (!viommu)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&viommu->ref);
+	INIT_WORK(&viommu->free_work, kvm_viommu_free_work);
 	mutex_init(&viommu->lock);
 	INIT_LIST_HEAD(&viommu->devices);
 	xa_init(&viommu->doorbells);
 	atomic_set(&viommu->pending_qt, -1);
 	init_waitqueue_head(&viommu->event_wq);
+	viommu->flags = cmd->flags;
 	viommu->reg_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!viommu->reg_page) {
 		ret = -ENOMEM;
@@ -346,45 +349,18 @@ int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
 	if (ret < 0)
 		goto err_free_page;
 	viommu->id = ret;
-	viommu->owner_tgid = task_tgid_vnr(current);
+	viommu->owner_tgid = task_tgid_nr(current);
 	viommu->owner = get_task_struct(current->group_leader);
-	/* Our reference on vm_file keeps the VM alive until here. */
+	/* The caller's reference on the VM file keeps the VM alive here. */
 	kvm_get_kvm(kvm);
 	viommu->kvm = kvm;
-
 	ret = kvm_viommu_worker_init(viommu);
 	if (ret)
 		goto err_put_kvm;
-	ret = kvm_viommu_list_add(viommu);
-	if (ret)
-		goto err_worker;
+	/* Dropped by kvm_viommu_destroy(). */
+	__module_get(THIS_MODULE);
+	return viommu;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto err_unlist;
-	}
-	kvm_viommu_debugfs_init(viommu);
-	file = anon_inode_getfile("kvm-viommu", &kvm_viommu_fops, viommu,
-				  O_RDWR);
-	if (IS_ERR(file)) {
-		ret = PTR_ERR(file);
-		goto err_put_fd;
-	}
-	viommu->file = file;
-	/* From here on the file owns the unit: ->release() frees it. */
-	fd_install(fd, file);
-	fput(vm_file);
-	return fd;
-
-err_put_fd:
-	put_unused_fd(fd);
-err_unlist:
-	kvm_viommu_unlist(viommu);
-	kvm_viommu_free(viommu);
-	goto err_put_vm_file;
-err_worker:
-	kvm_viommu_worker_release(viommu);
 err_put_kvm:
 	kvm_put_kvm(kvm);
 	put_task_struct(viommu->owner);
@@ -393,7 +369,70 @@ err_free_page:
 	__free_page(viommu->reg_page);
 err_free:
 	kfree(viommu);
-err_put_vm_file:
+	return ERR_PTR(ret);
+}
+
+/* KVM_CREATE_VIOMMU on /dev/kvm_viommu. */
+int kvm_viommu_create(struct kvm_viommu_ucmd *ucmd)
+{
+	struct kvm_viommu_create *cmd = ucmd->cmd;
+	struct kvm_viommu *viommu;
+	struct file *vm_file, *file;
+	struct kvm *kvm;
+	int fd, ret;
+
+	if (cmd->flags & ~KVM_VIOMMU_CREATE_TE_OFF_BLOCKS || cmd->__reserved)
+		return -EINVAL;
+
+	vm_file = fget(cmd->vm_fd);
+	if (!vm_file)
+		return -EBADF;
+	if (!file_is_kvm(vm_file)) {
+		ret = -EINVAL;
+		goto out_put_vm_file;
+	}
+	kvm = vm_file->private_data;
+	/*
+	 * Guest memory is read, pinned and charged through the VM's mm, so
+	 * only the process that owns the VM may give it a unit.
+	 */
+	if (kvm->mm != current->mm) {
+		ret = -EPERM;
+		goto out_put_vm_file;
+	}
+
+	viommu = kvm_viommu_alloc(kvm, cmd);
+	if (IS_ERR(viommu)) {
+		ret = PTR_ERR(viommu);
+		goto out_put_vm_file;
+	}
+	ret = kvm_viommu_list_add(viommu);
+	if (ret)
+		goto err_put;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_unlist;
+	}
+	file = anon_inode_getfile("kvm-viommu", &kvm_viommu_fops, viommu,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_put_fd;
+	}
+	/* From here on the file owns the first reference. */
+	kvm_viommu_debugfs_init(viommu);
+	fd_install(fd, file);
+	ret = fd;
+	goto out_put_vm_file;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_unlist:
+	kvm_viommu_unlist(viommu);
+err_put:
+	kvm_viommu_put(viommu);
+out_put_vm_file:
 	fput(vm_file);
 	return ret;
 }

@@ -278,10 +278,24 @@ struct vtd_ops {
 	void (*translation_changed)(struct vtd_unit *u);
 	/*
 	 * Optional, asked after each descriptor vtd_iq_process() carries
-	 * out: true stops it there, for the caller to call again later
-	 * (the host has spent its share of work on this call).
+	 * out: true stops it there, for the caller to call again later (the
+	 * host has spent its share of work on this call, or has work of its
+	 * own to finish first).
 	 */
 	bool (*yield)(struct vtd_unit *u);
+	/*
+	 * Optional, asked by vtd_sl_walk() at each table it enters: true
+	 * stops the walk there, for the caller to resume it later.
+	 */
+	bool (*walk_yield)(struct vtd_unit *u);
+	/*
+	 * Optional: may an invalidation wait descriptor complete now?  False
+	 * stops the queue at the wait, IQH on it, with no error, until the
+	 * caller calls vtd_iq_process() again: hardware completes a wait only
+	 * after every descriptor before it, including the ones forwarded to
+	 * the VMM, which has to acknowledge those first.
+	 */
+	bool (*wait_ready)(struct vtd_unit *u);
 };
 
 /* Counters for operators (statistics ioctl, debugfs). */
@@ -329,8 +343,8 @@ u64 vtd_ecap_default(void);
 
 /*
  * Validate @cap/@ecap (0 means the default) and put the unit in its reset
- * state.  CAP.CM, the IRO/FRO/NFR placement and ECAP.QI are always set.
- * 0 or -EINVAL.
+ * state.  CAP.CM, the IRO/FRO/NFR placement and ECAP.QI are always set;
+ * CAP.MAMV is clamped to what MGAW can address (MGAW - 12).  0 or -EINVAL.
  */
 int vtd_unit_init(struct vtd_unit *u, const struct vtd_ops *ops, u8 *regs,
 		  u64 cap, u64 ecap);
@@ -409,6 +423,16 @@ static inline u64 vtd_field_prep(u64 mask, u64 val)
 	return (val << __builtin_ctzll(mask)) & mask;
 }
 
+static inline bool vtd_has_ecap(const struct vtd_unit *u, u64 bit)
+{
+	return vtd_get64(u, VTD_ECAP_REG) & bit;
+}
+
+static inline bool vtd_has_cap(const struct vtd_unit *u, u64 bit)
+{
+	return vtd_get64(u, VTD_CAP_REG) & bit;
+}
+
 /* Domains the unit supports, 2^(4 + 2 * CAP.ND); DIDs are below this. */
 static inline u32 vtd_ndoms(const struct vtd_unit *u)
 {
@@ -419,6 +443,17 @@ static inline u32 vtd_ndoms(const struct vtd_unit *u)
 static inline u64 vtd_am_addr_mask(u32 am)
 {
 	return am < 52 ? ~0ULL << (12 + am) : 0;
+}
+
+/*
+ * The end (exclusive) of the 2^@am-page region at @addr, saturated at the
+ * top of the address space: never wraps to below @addr.
+ */
+static inline u64 vtd_am_region_end(u64 addr, u32 am)
+{
+	u64 size = am < 52 ? 1ULL << (12 + am) : 0;
+
+	return size && addr + size > addr ? addr + size : ~0ULL;
 }
 
 /*

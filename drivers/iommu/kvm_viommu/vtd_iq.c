@@ -84,11 +84,6 @@ static bool vtd_desc_rsvd_ok(const struct vtd_inv_desc *d, u64 lo, u64 hi)
 	return !(d->lo & lo) && !(d->hi & hi);
 }
 
-static bool vtd_has_ecap(const struct vtd_unit *u, u64 bit)
-{
-	return vtd_get64(u, VTD_ECAP_REG) & bit;
-}
-
 static int vtd_iq_cc(struct vtd_unit *u, const struct vtd_inv_desc *d)
 {
 	struct vtd_cc_inval inv = {};
@@ -284,6 +279,18 @@ static int vtd_iq_fetch(struct vtd_unit *u, u32 head, struct vtd_inv_desc *d)
 	return 0;
 }
 
+/*
+ * A wait descriptor completes only once everything before it has: the
+ * host may say it has not yet (forwarded descriptors not acknowledged).
+ */
+static bool vtd_iq_wait_blocked(struct vtd_unit *u,
+				const struct vtd_inv_desc *d)
+{
+	return !(d->lo & VTD_INV_DESC_TYPE_HI) &&
+	       (d->lo & VTD_INV_DESC_TYPE_LO) == VTD_INV_DESC_WAIT &&
+	       u->ops->wait_ready && !u->ops->wait_ready(u);
+}
+
 static void vtd_iq_error(struct vtd_unit *u)
 {
 	u->stats.iq_errors++;
@@ -300,7 +307,9 @@ static void vtd_iq_error(struct vtd_unit *u)
  * unit, an IQH) beyond the queue, an unreadable descriptor, or a malformed
  * one sets FSTS.IQE with IQH at the offender and stops; once software
  * clears IQE, vtd_iq_pending() reports the rest again.  If the host's
- * ->yield() says so after a descriptor, it stops there too.
+ * ->yield() says so after a descriptor, it stops there too, and so it does
+ * before a wait descriptor that ->wait_ready() holds back (IQH on it, no
+ * error).
  *
  * Return: the number of descriptors processed.
  */
@@ -315,8 +324,13 @@ u32 vtd_iq_process(struct vtd_unit *u, u32 budget)
 		struct vtd_inv_desc d;
 
 		if (tail >= entries || head >= entries ||
-		    vtd_iq_fetch(u, head, &d) ||
-		    vtd_iq_exec(u, &d, head, entries)) {
+		    vtd_iq_fetch(u, head, &d)) {
+			vtd_iq_error(u);
+			break;
+		}
+		if (vtd_iq_wait_blocked(u, &d))
+			break;
+		if (vtd_iq_exec(u, &d, head, entries)) {
 			vtd_iq_error(u);
 			break;
 		}

@@ -150,7 +150,8 @@ static bool vtd_ops_ok(const struct vtd_ops *ops)
  * @ecap: ECAP_REG to offer, 0 for vtd_ecap_default()
  *
  * CAP.CM, CAP.FRO, CAP.NFR, ECAP.QI and ECAP.IRO are forced; a request may
- * leave FRO, NFR and IRO 0 or give exactly the forced value.
+ * leave FRO, NFR and IRO 0 or give exactly the forced value.  CAP.MAMV is
+ * clamped to MGAW - 12: the largest region any IOVA range can need.
  *
  * Return: 0, or -EINVAL (the unit is then left untouched).
  */
@@ -166,6 +167,14 @@ int vtd_unit_init(struct vtd_unit *u, const struct vtd_ops *ops, u8 *regs,
 	if (vtd_cap_check(cap) || vtd_ecap_check(ecap))
 		return -EINVAL;
 
+	/*
+	 * No invalidation can name more pages than MGAW addresses; a larger
+	 * MAMV would only let a guest ask for ranges that wrap.
+	 */
+	if (vtd_field(cap, VTD_CAP_MAMV) > vtd_field(cap, VTD_CAP_MGAW) + 1 - 12)
+		cap = (cap & ~VTD_CAP_MAMV) |
+		      vtd_field_prep(VTD_CAP_MAMV,
+				     vtd_field(cap, VTD_CAP_MGAW) + 1 - 12);
 	cap &= ~(VTD_CAP_FRO | VTD_CAP_NFR);
 	cap |= VTD_CAP_CM | vtd_field_prep(VTD_CAP_FRO, VTD_CAP_FRO_VAL) |
 	       vtd_field_prep(VTD_CAP_NFR, VTD_CAP_NFR_VAL);
@@ -206,11 +215,6 @@ int vtd_reg_read(struct vtd_unit *u, u32 off, u32 len, u64 *val)
 		return -EINVAL;
 	*val = len == 8 ? vtd_get64(u, off) : vtd_get32(u, off);
 	return 0;
-}
-
-static bool vtd_has_ecap(const struct vtd_unit *u, u64 bit)
-{
-	return vtd_get64(u, VTD_ECAP_REG) & bit;
 }
 
 static bool vtd_qies(const struct vtd_unit *u)

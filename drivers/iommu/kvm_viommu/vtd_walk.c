@@ -154,9 +154,12 @@ static u8 vtd_aw_levels(const struct vtd_unit *u, u32 aw, u32 tt)
  * A present context entry @ce (lo, hi).  Fault reasons follow the spec's
  * table: reserved bits are LCT.3 (Bh); a translation type the unit does not
  * offer (LCT.4.2) and an unsupported AW (LCT.4.1) are both "invalid
- * programming", 3h.  Dh (LCT.5) is a different condition: a translation
- * request, or a translated request, that the entry's TT blocks; the walker
- * never sees requests, so it never returns Dh.
+ * programming", 3h, and so is DID 0 while CAP.CM is set, as it always is
+ * here (the spec reserves that value then: hardware in caching mode tags
+ * cached not-present entries with it).  Dh (LCT.5) is a different
+ * condition: a translation request, or a translated request, that the
+ * entry's TT blocks; the walker never sees requests, so it never returns
+ * Dh.
  */
 static int vtd_context_decode(const struct vtd_unit *u, const u64 *ce,
 			      struct vtd_context *ctx)
@@ -167,6 +170,7 @@ static int vtd_context_decode(const struct vtd_unit *u, const u64 *ce,
 	u64 rsvd_lo = VTD_CTX_RSVD_LO;
 	u64 rsvd_hi = VTD_CTX_RSVD_HI;
 	u8 levels;
+	u16 did;
 
 	/*
 	 * With fewer than 16 domain-id bits (CAP.ND), the spec has hardware
@@ -188,7 +192,11 @@ static int vtd_context_decode(const struct vtd_unit *u, const u64 *ce,
 	if (!levels)
 		return VTD_FR_CONTEXT_INVALID;
 
-	ctx->did = vtd_field(ce[1], VTD_CTX_HI_DID);
+	did = vtd_field(ce[1], VTD_CTX_HI_DID);
+	if (!did && vtd_has_cap(u, VTD_CAP_CM))
+		return VTD_FR_CONTEXT_INVALID;
+
+	ctx->did = did;
 	ctx->tt = tt;
 	ctx->levels = levels;
 	if (tt != VTD_TT_PASS_THROUGH)
@@ -423,7 +431,10 @@ static void vtd_walk_enter(struct vtd_walk_pos *p, u32 level, u64 table,
  * @end: IOVA after the last, clipped to vtd_context_iova_end()
  * @fn: called for each present leaf overlapping the range
  * @opaque: passed to @fn
- * @budget: paging entries the walk may read; decremented for each
+ * @budget: paging entries the walk may read; decremented for each (and
+ *	@fn may lower it too, to charge its own work)
+ * @next: if not NULL, set when the walk stops early: the first IOVA of
+ *	the range it did not finish, where a later walk resumes
  *
  * Depth-first over the tables, in ascending IOVA order, without recursion:
  * a cursor per level stands for the call stack.  Only the entries the
@@ -435,21 +446,28 @@ static void vtd_walk_enter(struct vtd_walk_pos *p, u32 level, u64 table,
  *
  * Tables may reference each other or themselves: every IOVA is still
  * visited once, and each entry read costs budget, so a cycle ends when the
- * range or the budget does.
+ * range or the budget does.  Before each table it enters the walk asks the
+ * host's ->walk_yield(), and stops as for the budget if told to.
  *
- * Return: 0 when the range is done; the first nonzero @fn return value;
- * -E2BIG when the next entry needed would exceed the budget (*@budget is
- * then 0); -EINVAL for a pass-through or malformed @ctx; or
- * VTD_FR_PAGING_ENTRY_RSVD or VTD_FR_PAGING_ENTRY_ACCESS.
+ * Return: 0 when the range is done; the first nonzero @fn return value
+ * (*@next then at that leaf, or @start if the leaf began before it);
+ * -E2BIG when the next entry needed would exceed the budget, or
+ * ->walk_yield() said stop (*@next then at the entry not read: everything below it is
+ * done); -EINVAL for a pass-through or malformed @ctx; or
+ * VTD_FR_PAGING_ENTRY_RSVD or VTD_FR_PAGING_ENTRY_ACCESS (*@next then at
+ * the bad entry).
  */
 int vtd_sl_walk(struct vtd_unit *u, const struct vtd_context *ctx,
-		u64 start, u64 end, vtd_walk_fn fn, void *opaque, u32 *budget)
+		u64 start, u64 end, vtd_walk_fn fn, void *opaque, u32 *budget,
+		u64 *next)
 {
 	struct vtd_walk_pos pos[VTD_SL_MAX_LEVELS + 1];
 	struct vtd_walk_pos *p;
 	struct vtd_mapping m;
-	u64 iova_end;
+	u64 iova_end, resume;
+	bool entered = true;
 	u32 level;
+	int ret;
 
 	if (ctx->tt == VTD_TT_PASS_THROUGH || !vtd_levels_ok(ctx))
 		return -EINVAL;
@@ -465,7 +483,6 @@ int vtd_sl_walk(struct vtd_unit *u, const struct vtd_context *ctx,
 	for (;;) {
 		u64 iova, pte;
 		bool leaf;
-		int ret;
 
 		p = &pos[level];
 		if (p->idx > p->last) {
@@ -476,31 +493,43 @@ int vtd_sl_walk(struct vtd_unit *u, const struct vtd_context *ctx,
 			continue;
 		}
 
-		if (!*budget)
-			return -E2BIG;
+		iova = p->base + ((u64)p->idx << vtd_level_shift(level));
+		resume = iova > start ? iova : start;
+		if (!*budget ||
+		    (entered && u->ops->walk_yield && u->ops->walk_yield(u))) {
+			ret = -E2BIG;
+			goto stop;
+		}
+		entered = false;
 		(*budget)--;
 		if (!vtd_read_qwords(u, p->table + (u64)p->idx * VTD_SLPTE_SIZE,
-				     &pte, 1))
-			return VTD_FR_PAGING_ENTRY_ACCESS;
+				     &pte, 1)) {
+			ret = VTD_FR_PAGING_ENTRY_ACCESS;
+			goto stop;
+		}
 		if (!(pte & VTD_SLPTE_RW)) {
 			p->idx++;
 			continue;
 		}
 		ret = vtd_slpte_check(u, pte, level, &leaf);
 		if (ret)
-			return ret;
+			goto stop;
 
-		iova = p->base + ((u64)p->idx << vtd_level_shift(level));
 		if (leaf) {
 			vtd_leaf(&m, pte, level, iova, p->perm);
 			ret = fn(opaque, &m);
 			if (ret)
-				return ret;
+				goto stop;
 			p->idx++;
 			continue;
 		}
 		level--;
 		vtd_walk_enter(&pos[level], level, pte & VTD_SLPTE_ADDR, iova,
 			       p->perm & pte, start, end - 1);
+		entered = true;
 	}
+stop:
+	if (next)
+		*next = resume;
+	return ret;
 }

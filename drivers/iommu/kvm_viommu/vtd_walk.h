@@ -88,15 +88,19 @@ typedef int (*vtd_walk_fn)(void *opaque, const struct vtd_mapping *m);
  * clipped to the context's address width) and call @fn for every present
  * leaf that overlaps the range, in ascending IOVA order; a leaf larger
  * than the range is reported whole.  Non-present entries are skipped
- * without descending.  At most *@budget paging entries are read; the walk
- * stops with -E2BIG when the budget runs out (*@budget then 0).  A
- * nonzero return from @fn stops the walk and is returned.  Return: 0, a
- * nonzero @fn result, -E2BIG, or a positive enum vtd_fault_reason for a
- * malformed entry or unreadable table (the walk stops there).
- * Pass-through contexts have no tables: callers handle them.
+ * without descending.  At most *@budget paging entries are read (@fn may
+ * lower *@budget to charge its own work); the walk stops with -E2BIG when
+ * the budget runs out or the host's ->walk_yield() says so at a table.  When it
+ * stops early, *@next (if not NULL) is the first IOVA it did not finish:
+ * [@start, *@next) is done and a walk of [*@next, @end) completes it.
+ * Return: 0, a nonzero @fn result, -E2BIG, or a positive enum
+ * vtd_fault_reason for a malformed entry or unreadable table (the walk
+ * stops there).  Pass-through contexts have no tables: callers handle
+ * them.
  */
 int vtd_sl_walk(struct vtd_unit *u, const struct vtd_context *ctx,
-		u64 start, u64 end, vtd_walk_fn fn, void *opaque, u32 *budget);
+		u64 start, u64 end, vtd_walk_fn fn, void *opaque, u32 *budget,
+		u64 *next);
 
 /* The end (exclusive) of @ctx's IOVA space: 2^39 or 2^48, within MGAW. */
 u32 vtd_mgaw(const struct vtd_unit *u);

@@ -23,14 +23,17 @@
 /* The misc device that KVM_CREATE_VIOMMU is issued on. */
 #define KVM_VIOMMU_DEVICE_NAME	"kvm_viommu"
 
-#define KVM_VIOMMU_TYPE		0xAF
-#define KVM_VIOMMU_CMD_BASE	0x80
+/*
+ * The ioctl type: 0xBA, numbers 0x00-0x1F, free in
+ * Documentation/userspace-api/ioctl/ioctl-number.rst as of 6.12.
+ */
+#define KVM_VIOMMU_TYPE		0xBA
 
 enum {
 	/* /dev/kvm_viommu */
-	KVM_VIOMMU_CMD_CREATE = KVM_VIOMMU_CMD_BASE,
+	KVM_VIOMMU_CMD_CREATE = 0x00,
 	/* unit fd */
-	KVM_VIOMMU_CMD_GET_INFO = KVM_VIOMMU_CMD_BASE + 0x10,
+	KVM_VIOMMU_CMD_GET_INFO = 0x01,
 	KVM_VIOMMU_CMD_REG_READ,
 	KVM_VIOMMU_CMD_REG_WRITE,
 	KVM_VIOMMU_CMD_SET_DOORBELL,
@@ -38,12 +41,26 @@ enum {
 	KVM_VIOMMU_CMD_GET_STATS,
 	KVM_VIOMMU_CMD_ATTACH_DEVICE,
 	KVM_VIOMMU_CMD_DETACH_DEVICE,
+	KVM_VIOMMU_CMD_ACK_EVENTS,
 };
+
+/* Largest argument size accepted: E2BIG above it. */
+#define KVM_VIOMMU_MAX_ARG_SIZE	4096
+
+/*
+ * Create flags.  KVM_VIOMMU_CREATE_TE_OFF_BLOCKS: while the guest has
+ * translation off (GSTS.TES clear), attached devices' DMA is blocked.
+ * Without it the unit does what VT-d hardware does: with TES clear, DMA is
+ * untranslated, IOVA = GPA, and the unit maps all of the VM's RAM into each
+ * attached device's host domain (pinned and charged as VFIO type1 charges a
+ * VM without a vIOMMU).
+ */
+#define KVM_VIOMMU_CREATE_TE_OFF_BLOCKS	(1U << 0)
 
 /**
  * struct kvm_viommu_create - ioctl(KVM_CREATE_VIOMMU)
  * @size: sizeof(struct kvm_viommu_create)
- * @flags: must be 0
+ * @flags: KVM_VIOMMU_CREATE_* bits
  * @vm_fd: a KVM VM file descriptor (from KVM_CREATE_VM) of the calling
  *         process
  * @__reserved: must be 0
@@ -55,14 +72,15 @@ enum {
  * reference on the VM until that descriptor is closed.  A VM has at most one
  * unit.  @cap and @ecap may ask only for what the module supports; it then
  * fixes the fields that describe its own layout (CAP.CM, FRO, NFR, ECAP.QI,
- * IRO).  KVM_VIOMMU_GET_INFO returns the values in force.
+ * IRO) and clamps CAP.MAMV to the guest address width.
+ * KVM_VIOMMU_GET_INFO returns the values in force.
  *
  * Errors: EFAULT bad argument pointer; EINVAL short @size, unknown @flags,
  * nonzero @__reserved, unsupported @cap or @ecap bits, or @vm_fd is not a
- * KVM VM; E2BIG @size larger than the
- * kernel knows with nonzero tail; EBADF @vm_fd is not an open descriptor;
- * EPERM the VM belongs to another process; EEXIST the VM has a unit already;
- * ENOMEM, EMFILE, ENFILE.
+ * KVM VM; E2BIG @size larger than the kernel knows with nonzero tail, or
+ * larger than KVM_VIOMMU_MAX_ARG_SIZE; EBADF @vm_fd is not an open
+ * descriptor; EPERM the VM belongs to another process; EEXIST the VM has a
+ * unit already; ENOMEM, EMFILE, ENFILE.
  */
 struct kvm_viommu_create {
 	__u32 size;
@@ -77,7 +95,11 @@ struct kvm_viommu_create {
 
 /*
  * The ioctls below are issued on a unit fd, by the process that owns the
- * VM (EPERM otherwise).
+ * VM (EPERM otherwise); read(), poll() and mmap() likewise.  Once the unit
+ * has failed (it found the host IOMMU domain changed under it and keeps
+ * the affected pages pinned; see the rst), every one of them but
+ * KVM_VIOMMU_GET_STATS fails with EIO.  Any of them may fail with EINTR
+ * when a fatal signal is pending.
  */
 
 /* The register page: mmap() offset and size on the unit fd. */
@@ -223,15 +245,29 @@ struct kvm_viommu_irqfd {
  * @maps: guest mappings shadowed into a host domain
  * @unmaps: shadow mappings removed
  * @pinned_pages: guest pages pinned now (4 KiB each), charged to locked_vm
- * @walks: guest table walks for invalidations
+ * @walks: guest table walks (each IOVA range walked, resumed walks
+ *	counted once per part)
  * @walk_faults: malformed guest entries met by those walks (recorded as
  *	faults)
  * @pin_failures: guest pages that could not be pinned or charged (over
  *	RLIMIT_MEMLOCK, not guest RAM, or host map failure)
  * @devices: devices attached now
+ * @leaves: shadow mappings (guest leaves, or with translation off chunks
+ *	of guest RAM) that exist now
+ * @resv_faults: guest leaves refused because their IOVAs fall in a host
+ *	reserved region of the device (MSI window, RMRR)
+ * @walk_yields: times a walk stopped at the queue run's budget and resumed
+ *	in a later run
+ * @ack_stalls: times an invalidation wait waited for the VMM to
+ *	acknowledge forwarded descriptors (KVM_VIOMMU_ACK_EVENTS)
+ * @unmap_mismatches: host unmaps that removed another size than the unit
+ *	mapped: the domain changed under the unit
+ * @failed: 1 once the unit has failed (see KVM_VIOMMU_GET_STATS's note in
+ *	the rst), else 0
  *
  * Counters since the unit was created, all out.  The fields from @maps on
- * came with the second version of the struct.
+ * came with the second version of the struct, those from @leaves on with
+ * the third.
  */
 struct kvm_viommu_stats {
 	__u32 size;
@@ -255,6 +291,12 @@ struct kvm_viommu_stats {
 	__u64 walk_faults;
 	__u64 pin_failures;
 	__u64 devices;
+	__u64 leaves;
+	__u64 resv_faults;
+	__u64 walk_yields;
+	__u64 ack_stalls;
+	__u64 unmap_mismatches;
+	__u64 failed;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)
@@ -263,44 +305,39 @@ struct kvm_viommu_stats {
  * struct kvm_viommu_attach - ioctl(KVM_VIOMMU_ATTACH_DEVICE, _DETACH_DEVICE)
  * @size: sizeof(struct kvm_viommu_attach)
  * @flags: must be 0
- * @group_fd: the VFIO group fd the VMM opened for the device (attach only;
- *	ignored by detach)
+ * @device_fd: the VFIO device fd the VMM got for the device from its VFIO
+ *	group (VFIO_GROUP_GET_DEVICE_FD; attach only, ignored by detach)
  * @sid: the device's source-id in the guest: bus << 8 | devfn
- * @host_segment: the host PCI device (attach only): segment,
- * @host_bus: bus,
- * @host_devfn: and devfn
  * @__reserved: must be 0
- * @device_fd: the VFIO device fd the VMM got for the device from
- *	@group_fd (attach only; ignored by detach)
  *
  * Attach: from now on the unit keeps the device's host IOMMU domain (the
  * VFIO type1 container's) equal to what the guest's tables say for @sid,
- * as far as the guest has invalidated.  The device must be bound to
- * vfio-pci, be the only device of its IOMMU group, belong to the group
- * behind @group_fd, be the device behind @device_fd, and its group must be
- * in a VFIO type1 container that holds no mappings of its own.  The unit
- * holds both files until detach: VFIO sees the device open, so the group
- * cannot leave its container under the unit.  Detach removes every shadow
- * mapping and unpins every page.
+ * as far as the guest has invalidated, and, with translation off, equal to
+ * all of guest RAM (unless the unit was created with
+ * KVM_VIOMMU_CREATE_TE_OFF_BLOCKS).  The host device is the one behind
+ * @device_fd, which must be a PCI device opened through its VFIO group (any
+ * vfio-pci driver, variant drivers included), alone in its IOMMU group,
+ * whose group is the only one in its VFIO type1 container, and whose
+ * container holds no mappings of its own.  The unit holds the device file
+ * until detach: VFIO sees the device open, so the group cannot leave its
+ * container under the unit.  Detach removes every shadow mapping and
+ * unpins every page.
  *
- * Errors: EINVAL bad fields, @group_fd not a VFIO group, @device_fd not
- * the device's VFIO device fd, device not bound to vfio-pci, not in that
- * group, not alone in its group, or its group not in a container; EBADF
- * @group_fd or @device_fd not open; ENODEV no such host device; ERANGE
- * the unit's CAP.MGAW is wider than the host IOMMU domain can map; EEXIST
- * @sid or the device already attached; ENOENT detaching a @sid that is not
- * attached.
+ * Errors: EINVAL bad fields, @device_fd not a VFIO device fd, or its
+ * device not PCI or not alone in its IOMMU group; EBADF @device_fd not
+ * open; EBUSY the device's domain is not the unit's alone (another group in
+ * the container, or another attached device on it); EOPNOTSUPP the device
+ * fd is bound through iommufd; ERANGE the unit's CAP.MGAW is wider than the
+ * host IOMMU domain can map; EEXIST @sid or the device already attached;
+ * ENOMEM, or the errors of pinning guest RAM (translation off); ENOENT
+ * detaching a @sid that is not attached.
  */
 struct kvm_viommu_attach {
 	__u32 size;
 	__u32 flags;
-	__s32 group_fd;
-	__u16 sid;
-	__u16 host_segment;
-	__u8 host_bus;
-	__u8 host_devfn;
-	__u16 __reserved;
 	__s32 device_fd;
+	__u16 sid;
+	__u16 __reserved;
 };
 
 #define KVM_VIOMMU_ATTACH_DEVICE \
@@ -312,15 +349,36 @@ struct kvm_viommu_attach {
  * read() on a unit fd returns whole struct kvm_viommu_event records:
  * descriptors the unit accepts but does not act on itself (interrupt-entry
  * cache invalidations with ECAP.IR, device-TLB invalidations with
- * ECAP.DT), in queue order.  poll() reports EPOLLIN while any is waiting.
- * The queue stalls (the guest waits) while the VMM has not read them.
+ * ECAP.DT), in queue order, each with a sequence number one above the
+ * previous event's (the first is 1).  poll() reports EPOLLIN while any is
+ * waiting.  The queue stalls (the guest waits) while the VMM has not read
+ * them, and an invalidation wait descriptor queued after one completes only
+ * once the VMM has acknowledged it with KVM_VIOMMU_ACK_EVENTS.
  */
 #define KVM_VIOMMU_EVENT_DESC	1
 
 struct kvm_viommu_event {
 	__u32 type;
 	__u32 flags;
+	__u64 seq;
 	__u64 desc[2];
 };
+
+/**
+ * struct kvm_viommu_ack_events - ioctl(KVM_VIOMMU_ACK_EVENTS)
+ * @size: sizeof(struct kvm_viommu_ack_events)
+ * @flags: must be 0
+ * @seq: the VMM has acted on every event up to and including this one
+ *
+ * Acknowledging an older @seq than already acknowledged does nothing.
+ * Errors: EINVAL @seq of an event not read yet.
+ */
+struct kvm_viommu_ack_events {
+	__u32 size;
+	__u32 flags;
+	__u64 seq;
+};
+
+#define KVM_VIOMMU_ACK_EVENTS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_ACK_EVENTS)
 
 #endif /* _UAPI_LINUX_KVM_VIOMMU_H */

@@ -512,19 +512,9 @@ int vfio_dev_iova_bits(struct vmm *vmm)
 	return -ERANGE;
 }
 
-int vfio_dev_host_addr(struct vmm *vmm, uint16_t *seg, uint8_t *bus,
-		       uint8_t *devfn, int *group_fd, int *device_fd)
+int vfio_dev_fd(struct vmm *vmm)
 {
-	struct vfio_dev *d = vmm->vfio;
-
-	if (!d)
-		return -ENODEV;
-	*seg = d->segment;
-	*bus = d->bus;
-	*devfn = d->devfn;
-	*group_fd = d->group;
-	*device_fd = d->device;
-	return 0;
+	return vmm->vfio ? vmm->vfio->device : -ENODEV;
 }
 
 /*

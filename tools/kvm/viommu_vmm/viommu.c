@@ -8,6 +8,7 @@
  * follow what the guest programs.
  */
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@
 
 /* KVM allows 1000 devices per I/O bus: wire at most this many doorbells. */
 #define VIOMMU_MAX_WIRED	512
+
+/* Global status: translation enabled (VT-d spec, 11.4.5). */
+#define VTD_GSTS_REG		0x1c
+#define VTD_GSTS_TES		(1U << 31)
 
 /* Interrupt message registers (VT-d spec, 11.4.4 and 11.4.7). */
 #define VTD_FEDATA_REG		0x3c
@@ -46,7 +51,22 @@ struct viommu {
 	uint64_t relayed_reads;
 	uint64_t relayed_writes;
 	uint64_t relayed_iqt;
+	/*
+	 * How long the last relayed write that turned translation on, and
+	 * off, took (ns): the unit shadows the whole context, or maps all of
+	 * guest RAM, in that call.
+	 */
+	uint64_t te_on_ns;
+	uint64_t te_off_ns;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 static uint32_t reg32(struct viommu *v, uint32_t off)
 {
@@ -244,19 +264,18 @@ int viommu_open(struct vmm *vmm)
 int viommu_attach(struct vmm *vmm, uint16_t sid)
 {
 	struct kvm_viommu_attach at = { .size = sizeof(at), .sid = sid };
-	int group_fd, device_fd, ret;
+	int ret;
 
-	ret = vfio_dev_host_addr(vmm, &at.host_segment, &at.host_bus,
-				 &at.host_devfn, &group_fd, &device_fd);
-	if (ret)
-		return ret;
-	at.group_fd = group_fd;
-	at.device_fd = device_fd;
+	at.device_fd = vfio_dev_fd(vmm);
+	if (at.device_fd < 0)
+		return at.device_fd;
 	if (ioctl(vmm->viommu->unit_fd, KVM_VIOMMU_ATTACH_DEVICE, &at)) {
 		ret = -errno;
 		fprintf(stderr, "viommu-vmm: KVM_VIOMMU_ATTACH_DEVICE: %s\n",
-			ret == -EBUSY ?
+			ret == -EEXIST ?
 			"the device is attached to another vIOMMU unit" :
+			ret == -EBUSY ?
+			"the device's IOMMU domain is shared with another group" :
 			ret == -ERANGE ?
 			"the guest's address width is wider than the host IOMMU maps" :
 			strerror(-ret));
@@ -275,6 +294,8 @@ void viommu_mmio(struct vmm *vmm, uint64_t off, void *data, uint32_t len,
 		.offset = off,
 		.len = len,
 	};
+	uint32_t tes;
+	uint64_t t0;
 	int ret;
 
 	if (!is_write) {
@@ -289,10 +310,14 @@ void viommu_mmio(struct vmm *vmm, uint64_t off, void *data, uint32_t len,
 	if (off == v->info.iqt_offset)
 		__atomic_add_fetch(&v->relayed_iqt, 1, __ATOMIC_RELAXED);
 	memcpy(&reg.value, data, len > 8 ? 8 : len);
+	tes = reg32(v, VTD_GSTS_REG) & VTD_GSTS_TES;
+	t0 = now_ns();
 	if (ioctl(v->unit_fd, KVM_VIOMMU_REG_WRITE, &reg)) {
 		/* A bad offset or size: the spec drops such writes. */
 		return;
 	}
+	if ((reg32(v, VTD_GSTS_REG) & VTD_GSTS_TES) != tes)
+		*(tes ? &v->te_off_ns : &v->te_on_ns) = now_ns() - t0;
 	if (!reg.events)
 		return;
 	pthread_mutex_lock(&v->lock);
@@ -330,8 +355,11 @@ int viommu_write_stats(struct vmm *vmm, FILE *out)
 		"forwarded %llu\niq_errors %llu\nfaults %llu\nfaults_lost %llu\n"
 		"irqs %llu\nmaps %llu\nunmaps %llu\npinned_pages %llu\n"
 		"walks %llu\nwalk_faults %llu\npin_failures %llu\ndevices %llu\n"
+		"leaves %llu\nresv_faults %llu\nwalk_yields %llu\n"
+		"unmap_mismatches %llu\nfailed %llu\n"
 		"vmm_relayed_reads %llu\nvmm_relayed_writes %llu\n"
-		"vmm_relayed_iqt %llu\nvmm_doorbells_wired %u\n",
+		"vmm_relayed_iqt %llu\nvmm_doorbells_wired %u\n"
+		"vmm_te_on_ns %llu\nvmm_te_off_ns %llu\n",
 		(unsigned long long)st.doorbells,
 		(unsigned long long)st.relay_reads,
 		(unsigned long long)st.relay_writes,
@@ -351,9 +379,16 @@ int viommu_write_stats(struct vmm *vmm, FILE *out)
 		(unsigned long long)st.walk_faults,
 		(unsigned long long)st.pin_failures,
 		(unsigned long long)st.devices,
+		(unsigned long long)st.leaves,
+		(unsigned long long)st.resv_faults,
+		(unsigned long long)st.walk_yields,
+		(unsigned long long)st.unmap_mismatches,
+		(unsigned long long)st.failed,
 		(unsigned long long)v->relayed_reads,
 		(unsigned long long)v->relayed_writes,
-		(unsigned long long)v->relayed_iqt, v->wired);
+		(unsigned long long)v->relayed_iqt, v->wired,
+		(unsigned long long)v->te_on_ns,
+		(unsigned long long)v->te_off_ns);
 	return 0;
 }
 

@@ -194,8 +194,8 @@ int pci_add_func(struct vmm *vmm, struct pci_func *f);
 int vfio_dev_open(struct vmm *vmm, const char *bdf, uint8_t devfn);
 int vfio_dev_map_ram(struct vmm *vmm);
 void vfio_dev_close(struct vmm *vmm);
-int vfio_dev_host_addr(struct vmm *vmm, uint16_t *seg, uint8_t *bus,
-		       uint8_t *devfn, int *group_fd, int *device_fd);
+/* The assigned device's VFIO device fd (what a unit attaches), or -ENODEV. */
+int vfio_dev_fd(struct vmm *vmm);
 
 int vfio_dev_iova_bits(struct vmm *vmm);
 int viommu_open(struct vmm *vmm);

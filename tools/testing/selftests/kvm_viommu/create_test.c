@@ -184,11 +184,11 @@ TEST_F(unit, unknown_ioctls_are_enotty)
 				 struct kvm_viommu_create), &create));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->dev_fd,
-			    _IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_BASE + 1),
+			    _IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_CREATE + 1),
 			    &create));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->dev_fd,
-			    _IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_BASE - 1),
+			    _IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_CREATE - 1),
 			    &create));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->dev_fd, KVM_CREATE_VM, 0));
@@ -259,6 +259,8 @@ TEST_F(unit, unknown_flags_are_einval)
 	int bit;
 
 	for (bit = 0; bit < 32; bit++) {
+		if (1u << bit == KVM_VIOMMU_CREATE_TE_OFF_BLOCKS)
+			continue;
 		create.flags = 1u << bit;
 		EXPECT_EQ(-EINVAL, viommu_create_raw(self->dev_fd, &create));
 	}
@@ -296,7 +298,7 @@ TEST_F(unit, longer_struct_needs_zero_tail)
 {
 	struct {
 		struct kvm_viommu_create create;
-		__u8 tail[4096];
+		__u8 tail[256];
 	} big;
 	int unit;
 
@@ -312,6 +314,33 @@ TEST_F(unit, longer_struct_needs_zero_tail)
 	big.tail[sizeof(big.tail) - 1] = 0;
 	big.tail[0] = 0xff;
 	EXPECT_EQ(-E2BIG, viommu_create_raw(self->dev_fd, &big));
+}
+
+/*
+ * Nor may a VMM make the kernel scan megabytes for nonzero bytes: an
+ * argument larger than a page is refused, zero tail or not.
+ */
+TEST_F(unit, size_above_a_page_is_e2big)
+{
+	struct {
+		struct kvm_viommu_create create;
+		__u8 tail[2 * KVM_VIOMMU_MAX_ARG_SIZE];
+	} *huge = calloc(1, sizeof(*huge));
+	int unit;
+
+	ASSERT_NE(NULL, huge);
+	huge->create.vm_fd = self->vm_fd;
+	huge->create.size = KVM_VIOMMU_MAX_ARG_SIZE;
+	unit = viommu_create_raw(self->dev_fd, huge);
+	ASSERT_LE(0, unit);
+	close(unit);
+	huge->create.size = KVM_VIOMMU_MAX_ARG_SIZE + 1;
+	EXPECT_EQ(-E2BIG, viommu_create_raw(self->dev_fd, huge));
+	huge->create.size = sizeof(*huge);
+	EXPECT_EQ(-E2BIG, viommu_create_raw(self->dev_fd, huge));
+	huge->create.size = ~0u;
+	EXPECT_EQ(-E2BIG, viommu_create_raw(self->dev_fd, huge));
+	free(huge);
 }
 
 TEST_F(unit, bad_pointers_are_efault)

@@ -114,6 +114,39 @@ int viommu_count_units(void)
 	return count_dirs(KVM_VIOMMU_DEBUGFS, "");
 }
 
+int viommu_count_units_of(pid_t pid)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%d-", pid);
+	return count_dirs(KVM_VIOMMU_DEBUGFS, prefix);
+}
+
+pid_t viommu_find_task(const char *comm)
+{
+	char path[64], name[32];
+	struct dirent *de;
+	pid_t pid = -ENOENT;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/comm", de->d_name);
+		if (viommu_read_file(path, name, sizeof(name)) < 0)
+			continue;
+		name[strcspn(name, "\n")] = '\0';
+		if (!strcmp(name, comm)) {
+			pid = atoi(de->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	return pid;
+}
+
 long long viommu_unit_info(const char *key)
 {
 	char prefix[32], path[300], line[128];
@@ -168,4 +201,52 @@ int viommu_module_loaded(void)
 	struct stat st;
 
 	return !stat(KVM_VIOMMU_SYSFS "/initstate", &st);
+}
+
+/* Parameters changed by viommu_set_param(), with their first values. */
+#define NR_SAVED_PARAMS	8
+static struct {
+	char name[32];
+	char val[32];
+} saved_params[NR_SAVED_PARAMS];
+
+int viommu_set_param(const char *name, const char *val)
+{
+	char path[128];
+	unsigned int i;
+	int n;
+
+	snprintf(path, sizeof(path), KVM_VIOMMU_SYSFS "/parameters/%.31s",
+		 name);
+	for (i = 0; i < NR_SAVED_PARAMS; i++) {
+		if (!strcmp(saved_params[i].name, name))
+			break;
+		if (saved_params[i].name[0])
+			continue;
+		n = viommu_read_file(path, saved_params[i].val,
+				     sizeof(saved_params[i].val));
+		if (n < 0)
+			return n;
+		snprintf(saved_params[i].name, sizeof(saved_params[i].name),
+			 "%.31s", name);
+		break;
+	}
+	if (i == NR_SAVED_PARAMS)
+		return -ENOSPC;
+	return viommu_write_file(path, val);
+}
+
+void viommu_restore_params(void)
+{
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < NR_SAVED_PARAMS; i++) {
+		if (!saved_params[i].name[0])
+			continue;
+		snprintf(path, sizeof(path), KVM_VIOMMU_SYSFS "/parameters/%.31s",
+			 saved_params[i].name);
+		viommu_write_file(path, saved_params[i].val);
+		saved_params[i].name[0] = '\0';
+	}
 }

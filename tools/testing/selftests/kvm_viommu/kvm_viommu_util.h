@@ -35,11 +35,36 @@ int viommu_read_file(const char *path, char *buf, size_t size);
 /* Write @val to the sysfs, tracefs or cgroup file @path; 0 or -errno. */
 int viommu_write_file(const char *path, const char *val);
 
+/*
+ * Set the module parameter @name to @val; its value before the first
+ * change is kept for viommu_restore_params().  0 or -errno.
+ */
+int viommu_set_param(const char *name, const char *val);
+
+/* Every parameter viommu_set_param() changed, back as it was. */
+void viommu_restore_params(void);
+
+/*
+ * Test timeouts are written for the testbed on this kind of machine; a
+ * slower one (a debug kernel, a slower host) builds the tests with a
+ * larger scale (make KVM_VIOMMU_TIMEOUT_SCALE=4 ...).
+ */
+#ifndef KVM_VIOMMU_TIMEOUT_SCALE
+#define KVM_VIOMMU_TIMEOUT_SCALE	1
+#endif
+#define SCALED(seconds)		((seconds) * KVM_VIOMMU_TIMEOUT_SCALE)
+
 /* Mount debugfs if it is not; 0 or -errno. */
 int viommu_mount_debugfs(void);
 
 /* Units alive, by their debugfs directories; -errno on failure. */
 int viommu_count_units(void);
+
+/* Units alive created by the process whose global pid is @pid. */
+int viommu_count_units_of(pid_t pid);
+
+/* The pid of a task (a kernel thread too) whose comm is @comm; -errno. */
+pid_t viommu_find_task(const char *comm);
 
 /*
  * The value of @key ("iq_runs_worker", ...) in the debugfs info file of

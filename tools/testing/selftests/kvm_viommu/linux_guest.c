@@ -15,6 +15,10 @@
 
 #include "linux_guest.h"
 
+#define LG_STR(x)	#x
+#define LG_XSTR(x)	LG_STR(x)
+#define LG_MEM_ARG	LG_XSTR(LG_MEM_MB) "M"
+
 const char *const lg_vmm_name[LG_NR_VMMS] = {
 	[LG_KVM_VIOMMU] = "kvm_viommu",
 	[LG_VMM_NO_VIOMMU] = "no_viommu",
@@ -152,6 +156,10 @@ static void parse_stats(struct lg_result *r, const char *path)
 		{ "vmm_relayed_iqt", offsetof(struct lg_result, relayed_iqt) },
 		{ "vmm_relayed_writes",
 		  offsetof(struct lg_result, relayed_writes) },
+		{ "unmap_mismatches",
+		  offsetof(struct lg_result, unmap_mismatches) },
+		{ "vmm_te_on_ns", offsetof(struct lg_result, te_on_ns) },
+		{ "vmm_te_off_ns", offsetof(struct lg_result, te_off_ns) },
 		{ }
 	};
 	unsigned long long val;
@@ -232,7 +240,7 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 		argv[n++] = "--append";
 		argv[n++] = append;
 		argv[n++] = "--mem";
-		argv[n++] = "512M";
+		argv[n++] = LG_MEM_ARG;
 		argv[n++] = "--cpus";
 		argv[n++] = cpus_arg;
 		argv[n++] = "--vfio";

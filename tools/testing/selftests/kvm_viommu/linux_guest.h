@@ -24,6 +24,10 @@ enum lg_vmm {
 
 extern const char *const lg_vmm_name[LG_NR_VMMS];
 
+/* The Linux guest's RAM: LG_MEM_MB of it, LG_MEM_PAGES 4 KiB pages. */
+#define LG_MEM_MB	512
+#define LG_MEM_PAGES	(LG_MEM_MB * 256ULL)
+
 struct lg_result {
 	int exit_status;	/* of the VMM; -1 if killed at the timeout */
 	bool done;		/* the guest's init reached its end */
@@ -40,6 +44,9 @@ struct lg_result {
 	bool have_stats;
 	uint64_t maps, unmaps, pinned_pages, faults, iq_errors, doorbells;
 	uint64_t relayed_iqt, relayed_writes, walk_faults, pin_failures;
+	uint64_t unmap_mismatches;
+	/* The VMM's time in the relayed GCMD writes that turned TE on, off. */
+	uint64_t te_on_ns, te_off_ns;
 	char log[256];		/* the guest console, kept for a reader */
 };
 

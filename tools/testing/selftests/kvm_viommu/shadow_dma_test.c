@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -42,6 +43,11 @@
 #define IOVA(n)			(0x100000ULL + 0x1000ULL * (n))
 #define IOVA_2M			0x400000ULL
 #define RW			(VTD_SLPTE_R | VTD_SLPTE_W)
+#define FRESH_GPA		0x80000000ULL	/* memory nobody touched */
+#define FRESH_SLOT		13
+#define MSI_IOVA		0xfee00000ULL	/* the host's MSI window */
+#define IOVA_HUGE		0x800000ULL	/* 2 MiB aligned */
+#define HUGE_SLOT		14
 
 static struct dma_args {
 	uint64_t buf_gpa[NR_BUFS];
@@ -50,7 +56,10 @@ static struct dma_args {
 	uint32_t mode;		/* 0 tour, 1 memlock, 2 conflict, 3 hostile,
 				 * 4 storm, 5 TE toggled during DMA, 6 map,
 				 * 7 aliased tables and an invalidation storm,
-				 * 8 many leaves
+				 * 8 many leaves, 9 an endless storm,
+				 * 10 read-only fresh memory, 11 MSI window,
+				 * 12 tables set up before, 13 MAMV at the
+				 * top, 14 domain changed under the unit
 				 */
 } args;
 
@@ -161,9 +170,11 @@ static void guest_te_toggle(void)
 	GUEST_DONE();
 }
 
-#define STORM_ROUNDS	8
+#define STORM_ROUNDS	2
 #define STORM_IOVA	BIT_ULL(30)	/* PDPT entry 1 */
 #define AM_1G		18		/* the unit's CAP.MAMV */
+#define LIVE_IOVA	0x0fe00000ULL	/* PD entry 127: below edu's 28 bits */
+#define ALIASED_PDES	125		/* PD entries 2-126 */
 
 /* The PDPT that IOVA 0-512G goes through (PML4 entry 0). */
 static uint64_t *guest_pdpt(void)
@@ -173,23 +184,70 @@ static uint64_t *guest_pdpt(void)
 }
 
 /*
- * Tables that alias: PDPT entries 1-511 all point at one PD, whose 512
- * entries all point at one empty PT, so a domain-wide walk would read
- * 511 * 512^2 entries.  (Below 2^39: the host domain, L1's intel-iommu,
- * maps 39 bits, so the unit's guest does too.)  Then, in one doorbell,
- * rounds of a global, a domain and a 1 GiB (AM 18) invalidation over the
- * aliased range, and one wait.  The real mappings (PDPT entry 0) come
- * first in the walk: they must stay, and the device keep working.
+ * Storm rounds of a global, a domain and a 1 GiB (AM 18) invalidation at
+ * @iova, all in one doorbell, then one wait, polled @loops times.
+ */
+static void guest_invalidation_storm(uint64_t iova, uint64_t loops)
+{
+	uint32_t *status = (uint32_t *)args.mem.status_gva;
+	uint32_t seq = READ_ONCE(*status) + 1;
+	int i;
+
+	for (i = 0; i < STORM_ROUNDS; i++) {
+		guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+		guest_iq_push(&gq, DESC_IOTLB_DOMAIN(EDU_DID), 0);
+		guest_iq_push(&gq, DESC_IOTLB_PSI(EDU_DID), iova | AM_1G);
+	}
+	guest_iq_push_wait(&gq, args.mem.status_gpa, seq, 0);
+	guest_iq_kick(&gq);
+	guest_poll_mem32_loops(status, seq, loops);
+}
+
+/*
+ * A walk much longer than a queue run (the test sets a small run budget):
+ * PD entries 2-126 all point at one empty PT, 125 * 512 entries between
+ * the mappings at IOVA(0)/IOVA(1) and the one at LIVE_IOVA, which the walk
+ * reaches last.  Storm rounds over it; every walk goes on where the last
+ * run stopped, so the mapping beyond the cut stays, and the device keeps
+ * working through all three.
  */
 static void guest_alias_storm(void)
 {
-	uint64_t pt = gvtd_alloc(&gv), pd = gvtd_alloc(&gv), *e;
-	uint32_t *status = (uint32_t *)args.mem.status_gva;
-	uint32_t seq;
+	uint64_t pt = gvtd_alloc(&gv), *e;
 	int i;
 
 	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
 	gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
+	gvtd_map(&gv, slpt, LIVE_IOVA, args.buf_gpa[2], 1, RW);
+	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+	e = gvtd_va(&gv, *gvtd_entry(&gv, slpt, IOVA(0), 3) & VTD_SLPTE_ADDR);
+	for (i = 2; i < 2 + ALIASED_PDES; i++)
+		WRITE_ONCE(e[i], pt | RW);
+	GUEST_SYNC(1);
+
+	guest_invalidation_storm(0, GUEST_POLL_LOOPS << 4);
+	GUEST_SYNC(2);
+
+	edu_load_pattern(0x3c);
+	edu_dma(EDU_DMA_BUF, LIVE_IOVA, true);
+	GUEST_ASSERT(buf_is(gbuf(2), 0x3c, EDU_DMA_LEN));
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(1), 0x3c, EDU_DMA_LEN));
+	GUEST_DONE();
+}
+
+/*
+ * A storm without end: PDPT entries 1-511 all point at one PD, whose 512
+ * entries all point at one empty PT, so every domain-wide walk reads
+ * 511 * 512^2 entries (below 2^39: L1's intel-iommu maps 39 bits).  The
+ * guest waits for ever; the test kills its VMM.
+ */
+static void guest_endless_storm(void)
+{
+	uint64_t pt = gvtd_alloc(&gv), pd = gvtd_alloc(&gv), *e;
+	int i;
+
+	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
 	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
 	e = gvtd_va(&gv, pd);
 	for (i = 0; i < 512; i++)
@@ -198,27 +256,8 @@ static void guest_alias_storm(void)
 	for (i = 1; i < 512; i++)
 		WRITE_ONCE(e[i], pd | RW);
 	GUEST_SYNC(1);
-
-	seq = READ_ONCE(*status) + 1;
-	for (i = 0; i < STORM_ROUNDS; i++) {
-		guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
-		guest_iq_push(&gq, DESC_IOTLB_DOMAIN(EDU_DID), 0);
-		guest_iq_push(&gq, DESC_IOTLB_PSI(EDU_DID),
-			      STORM_IOVA | AM_1G);
-	}
-	guest_iq_push_wait(&gq, args.mem.status_gpa, seq, 0);
-	guest_iq_kick(&gq);
-	/*
-	 * Minutes on the debug L1 kernel, where the unit's worker shares the
-	 * one CPU with this spinning vCPU: the test's timeout bounds it.
-	 */
-	guest_poll_mem32_loops(status, seq, GUEST_POLL_LOOPS << 4);
-	GUEST_SYNC(2);
-
-	edu_load_pattern(0x3c);
-	edu_dma(EDU_DMA_BUF, IOVA(1), true);
-	GUEST_ASSERT(buf_is(gbuf(1), 0x3c, EDU_DMA_LEN));
-	GUEST_DONE();
+	for (;;)
+		guest_invalidation_storm(STORM_IOVA, GUEST_POLL_LOOPS);
 }
 
 #define MANY_PDES	16
@@ -249,11 +288,143 @@ static void guest_many_leaves(void)
 	GUEST_DONE();
 }
 
+/*
+ * A read-only mapping of memory nobody has touched yet: the device reads
+ * what the guest writes there afterwards (the unit must pin the page the
+ * guest's write will land in, not the shared zero page).
+ */
+static void guest_read_only_fresh(void)
+{
+	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+	gvtd_map(&gv, slpt, IOVA(3), FRESH_GPA, 1, VTD_SLPTE_R);
+	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+	memset((void *)FRESH_GPA, 0x6b, 4096);
+	memset(gbuf(0), 0, 4096);
+	edu_dma(IOVA(3), EDU_DMA_BUF, false);
+	edu_dma(EDU_DMA_BUF, IOVA(0), true);
+	GUEST_ASSERT(buf_is(gbuf(0), 0x6b, EDU_DMA_LEN));
+	GUEST_DONE();
+}
+
+/* An IOVA in the host's MSI window, one beside it. */
+static void guest_msi_window(void)
+{
+	gvtd_map(&gv, slpt, MSI_IOVA, args.buf_gpa[0], 1, RW);
+	gvtd_map(&gv, slpt, MSI_IOVA - 4096, args.buf_gpa[1], 1, RW);
+	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+	GUEST_DONE();
+}
+
+/*
+ * Tables made before the unit sees them, never invalidated: the device is
+ * attached after the guest set up its tables and turned translation on
+ * (1); translation goes off, a mapping is added, and it goes on again
+ * (2); the context entry moves to new tables, with only a context-cache
+ * invalidation (3).  Each time the device's whole context is shadowed.
+ */
+static void guest_tables_before(void)
+{
+	uint64_t slpt2;
+
+	gv.pool_gpa = args.mem.pool_gpa;
+	gv.pool_gva = args.mem.pool_gva;
+	gv.pool_nr = args.mem.pool_nr;
+	gvtd_init(&gv);
+	slpt = gvtd_alloc(&gv);
+	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+	gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
+	gvtd_set_context(&gv, EDU_SID & 0xff, EDU_DID, slpt);
+	guest_set_root(gv.root_gpa);
+	gq.gpa = args.mem.queue_gpa;
+	gq.va = (struct vtd_inv_desc *)args.mem.queue_gva;
+	gq.qs = 0;
+	guest_qi_enable(&gq);
+	guest_flush(DESC_CC_GLOBAL, 0);
+	guest_gcmd(VTD_GCMD_TE, 0);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
+	GUEST_SYNC(1);
+
+	edu_load_pattern(0x11);
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(1), 0x11, EDU_DMA_LEN));
+
+	guest_gcmd(0, VTD_GCMD_TE);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, 0);
+	gvtd_map(&gv, slpt, IOVA(2), args.buf_gpa[2], 1, RW);
+	guest_gcmd(VTD_GCMD_TE, 0);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, VTD_GSTS_TES);
+	edu_load_pattern(0x22);
+	edu_dma(EDU_DMA_BUF, IOVA(2), true);
+	GUEST_ASSERT(buf_is(gbuf(2), 0x22, EDU_DMA_LEN));
+
+	slpt2 = gvtd_alloc(&gv);
+	gvtd_map(&gv, slpt2, IOVA(0), args.buf_gpa[0], 1, RW);
+	gvtd_map(&gv, slpt2, IOVA(1), args.buf_gpa[3], 1, RW);
+	gvtd_set_context(&gv, EDU_SID & 0xff, EDU_DID + 1, slpt2);
+	guest_flush(DESC_CC_GLOBAL, 0);
+	edu_load_pattern(0x33);
+	memset(gbuf(1), 0, 4096);
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(3), 0x33, EDU_DMA_LEN));
+	GUEST_ASSERT(buf_is(gbuf(1), 0, 4096));
+	GUEST_DONE();
+}
+
+/*
+ * A page-selective invalidation of the largest region the unit allows
+ * (CAP.MAMV, whatever the VMM asked for), from IOVA 0: it covers every
+ * IOVA the guest can use, so the unmapped page is gone from the host.
+ */
+static void guest_mamv_top(void)
+{
+	uint32_t mamv = vtd_field(gr64(VTD_CAP_REG), VTD_CAP_MAMV);
+
+	gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
+	gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
+	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+	edu_load_pattern(0x44);
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(1), 0x44, EDU_DMA_LEN));
+	gvtd_unmap(&gv, slpt, IOVA(1), 1);
+	guest_flush(DESC_IOTLB_PSI(EDU_DID), mamv);
+	memset(gbuf(1), 0, 4096);
+	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	GUEST_ASSERT(buf_is(gbuf(1), 0, 4096));
+	GUEST_DONE();
+}
+
+/*
+ * A 4 KiB mapping the VMM then maps over (2 MiB, through its container);
+ * its invalidation is rung without waiting: the unit fails.
+ */
+static void guest_domain_changed(void)
+{
+	gvtd_map(&gv, slpt, IOVA_HUGE, args.buf_gpa[0], 1, RW);
+	guest_flush_page(IOVA_HUGE);
+	GUEST_SYNC(1);
+	gvtd_unmap(&gv, slpt, IOVA_HUGE, 1);
+	guest_iq_push(&gq, DESC_IOTLB_PSI(EDU_DID), IOVA_HUGE);
+	guest_iq_push_wait(&gq, args.mem.status_gpa, 0x77, 0);
+	guest_iq_kick(&gq);
+	GUEST_SYNC(2);
+	GUEST_DONE();
+}
+
 static void guest_code(void)
 {
 	uint8_t *big = (uint8_t *)BIG_GPA;
 
+	if (args.mode == 12)
+		guest_tables_before();
 	guest_iommu_on();
+	if (args.mode == 10)
+		guest_read_only_fresh();
+	if (args.mode == 11)
+		guest_msi_window();
+	if (args.mode == 13)
+		guest_mamv_top();
+	if (args.mode == 14)
+		guest_domain_changed();
 	if (args.mode == 1)
 		guest_memlock();
 	if (args.mode == 5)
@@ -262,6 +433,8 @@ static void guest_code(void)
 		guest_alias_storm();
 	if (args.mode == 8)
 		guest_many_leaves();
+	if (args.mode == 9)
+		guest_endless_storm();
 	if (args.mode == 6) {
 		gvtd_map(&gv, slpt, IOVA(0), args.buf_gpa[0], 1, RW);
 		gvtd_map(&gv, slpt, IOVA(1), args.buf_gpa[1], 1, RW);
@@ -355,11 +528,16 @@ static void guest_code(void)
 	GUEST_ASSERT(buf_is(big + 0x154000, 0, 4096));
 	GUEST_SYNC(5);
 
-	/* 6. Translation off: the device is blocked again. */
+	/*
+	 * 6. Translation off: DMA is untranslated, IOVA = GPA, as on
+	 * hardware; IOVA(1) no longer leads to buffer 3.
+	 */
 	guest_gcmd(0, VTD_GCMD_TE);
 	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, 0);
 	memset(gbuf(3), 0, 4096);
-	edu_dma(EDU_DMA_BUF, IOVA(1), true);
+	memset(gbuf(4), 0, 4096);
+	edu_dma(EDU_DMA_BUF, args.buf_gpa[4], true);
+	GUEST_ASSERT(buf_is(gbuf(4), 0x3c, EDU_DMA_LEN));
 	GUEST_ASSERT(buf_is(gbuf(3), 0, 4096));
 	GUEST_SYNC(6);
 
@@ -404,8 +582,6 @@ FIXTURE_SETUP(dma)
 	self->vm = vm_create_with_one_vcpu(&self->vcpu, guest_code);
 	if (viommu_vfio_open(&self->f, self->vm, &why))
 		SKIP(return, "%s", why);
-	ASSERT_EQ(0, viommu_vmm_init(&self->v, self->vm,
-				     viommu_vfio_cap(&self->f), 0));
 
 	for (i = 0; i < NR_BUFS; i++) {
 		gva = vm_vaddr_alloc_page(self->vm);
@@ -422,28 +598,22 @@ FIXTURE_SETUP(dma)
 	self->big = addr_gpa2hva(self->vm, BIG_GPA);
 }
 
-#define MAX_LEAVES_PARAM "/sys/module/kvm_viommu/parameters/max_shadow_leaves"
-
-/* The parameter's value before a test changed it; restored by teardown. */
-static char saved_max_leaves[32];
-
-static int set_max_shadow_leaves(const char *val)
+/*
+ * The test's unit, created once the guest's memory is in place (so that a
+ * translation-off identity map covers all of it), with @flags
+ * (KVM_VIOMMU_CREATE_*).
+ */
+static void unit_for(struct __test_metadata *_metadata, struct viommu_vmm *v,
+		     struct kvm_vm *vm, struct viommu_vfio *f, uint32_t flags)
 {
-	int n;
-
-	if (!saved_max_leaves[0]) {
-		n = viommu_read_file(MAX_LEAVES_PARAM, saved_max_leaves,
-				     sizeof(saved_max_leaves));
-		if (n < 0)
-			return n;
-	}
-	return viommu_write_file(MAX_LEAVES_PARAM, val);
+	viommu_vmm_create_flags = flags;
+	ASSERT_EQ(0, viommu_vmm_init(v, vm, viommu_vfio_cap(f), 0));
 }
 
 FIXTURE_TEARDOWN(dma)
 {
-	if (saved_max_leaves[0])
-		set_max_shadow_leaves(saved_max_leaves);
+	viommu_vmm_create_flags = 0;
+	viommu_restore_params();
 	viommu_vfio_close(&self->f);
 	if (self->vm) {
 		if (self->v.vm)
@@ -477,24 +647,31 @@ static void run_stage(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(dma, edu_dma_follows_guest_tables, 300)
 {
-	struct kvm_viommu_stats st;
+	uint64_t ram = viommu_guest_ram_pages(self->vm);
+	struct kvm_viommu_stats st, st0;
 	long locked_before = vm_locked_kb();
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
 
 	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
 	EXPECT_EQ(-EEXIST, viommu_vfio_attach(&self->f, self->v.unit_fd,
 					      EDU_SID));
+	/* Translation is off until the guest's driver turns it on. */
+	viommu_vmm_stats(&self->v, &st0);
+	EXPECT_EQ(ram, st0.pinned_pages);
+	EXPECT_EQ(locked_before + 4 * (long)ram, vm_locked_kb());
 
 	run_stage(_metadata, &self->v, self->vcpu, 1);
 	viommu_vmm_stats(&self->v, &st);
 	EXPECT_EQ(1, st.devices);
-	EXPECT_EQ(2, st.maps);
+	EXPECT_EQ(st0.maps + 2, st.maps);
 	EXPECT_EQ(2, st.pinned_pages);
 	EXPECT_EQ(locked_before + 8, vm_locked_kb());
 
 	run_stage(_metadata, &self->v, self->vcpu, 2);
 	run_stage(_metadata, &self->v, self->vcpu, 3);
 	viommu_vmm_stats(&self->v, &st);
-	EXPECT_EQ(1, st.unmaps);
+	EXPECT_EQ(st0.unmaps + st0.maps + 1, st.unmaps);
 	EXPECT_EQ(2, st.pinned_pages);
 
 	run_stage(_metadata, &self->v, self->vcpu, 4);
@@ -502,16 +679,18 @@ TEST_F_TIMEOUT(dma, edu_dma_follows_guest_tables, 300)
 	viommu_vmm_stats(&self->v, &st);
 	EXPECT_EQ(3 + 512, st.pinned_pages);
 
+	/* Off again: all of guest RAM, and nothing of the tables. */
 	run_stage(_metadata, &self->v, self->vcpu, 6);
 	viommu_vmm_stats(&self->v, &st);
-	EXPECT_EQ(0, st.pinned_pages);
-	EXPECT_EQ(locked_before, vm_locked_kb());
+	EXPECT_EQ(ram, st.pinned_pages);
+	EXPECT_EQ(locked_before + 4 * (long)ram, vm_locked_kb());
 
 	run_stage(_metadata, &self->v, self->vcpu, 0);
 	viommu_vmm_stats(&self->v, &st);
 	EXPECT_EQ(3 + 512, st.pinned_pages);
 	EXPECT_EQ(0, st.walk_faults);
 	EXPECT_EQ(0, st.pin_failures);
+	EXPECT_EQ(0, st.unmap_mismatches);
 	EXPECT_EQ(0, self->v.mmio_reads);
 	EXPECT_EQ(0, self->v.iqt_relays);
 
@@ -538,17 +717,17 @@ TEST_F_TIMEOUT(dma, edu_dma_follows_guest_tables, 300)
  */
 static void run_to_third_page_refused(struct __test_metadata *_metadata,
 				      struct kvm_vm *vm, struct kvm_vcpu *vcpu,
-				      struct viommu_vmm *v,
-				      struct viommu_vfio *f)
+				      struct viommu_vmm *v)
 {
-	struct kvm_viommu_stats st;
+	struct kvm_viommu_stats st, st0;
 
+	/* Maps so far: guest RAM, while translation is off. */
+	viommu_vmm_stats(v, &st0);
 	args.mode = 1;
 	sync_global_to_guest(vm, args);
-	ASSERT_EQ(0, viommu_vfio_attach(f, v->unit_fd, EDU_SID));
 	run_stage(_metadata, v, vcpu, 11);
 	viommu_vmm_stats(v, &st);
-	EXPECT_EQ(2, st.maps);
+	EXPECT_EQ(st0.maps + 2, st.maps);
 	EXPECT_EQ(2, st.pinned_pages);
 	EXPECT_EQ(1, st.pin_failures);
 	EXPECT_EQ(1, st.faults);
@@ -581,13 +760,20 @@ TEST_F_TIMEOUT(dma, memlock_limit_fails_closed, 120)
 	struct kvm_viommu_stats st;
 	struct rlimit rl;
 
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+
 	ASSERT_LE(0, locked_before);
+	/*
+	 * Attached first: with translation off (until the guest's driver
+	 * turns it on) all of guest RAM is pinned, as for a VM without a
+	 * vIOMMU, which the limit below would refuse.
+	 */
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
 	rl.rlim_cur = (locked_before + 8) * 1024;
 	rl.rlim_max = rl.rlim_cur;
 	ASSERT_EQ(0, drop_ipc_lock());
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
-	run_to_third_page_refused(_metadata, self->vm, self->vcpu, &self->v,
-				  &self->f);
+	run_to_third_page_refused(_metadata, self->vm, self->vcpu, &self->v);
 	EXPECT_EQ(locked_before + 8, vm_locked_kb());
 	run_stage(_metadata, &self->v, self->vcpu, 12);
 
@@ -602,7 +788,9 @@ TEST_F_TIMEOUT(dma, memlock_limit_fails_closed, 120)
 /*
  * A VMM that maps through its container (against the contract) gets the
  * guest's colliding mapping refused, counted and recorded; the host
- * kernel does not WARN (the testbed checks L1's log).
+ * kernel does not WARN (the testbed checks L1's log).  A unit that maps
+ * guest RAM while translation is off finds the collision at attach, if
+ * the VMM's IOVA is guest RAM, and refuses the device.
  */
 TEST_F_TIMEOUT(dma, container_mapping_conflict_fails_closed, 120)
 {
@@ -613,7 +801,13 @@ TEST_F_TIMEOUT(dma, container_mapping_conflict_fails_closed, 120)
 		.size = 4096,
 	};
 	struct kvm_viommu_stats st;
+	struct kvm_vcpu *vcpu2;
+	struct viommu_vmm v2;
+	struct kvm_vm *vm2;
 	void *page;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f,
+		 KVM_VIOMMU_CREATE_TE_OFF_BLOCKS);
 
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -629,6 +823,22 @@ TEST_F_TIMEOUT(dma, container_mapping_conflict_fails_closed, 120)
 	EXPECT_EQ(1, st.pin_failures);
 	EXPECT_EQ(0, st.pinned_pages);
 	EXPECT_EQ(1, st.faults);
+
+	/*
+	 * A unit that maps guest RAM while translation is off, in a VM
+	 * whose RAM covers IOVA(4) (from GPA 0): taken.
+	 */
+	EXPECT_EQ(0, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
+	vm2 = vm_create_with_one_vcpu(&vcpu2, guest_code);
+	ASSERT_LE(IOVA(4) + 4096, viommu_guest_ram_pages(vm2) << 12);
+	ASSERT_EQ(0, viommu_vmm_init_bare(&v2, vm2, viommu_vfio_cap(&self->f)));
+	EXPECT_EQ(-EEXIST, viommu_vfio_attach(&self->f, v2.unit_fd, EDU_SID));
+	viommu_vmm_stats(&v2, &st);
+	EXPECT_EQ(0, st.devices);
+	EXPECT_EQ(0, st.pinned_pages);
+	close(v2.unit_fd);
+	close(v2.dev_fd);
+	kvm_vm_free(vm2);
 	munmap(page, 4096);
 }
 
@@ -639,15 +849,18 @@ TEST_F_TIMEOUT(dma, container_mapping_conflict_fails_closed, 120)
  */
 TEST_F_TIMEOUT(dma, shadow_leaf_limit_fails_closed, 120)
 {
-	struct kvm_viommu_stats st;
+	struct kvm_viommu_stats st, st0;
 
-	ASSERT_EQ(0, set_max_shadow_leaves("2"));
-	run_to_third_page_refused(_metadata, self->vm, self->vcpu, &self->v,
-				  &self->f);
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	viommu_vmm_stats(&self->v, &st0);
+	ASSERT_EQ(0, viommu_set_param("max_shadow_leaves", "2"));
+	run_to_third_page_refused(_metadata, self->vm, self->vcpu, &self->v);
 	run_stage(_metadata, &self->v, self->vcpu, 12);
 	run_stage(_metadata, &self->v, self->vcpu, 0);
 	viommu_vmm_stats(&self->v, &st);
-	EXPECT_EQ(3, st.maps);
+	EXPECT_EQ(st0.maps + 3, st.maps);
 	EXPECT_EQ(2, st.pinned_pages);
 }
 
@@ -660,6 +873,8 @@ TEST_F_TIMEOUT(dma, shadow_leaf_limit_fails_closed, 120)
 TEST_F_TIMEOUT(dma, hostile_mappings_fail_closed, 120)
 {
 	struct kvm_viommu_stats st;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
 
 	args.mode = 3;
 	sync_global_to_guest(self->vm, args);
@@ -683,6 +898,9 @@ TEST_F_TIMEOUT(dma, translation_toggled_during_dma, 120)
 	struct kvm_viommu_stats st;
 	long locked_before = vm_locked_kb();
 
+	unit_for(_metadata, &self->v, self->vm, &self->f,
+		 KVM_VIOMMU_CREATE_TE_OFF_BLOCKS);
+
 	args.mode = 5;
 	sync_global_to_guest(self->vm, args);
 	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
@@ -698,20 +916,21 @@ TEST_F_TIMEOUT(dma, translation_toggled_during_dma, 120)
 }
 
 /*
- * Aliased tables and a storm of domain-wide and 1 GiB invalidations (see
- * guest_alias_storm()): every domain-wide walk stops at the walk budget
- * and counts a walk fault, and ends its queue run (the worker goes on in
- * a later run: bounded work per run); the 1 GiB ones finish; the mappings
- * the walks reached first stay mapped, nothing else is mapped or pinned,
- * the guest's wait completes, and L1 logs no soft lockup (the testbed
- * scans its log).
+ * Walks far longer than a queue run (guest_alias_storm(), with a run
+ * budget of 4096): each stops at the run's budget and goes on from there
+ * in the next run, before any later descriptor.  So the mapping beyond
+ * where a run stopped stays (the device still reaches it afterwards),
+ * nothing is unmapped, remapped or faulted, and the guest's one wait
+ * completes after all of them.
  */
-TEST_F_TIMEOUT(dma, aliased_tables_and_invalidation_storm, 600)
+TEST_F_TIMEOUT(dma, walks_beyond_a_run_resume_where_they_stopped, 600)
 {
 	struct kvm_viommu_stats st, before;
 	long long runs0, runs1;
 	struct timespec t0, t1;
 
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	ASSERT_EQ(0, viommu_set_param("run_budget", "4096"));
 	args.mode = 7;
 	sync_global_to_guest(self->vm, args);
 	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
@@ -725,26 +944,90 @@ TEST_F_TIMEOUT(dma, aliased_tables_and_invalidation_storm, 600)
 	runs1 = viommu_unit_info("iq_runs_worker") +
 		viommu_unit_info("iq_runs_vcpu");
 	viommu_vmm_stats(&self->v, &st);
-	TH_LOG("%d walks to the budget and %d 1 GiB walks: %lld queue runs, %ld ms",
-	       2 * STORM_ROUNDS, STORM_ROUNDS, runs1 - runs0,
+	TH_LOG("%d walks of %d entries each: %llu parts, %lld queue runs, %ld ms",
+	       3 * STORM_ROUNDS, ALIASED_PDES * 512,
+	       st.walks - before.walks, runs1 - runs0,
 	       (t1.tv_sec - t0.tv_sec) * 1000 +
 	       (t1.tv_nsec - t0.tv_nsec) / 1000000);
-	TH_LOG("descs %llu iotlb %llu waits %llu walks %llu doorbells %llu",
-	       st.descs - before.descs, st.iotlb_invals - before.iotlb_invals,
-	       st.waits - before.waits, st.walks - before.walks,
-	       st.doorbells - before.doorbells);
-	/* A run ends with the walk that spends the run's budget. */
-	EXPECT_LE(2 * STORM_ROUNDS, runs1 - runs0);
-	EXPECT_EQ(3 * STORM_ROUNDS, st.walks - before.walks);
-	EXPECT_EQ(2 * STORM_ROUNDS, st.walk_faults - before.walk_faults);
+	/* Each walk needs 16 runs of 4096 entries at least. */
+	EXPECT_LE(3 * STORM_ROUNDS * 15, st.walk_yields - before.walk_yields);
+	EXPECT_LE(3 * STORM_ROUNDS * 15, runs1 - runs0);
+	EXPECT_EQ(0, st.walk_faults - before.walk_faults);
 	EXPECT_EQ(before.maps, st.maps);
 	EXPECT_EQ(before.unmaps, st.unmaps);
-	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(3, st.pinned_pages);
 	EXPECT_EQ(0, st.pin_failures);
 	EXPECT_EQ(0, st.iq_errors);
 	EXPECT_EQ(1, st.waits - before.waits);
 	run_stage(_metadata, &self->v, self->vcpu, 0);
 	EXPECT_EQ(0, self->v.iqt_relays);
+}
+
+/*
+ * A VMM killed while its guest's invalidations walk without end (2^28
+ * entries per walk): its unit's worker stops at the next table, and the
+ * unit lets go of edu within moments, so that edu can be attached
+ * elsewhere.  (The worker may hold the last user of the VMM's mm when the
+ * process dies; the mm's teardown then closes the unit's register page
+ * mapping, and so its file, from the worker, just after the process is
+ * reaped: the test waits for the unit to be gone.)
+ */
+TEST_F_TIMEOUT(dma, vmm_killed_mid_storm_lets_go_at_once, 120)
+{
+	struct kvm_viommu_stats st;
+	struct timespec t0, t1;
+	int status, fds[2];
+	long ms;
+	pid_t pid;
+	char c;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	args.mode = 9;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, pipe(fds));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct kvm_vcpu *vcpu;
+		struct viommu_vmm v;
+		struct kvm_vm *vm;
+		struct ucall uc;
+
+		vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+		if (viommu_vmm_init(&v, vm, viommu_vfio_cap(&self->f), 0) ||
+		    viommu_vfio_attach(&self->f, v.unit_fd, EDU_SID))
+			_exit(1);
+		viommu_vfio_map_bar(&self->f, vm);
+		args.buf_gpa[0] = addr_gva2gpa(vm, vm_vaddr_alloc_page(vm));
+		viommu_guest_iommu_mem(vm, &args.mem, 32);
+		sync_global_to_guest(vm, args);
+		if (viommu_vcpu_run(&v, vcpu, &uc) != UCALL_SYNC ||
+		    write(fds[1], "s", 1) != 1)
+			_exit(2);
+		viommu_vcpu_run(&v, vcpu, &uc);
+		_exit(3);
+	}
+	close(fds[1]);
+	ASSERT_EQ(1, read(fds[0], &c, 1));
+	/* Well into the first walk's 2^28 entries. */
+	sleep(2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	} while (viommu_count_units() > 1 && ms < SCALED(5000) &&
+		 !usleep(1000));
+	EXPECT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	TH_LOG("killed, and its unit gone, in %ld ms", ms);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_GT(SCALED(5000), ms);
+	EXPECT_EQ(1, viommu_count_units());
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(1, st.devices);
+	close(fds[0]);
 }
 
 #define CGROUP_ROOT	"/sys/fs/cgroup"
@@ -828,23 +1111,26 @@ TEST(worker_runs_in_the_owners_cgroups)
  */
 TEST_F_TIMEOUT(dma, shadow_memory_charged_to_the_vm_memcg, 120)
 {
-	struct kvm_viommu_stats st;
+	struct kvm_viommu_stats st, st0;
 	long long cur0, cur1;
 	const char *why;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
 
 	why = memcg_enter();
 	if (why)
 		SKIP(return, "%s", why);
-	cur0 = memcg_current();
 	args.mode = 8;
 	sync_global_to_guest(self->vm, args);
 	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	viommu_vmm_stats(&self->v, &st0);
+	cur0 = memcg_current();
 	run_stage(_metadata, &self->v, self->vcpu, 1);
 	cur1 = memcg_current();
 	viommu_vmm_stats(&self->v, &st);
 	TH_LOG("%d leaves: the VM's cgroup grew by %lld KiB", MANY_LEAVES,
 	       (cur1 - cur0) / 1024);
-	EXPECT_EQ(MANY_LEAVES, st.maps);
+	EXPECT_EQ(st0.maps + MANY_LEAVES, st.maps);
 	EXPECT_EQ(MANY_LEAVES, st.pinned_pages);
 	EXPECT_LE(0, cur0);
 	EXPECT_LE(MANY_LEAVES * 64LL, cur1 - cur0);
@@ -861,9 +1147,11 @@ TEST_F_TIMEOUT(dma, shadow_memory_charged_to_the_vm_memcg, 120)
  */
 TEST_F_TIMEOUT(dma, vmm_killed_mid_invalidation, 120)
 {
-	int status, units_before = viommu_count_units();
+	int status, units_before;
 	pid_t pid;
 
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	units_before = viommu_count_units();
 	args.mode = 4;
 	sync_global_to_guest(self->vm, args);
 	pid = fork();
@@ -902,42 +1190,30 @@ static int attach_raw(int unit, struct kvm_viommu_attach *at)
 	return ioctl(unit, KVM_VIOMMU_ATTACH_DEVICE, at) ? -errno : 0;
 }
 
-/* Every way a VMM can get attach wrong, with a real VFIO group at hand. */
+/* Every way a VMM can get attach wrong, with a real VFIO device at hand. */
 TEST_F(dma, attach_bad_input)
 {
 	struct kvm_viommu_attach good = {
 		.size = sizeof(good),
-		.group_fd = self->f.group,
 		.device_fd = self->f.device,
 		.sid = EDU_SID,
-		.host_segment = self->f.segment,
-		.host_bus = self->f.bus,
-		.host_devfn = self->f.devfn,
 	};
 	struct kvm_viommu_attach at;
 	struct viommu_vmm v2;
 	struct kvm_vm *vm2;
-	int closed;
+	int closed, efd;
 
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
 	at = good;
 	at.flags = 1;
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
 	at = good;
 	at.__reserved = 1;
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
-	/* Not a VFIO group: the container, the device, the VM, closed. */
-	at = good;
-	at.group_fd = self->f.container;
-	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
-	at.group_fd = self->f.device;
-	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
-	at.group_fd = self->vm->fd;
-	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
-	closed = dup(self->f.group);
-	close(closed);
-	at.group_fd = closed;
-	EXPECT_EQ(-EBADF, attach_raw(self->v.unit_fd, &at));
-	/* Not the device's VFIO device fd: group, container, VM, unit, closed. */
+	/*
+	 * Not a VFIO device fd: the group, the container, the VM, the unit
+	 * itself, an eventfd (another anonymous inode), /dev/null, closed.
+	 */
 	at = good;
 	at.device_fd = self->f.group;
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
@@ -947,17 +1223,21 @@ TEST_F(dma, attach_bad_input)
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
 	at.device_fd = self->v.unit_fd;
 	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	at.device_fd = efd;
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	close(efd);
+	at.device_fd = open("/dev/null", O_RDWR);
+	ASSERT_LE(0, at.device_fd);
+	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	close(at.device_fd);
+	closed = dup(self->f.device);
+	close(closed);
 	at.device_fd = closed;
 	EXPECT_EQ(-EBADF, attach_raw(self->v.unit_fd, &at));
-	/* No such device; a device that is not the group's (the host bridge). */
-	at = good;
-	at.host_devfn = 0x1f << 3 | 7;
-	at.host_bus = 0xfe;
-	EXPECT_EQ(-ENODEV, attach_raw(self->v.unit_fd, &at));
-	at = good;
-	at.host_devfn = 0;
-	at.host_bus = 0;
-	EXPECT_EQ(-EINVAL, attach_raw(self->v.unit_fd, &at));
+	at.device_fd = -1;
+	EXPECT_EQ(-EBADF, attach_raw(self->v.unit_fd, &at));
 	EXPECT_EQ(-ENOENT, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
 
 	/*
@@ -996,6 +1276,213 @@ TEST_F(dma, attach_bad_input)
 }
 
 /*
+ * Guest pages are pinned writable, as VFIO type1 pins guest RAM, whatever
+ * the guest's mapping allows: a read-only pin of memory nobody touched
+ * would pin the shared zero page, and the guest's first write would copy
+ * away from what the device reads.  (Translation-off units pin all guest
+ * RAM writable at attach anyway: this needs a blocking one.)
+ */
+TEST_F_TIMEOUT(dma, read_only_leaf_of_fresh_memory_reads_what_the_guest_wrote,
+	       SCALED(120))
+{
+	unit_for(_metadata, &self->v, self->vm, &self->f,
+		 KVM_VIOMMU_CREATE_TE_OFF_BLOCKS);
+	vm_userspace_mem_region_add(self->vm, VM_MEM_SRC_ANONYMOUS, FRESH_GPA,
+				    FRESH_SLOT, 1, 0);
+	virt_map(self->vm, FRESH_GPA, FRESH_GPA, 1);
+	args.mode = 10;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+}
+
+/*
+ * IOVAs the host reserves for the device (here the MSI window) are
+ * refused with a fault record, as VFIO type1 refuses them to a VMM's own
+ * mappings; the page beside them is mapped.
+ */
+TEST_F_TIMEOUT(dma, guest_iova_in_the_host_msi_window_refused, SCALED(120))
+{
+	struct kvm_viommu_stats st, st0;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	args.mode = 11;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	viommu_vmm_stats(&self->v, &st0);
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(1, st.resv_faults);
+	EXPECT_EQ(0, st.pin_failures);
+	EXPECT_EQ(1, st.faults);
+	EXPECT_EQ(st0.maps + 1, st.maps);
+	EXPECT_EQ(1, st.pinned_pages);
+	EXPECT_TRUE(viommu_reg32(&self->v, VTD_FSTS_REG) & VTD_FSTS_PPF);
+	EXPECT_EQ(MSI_IOVA, viommu_reg64(&self->v, VTD_FRCD_REG) & ~0xfffULL);
+}
+
+/*
+ * The device's whole context is shadowed when the unit first sees it (at
+ * attach), when translation goes on, and when its context entry changes:
+ * not only what later IOTLB invalidations name (guest_tables_before()).
+ */
+TEST_F_TIMEOUT(dma, whole_context_shadowed_without_iotlb_invalidations,
+	       SCALED(120))
+{
+	struct kvm_viommu_stats st;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	args.mode = 12;
+	sync_global_to_guest(self->vm, args);
+	run_stage(_metadata, &self->v, self->vcpu, 1);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(2, st.pinned_pages);
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+	viommu_vmm_stats(&self->v, &st);
+	EXPECT_EQ(2, st.pinned_pages);
+	EXPECT_EQ(0, st.iotlb_invals);
+	EXPECT_EQ(0, st.walk_faults);
+	EXPECT_EQ(0, st.faults);
+}
+
+/*
+ * A VMM asking for CAP.MAMV 63 gets MGAW - 12 (27 for 39 bits): a
+ * page-selective invalidation of the largest region then covers every
+ * IOVA.  (With MAMV 63, an AM of 52 or more made the region's size wrap
+ * to 0, the invalidation did nothing, and an unmapped page stayed
+ * reachable.)
+ */
+TEST_F_TIMEOUT(dma, largest_page_selective_invalidation_covers_everything,
+	       SCALED(120))
+{
+	viommu_vmm_create_flags = 0;
+	ASSERT_EQ(0, viommu_vmm_init(&self->v, self->vm,
+				     viommu_vfio_cap(&self->f) | VTD_CAP_MAMV,
+				     0));
+	EXPECT_EQ(vtd_field(self->v.info.cap, VTD_CAP_MGAW) + 1 - 12,
+		  vtd_field(self->v.info.cap, VTD_CAP_MAMV));
+	args.mode = 13;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 0);
+}
+
+#define HUGE_SIZE	(2UL << 20)
+#define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
+
+/*
+ * The domain changed under the unit: the VMM maps 2 MiB through its
+ * container over the unit's 4 KiB leaf (intel-iommu replaces the leaf's
+ * page table with a superpage), and the guest's next unmap of that leaf
+ * removes 2 MiB, not 4 KiB.  The unit keeps the leaf's page pinned (the
+ * host IOMMU might still reach it, for all it knows), fails, and says so:
+ * EIO from every call but GET_STATS, which counts the mismatch.  At close
+ * the page, no longer reachable, is unpinned.
+ *
+ * Then the VMM's own mapping is gone from the domain, and VFIO type1
+ * would warn when it unmaps it: a second unit with translation off maps
+ * guest RAM there again (a 2 MiB memslot at that IOVA), for type1 to
+ * remove, so that L1's log stays clean.
+ */
+TEST_F_TIMEOUT(dma, unmap_of_another_size_fails_the_unit, SCALED(120))
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = IOVA_HUGE,
+		.size = HUGE_SIZE,
+	};
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = IOVA_HUGE,
+		.size = HUGE_SIZE,
+	};
+	long locked_before = vm_locked_kb();
+	struct kvm_viommu_info info = { .size = sizeof(info) };
+	struct kvm_viommu_stats st;
+	struct viommu_vmm v2;
+	char saved[32] = "";
+	void *huge;
+	int i;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	vm_userspace_mem_region_add(self->vm, VM_MEM_SRC_ANONYMOUS, IOVA_HUGE,
+				    HUGE_SLOT, HUGE_SIZE >> 12, 0);
+	ASSERT_LT(0, viommu_read_file(NR_HUGEPAGES, saved, sizeof(saved)));
+	ASSERT_EQ(0, viommu_write_file(NR_HUGEPAGES, "4"));
+	huge = mmap(NULL, HUGE_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	ASSERT_NE(MAP_FAILED, huge);
+	memset(huge, 0, HUGE_SIZE);
+	map.vaddr = (uintptr_t)huge;
+
+	args.mode = 14;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 1);
+	ASSERT_EQ(0, ioctl(self->f.container, VFIO_IOMMU_MAP_DMA, &map));
+	run_stage(_metadata, &self->v, self->vcpu, 2);
+	for (i = 0; i < SCALED(100); i++) {
+		viommu_vmm_stats(&self->v, &st);
+		if (st.failed)
+			break;
+		usleep(50 * 1000);
+	}
+	EXPECT_EQ(1, st.failed);
+	EXPECT_EQ(1, st.unmap_mismatches);
+	EXPECT_EQ(1, st.pinned_pages);
+	EXPECT_EQ(-1, ioctl(self->v.unit_fd, KVM_VIOMMU_GET_INFO, &info));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-EIO, viommu_vfio_detach(self->v.unit_fd, EDU_SID));
+	EXPECT_EQ(-1, read(self->v.unit_fd, &info, sizeof(info)));
+	EXPECT_EQ(EIO, errno);
+	viommu_vmm_fini(&self->v);
+	self->v.vm = NULL;
+	EXPECT_EQ(0, viommu_count_units());
+	EXPECT_EQ(locked_before + (long)(HUGE_SIZE >> 10), vm_locked_kb());
+
+	/* Guest RAM at the VMM's IOVA again, for type1's unmap to find. */
+	ASSERT_EQ(0, viommu_vmm_init_bare(&v2, self->vm,
+					  viommu_vfio_cap(&self->f)));
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, v2.unit_fd, EDU_SID));
+	ASSERT_EQ(0, ioctl(self->f.container, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	EXPECT_EQ(HUGE_SIZE, unmap.size);
+	close(v2.unit_fd);
+	close(v2.dev_fd);
+	munmap(huge, HUGE_SIZE);
+	EXPECT_EQ(locked_before, vm_locked_kb());
+	viommu_write_file(NR_HUGEPAGES, saved);
+}
+
+/*
+ * The domain must serve the unit's device alone: with a second group (the
+ * testbed's second edu) in the same container, and so the same domain,
+ * attach is refused; once that group leaves, it is accepted.
+ */
+TEST_F_TIMEOUT(dma, attach_refused_while_another_group_shares_the_domain,
+	       SCALED(120))
+{
+	const char *grp = getenv("KVM_VIOMMU_EDU2_GROUP");
+	char path[64];
+	int group2;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	if (!grp)
+		SKIP(return, "no second edu in the testbed");
+	snprintf(path, sizeof(path), "/dev/vfio/%s", grp);
+	group2 = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, group2);
+	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER,
+			   &self->f.container));
+	EXPECT_EQ(-EBUSY, viommu_vfio_attach(&self->f, self->v.unit_fd,
+					     EDU_SID));
+	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_UNSET_CONTAINER));
+	EXPECT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	close(group2);
+}
+
+/*
  * The unit holds the VMM's device file while attached: with the VMM's own
  * device fd and BAR mapping gone, VFIO still counts the device open and
  * refuses to take its group out of the container (which, when it could,
@@ -1005,6 +1492,8 @@ TEST_F_TIMEOUT(dma, group_stays_in_container_while_attached, 120)
 {
 	long locked_before = vm_locked_kb();
 	struct kvm_viommu_stats st;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
 
 	args.mode = 6;
 	sync_global_to_guest(self->vm, args);
@@ -1058,6 +1547,8 @@ TEST_F_TIMEOUT(dma, device_unbound_while_attached, 120)
 	struct kvm_viommu_stats st;
 	int status, i;
 	pid_t pid;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
 
 	ASSERT_NE(NULL, bdf);
 	args.mode = 6;

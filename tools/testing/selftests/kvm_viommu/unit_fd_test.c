@@ -5,10 +5,14 @@
  * binding, read()/poll() of forwarded descriptors, and who may call.
  * Every error a VMM can provoke gives its documented errno.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <dirent.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -369,22 +373,182 @@ TEST_F(ufd, close_racing_ioctls)
 }
 
 /* A unit fd in another process's hands is no use to it. */
+/*
+ * A process that does not own the VM (here a child, which inherits the
+ * fd) may not use the unit: ioctl(), read() and mmap() fail with EPERM,
+ * poll() says EPOLLERR.  Nor does the child inherit the register page's
+ * mapping (VM_DONTCOPY).  Each failure is a bit of the exit status.
+ */
 TEST_F(ufd, other_process_is_eperm)
 {
+	void *page = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->unit, 0);
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
 
+	ASSERT_NE(MAP_FAILED, page);
+	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		struct kvm_viommu_info info = { .size = sizeof(info) };
-		int ok = ioctl(self->unit, KVM_VIOMMU_GET_INFO, &info) == -1 &&
-			 errno == EPERM;
+		struct pollfd pfd = { .fd = self->unit, .events = POLLIN };
+		struct kvm_viommu_event ev;
+		int bad = 0;
+		void *p;
 
-		_exit(ok ? 0 : 1);
+		if (ioctl(self->unit, KVM_VIOMMU_GET_INFO, &info) != -1 ||
+		    errno != EPERM)
+			bad |= 1;
+		if (read(self->unit, &ev, sizeof(ev)) != -1 || errno != EPERM)
+			bad |= 2;
+		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLERR))
+			bad |= 4;
+		p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->unit, 0);
+		if (p != MAP_FAILED || errno != EPERM)
+			bad |= 8;
+		/* Not inherited: the address is free in the child. */
+		p = mmap(page, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+			 MAP_FIXED_NOREPLACE, -1, 0);
+		if (p != page)
+			bad |= 16;
+		_exit(bad);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+	munmap(page, 4096);
+}
+
+/* The register page never grows: mremap() cannot extend it. */
+TEST_F(ufd, register_page_mapping_cannot_grow)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->unit, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(MAP_FAILED, mremap(p, 4096, 8192, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(p, 4096);
+}
+
+/*
+ * Operators find a unit in debugfs by its creator's global pid, and its
+ * worker thread has that pid in its name, even when the VMM runs in a PID
+ * namespace of its own (where it may well be pid 1).
+ */
+TEST_F(ufd, debugfs_and_worker_named_by_the_global_pid)
+{
+	char comm[32], c;
+	int status, fds[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(fds));
+	ASSERT_EQ(0, unshare(CLONE_NEWPID));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int dev = viommu_dev_open(), vm = viommu_new_vm_fd(), unit;
+		char c;
+
+		unit = viommu_create(dev, vm);
+		/* Tell the parent, then wait for it to look. */
+		if (unit < 0 || getpid() != 1 || write(fds[1], "u", 1) != 1 ||
+		    read(fds[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(fds[0], &c, 1));
+	EXPECT_EQ(1, viommu_count_units_of(pid));
+	snprintf(comm, sizeof(comm), "kvm-viommu-%d", pid);
+	EXPECT_LT(0, viommu_find_task(comm));
+	ASSERT_EQ(1, write(fds[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void *ring_fn(void *data)
+{
+	uint64_t one = 1;
+
+	return (void *)(long)(write(*(int *)data, &one, sizeof(one)) ==
+			      sizeof(one));
+}
+
+/*
+ * A doorbell signalled by a thread of the VMM that is not a running vCPU
+ * (an I/O thread, an io_uring worker) is no vCPU's to serve: its queue run
+ * is the worker's, never task work on that thread.
+ */
+TEST_F(ufd, doorbell_from_a_non_vcpu_thread_goes_to_the_worker)
+{
+	struct kvm_viommu_stats st = { .size = sizeof(st) };
+	int efd = eventfd(0, EFD_CLOEXEC), i;
+	pthread_t th;
+	void *ok;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, set_doorbell(self->unit, efd, 1));
+	ASSERT_EQ(0, pthread_create(&th, NULL, ring_fn, &efd));
+	ASSERT_EQ(0, pthread_join(th, &ok));
+	EXPECT_NE(NULL, ok);
+	EXPECT_NE(NULL, ring_fn(&efd));
+	for (i = 0; i < SCALED(100) &&
+	     viommu_unit_info("iq_runs_worker") < 2; i++)
+		usleep(20 * 1000);
+	EXPECT_LE(1, viommu_unit_info("iq_runs_worker"));
+	EXPECT_EQ(0, viommu_unit_info("iq_runs_vcpu"));
+	ASSERT_EQ(0, ioctl(self->unit, KVM_VIOMMU_GET_STATS, &st));
+	EXPECT_EQ(2, st.doorbells);
+	close(efd);
+}
+
+/* The uapi's statistics, in the struct's order, as debugfs names them. */
+static const char *const stat_names[] = {
+	"doorbells", "relay_reads", "relay_writes", "descs", "cc_invals",
+	"iotlb_invals", "waits", "forwarded", "iq_errors", "faults",
+	"faults_lost", "irqs", "maps", "unmaps", "pinned_pages", "walks",
+	"walk_faults", "pin_failures", "devices", "leaves", "resv_faults",
+	"walk_yields", "ack_stalls", "unmap_mismatches", "failed",
+};
+
+/*
+ * The debugfs "stats" file and KVM_VIOMMU_GET_STATS come from one table:
+ * the same names, in the uapi struct's order, with the same values.
+ */
+TEST_F(ufd, debugfs_stats_match_get_stats)
+{
+	struct kvm_viommu_stats st = { .size = sizeof(st) };
+	char path[300], name[64];
+	unsigned long long val;
+	struct dirent *de;
+	unsigned int i;
+	__u64 *field;
+	FILE *f;
+	DIR *d;
+
+	reg_write(self->unit, VTD_FEDATA_REG, 4, 0, NULL);
+	reg_write(self->unit, VTD_FEDATA_REG, 4, 0, NULL);
+	ASSERT_EQ(0, ioctl(self->unit, KVM_VIOMMU_GET_STATS, &st));
+	ASSERT_EQ(sizeof(st), 8 + 8 * ARRAY_SIZE(stat_names));
+	d = opendir(KVM_VIOMMU_DEBUGFS);
+	ASSERT_NE(NULL, d);
+	while ((de = readdir(d)) && de->d_name[0] == '.')
+		;
+	ASSERT_NE(NULL, de);
+	snprintf(path, sizeof(path), KVM_VIOMMU_DEBUGFS "/%.64s/stats",
+		 de->d_name);
+	closedir(d);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	field = &st.doorbells;
+	for (i = 0; i < ARRAY_SIZE(stat_names); i++) {
+		ASSERT_EQ(2, fscanf(f, "%63[^:]: %llu\n", name, &val));
+		EXPECT_STREQ(stat_names[i], name);
+		EXPECT_EQ(field[i], val);
+	}
+	EXPECT_EQ(EOF, fscanf(f, "%63[^:]: %llu\n", name, &val));
+	fclose(f);
+	EXPECT_EQ(2, st.relay_writes);
 }
 
 TEST_HARNESS_MAIN

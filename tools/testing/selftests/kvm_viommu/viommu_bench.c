@@ -57,9 +57,10 @@ static const char * const mode_name[NR_MODES] = {
 #define FAST_PATH_PARAM "/sys/module/kvm_viommu/parameters/vcpu_fast_path"
 
 /*
- * (a) to (d) run the queue as the module does by default, in its worker;
- * a_vcpu is (a) with the experimental vcpu_fast_path on: the queue runs
- * as task work of the vCPU thread that rang.
+ * (a) to (d) run the queue in the unit's worker (vcpu_fast_path off);
+ * a_vcpu is (a) with vcpu_fast_path on, the module's default: the queue
+ * runs as task work of the vCPU thread that rang.  (f) runs with the
+ * module's default.
  */
 static void set_fast_path(bool on)
 {
@@ -250,7 +251,8 @@ static void uu_iotlb(struct vtd_unit *u, const struct vtd_iotlb_inval *inv)
 		    "VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
 	uu.vfio_ns += now_ns() - t;
 	uu.vfio_calls++;
-	vtd_sl_walk(&uu.u, &uu.ctx, start, end, uu_map_leaf, NULL, &budget);
+	vtd_sl_walk(&uu.u, &uu.ctx, start, end, uu_map_leaf, NULL, &budget,
+		    NULL);
 }
 
 static void uu_irq(struct vtd_unit *u, enum vtd_irq irq)
@@ -526,9 +528,13 @@ int main(void)
 	const char *why;
 	FILE *js;
 	int m;
+	char fast_path[8] = "";
 	uint32_t c;
 
 	viommu_mount_debugfs();
+	TEST_ASSERT(viommu_read_file(FAST_PATH_PARAM, fast_path,
+				     sizeof(fast_path)) > 0,
+		    "read %s", FAST_PATH_PARAM);
 	if (viommu_vfio_open(&f, NULL, &why)) {
 		printf("bench: no device: %s\n", why);
 		return 1;
@@ -539,7 +545,7 @@ int main(void)
 		set_fast_path(m == MODE_A_VCPU);
 		run_mode(m, &f);
 	}
-	set_fast_path(false);
+	set_fast_path(fast_path[0] == 'Y' || fast_path[0] == '1');
 	viommu_vfio_close(&f);
 	run_linux_guests();
 

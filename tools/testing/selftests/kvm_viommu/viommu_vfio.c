@@ -166,12 +166,8 @@ int viommu_vfio_attach(struct viommu_vfio *f, int unit_fd, uint16_t sid)
 {
 	struct kvm_viommu_attach at = {
 		.size = sizeof(at),
-		.group_fd = f->group,
 		.device_fd = f->device,
 		.sid = sid,
-		.host_segment = f->segment,
-		.host_bus = f->bus,
-		.host_devfn = f->devfn,
 	};
 
 	return ioctl(unit_fd, KVM_VIOMMU_ATTACH_DEVICE, &at) ? -errno : 0;

@@ -15,6 +15,7 @@
 #include "vtd.h"
 
 uint32_t viommu_vmm_max_wired = VIOMMU_MAX_WIRED;
+uint32_t viommu_vmm_create_flags;
 
 uint32_t viommu_reg32(struct viommu_vmm *v, uint32_t off)
 {
@@ -127,6 +128,7 @@ int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
 {
 	struct kvm_viommu_create create = {
 		.size = sizeof(create),
+		.flags = viommu_vmm_create_flags,
 		.vm_fd = vm->fd,
 		.cap = cap,
 		.ecap = ecap,
@@ -271,4 +273,16 @@ void viommu_guest_iommu_mem(struct kvm_vm *vm, struct guest_iommu_mem *mem,
 	gva = vm_vaddr_alloc_page(vm);
 	mem->status_gva = gva;
 	mem->status_gpa = addr_gva2gpa(vm, gva);
+}
+
+uint64_t viommu_guest_ram_pages(struct kvm_vm *vm)
+{
+	struct userspace_mem_region *region;
+	uint64_t pages = 0;
+	int bkt;
+
+	hash_for_each(vm->regions.slot_hash, bkt, region, slot_node)
+		if (!(region->region.flags & KVM_MEM_READONLY))
+			pages += region->region.memory_size >> 12;
+	return pages;
 }

@@ -24,6 +24,8 @@
 
 /* Doorbells viommu_vmm_init() wires at most; 0 relays every IQT write. */
 extern uint32_t viommu_vmm_max_wired;
+/* KVM_VIOMMU_CREATE_* flags viommu_vmm_init() creates units with. */
+extern uint32_t viommu_vmm_create_flags;
 
 struct viommu_vmm {
 	struct kvm_vm *vm;
@@ -74,6 +76,12 @@ struct guest_iommu_mem {
 /* Allocate it in @vm: @pool_nr table pages, a queue page, a status page. */
 void viommu_guest_iommu_mem(struct kvm_vm *vm, struct guest_iommu_mem *mem,
 			    uint32_t pool_nr);
+
+/*
+ * 4 KiB pages of guest RAM in @vm's memslots: what a unit maps for each
+ * attached device while the guest has translation off.
+ */
+uint64_t viommu_guest_ram_pages(struct kvm_vm *vm);
 
 /* Register page read, host side. */
 uint32_t viommu_reg32(struct viommu_vmm *v, uint32_t off);

@@ -411,11 +411,39 @@ TEST_F(vtd, cap_mamv_sllps_and_flags_accepted)
 				   VTD_CAP_DWD | VTD_CAP_DRD);
 
 	EXPECT_EQ(0, reinit(t, base, 0));
-	EXPECT_EQ(0, reinit(t, base | VTD_CAP_MAMV, 0));
-	EXPECT_EQ(63ULL, rd64(t, VTD_CAP_REG) >> 48 & 63);
+	EXPECT_EQ(0, reinit(t, base | 18ULL << 48, 0));
+	EXPECT_EQ(18ULL, rd64(t, VTD_CAP_REG) >> 48 & 63);
 	EXPECT_EQ(0, reinit(t, base | VTD_CAP_SLLPS_2M, 0));
 	EXPECT_EQ(-EINVAL, reinit(t, base | BIT_ULL(36), 0));
 	EXPECT_EQ(-EINVAL, reinit(t, base | BIT_ULL(37), 0));
+}
+
+/*
+ * A MAMV beyond what MGAW addresses would let a page-selective
+ * invalidation name a region of 2^(12 + AM) bytes that wraps (at AM 52
+ * and up, PAGE_SIZE << AM is 0): it is clamped to MGAW - 12 at creation,
+ * whatever the VMM asked, and a region's end saturates rather than wraps.
+ */
+TEST_F(vtd, cap_mamv_clamped_to_mgaw)
+{
+	struct tctx *t = self->t;
+	u64 base = CAP_DEFAULT & ~(VTD_CAP_MAMV | VTD_CAP_MGAW);
+
+	EXPECT_EQ(0, reinit(t, base | VTD_CAP_MAMV | 47ULL << 16, 0));
+	EXPECT_EQ(36ULL, rd64(t, VTD_CAP_REG) >> 48 & 63);
+	EXPECT_EQ(0, reinit(t, base | VTD_CAP_MAMV | 38ULL << 16, 0));
+	EXPECT_EQ(27ULL, rd64(t, VTD_CAP_REG) >> 48 & 63);
+	EXPECT_EQ(0, reinit(t, base | 27ULL << 48 | 38ULL << 16, 0));
+	EXPECT_EQ(27ULL, rd64(t, VTD_CAP_REG) >> 48 & 63);
+	EXPECT_EQ(0, reinit(t, base | 5ULL << 48 | 38ULL << 16, 0));
+	EXPECT_EQ(5ULL, rd64(t, VTD_CAP_REG) >> 48 & 63);
+
+	EXPECT_EQ(0x3000ULL, vtd_am_region_end(0x2000, 0));
+	EXPECT_EQ(0x1000000000ULL, vtd_am_region_end(0, 24));
+	EXPECT_EQ(~0ULL, vtd_am_region_end(0, 52));
+	EXPECT_EQ(~0ULL, vtd_am_region_end(0, 63));
+	EXPECT_EQ(~0ULL, vtd_am_region_end(0xfffffffffffff000ULL, 0));
+	EXPECT_EQ(~0ULL, vtd_am_region_end(0xffffffffc0000000ULL, 18));
 }
 
 TEST_F(vtd, cap_placement_fields_zero_or_exact)
@@ -1343,6 +1371,57 @@ TEST_F(vtd, qi_iec_and_devtlb_forwarded_when_offered)
 	EXPECT_EQ(dev, t->fwd[1].lo);
 	EXPECT_EQ(0x7fff001ULL, t->fwd[1].hi);
 	EXPECT_EQ(2ULL, t->unit.stats.forwarded);
+}
+
+/* The host's ->wait_ready(): whether the VMM acted on what it was sent. */
+static bool host_acked;
+
+static bool wait_when_acked(struct vtd_unit *u)
+{
+	return u && host_acked;
+}
+
+/*
+ * Hardware completes a wait only after every descriptor before it, the
+ * forwarded ones included: while the host says the VMM has not acted on
+ * them, the queue stops at the wait (IQH on it, no error, no status
+ * written, no IWC), and goes on, from the wait, once it has.
+ */
+TEST_F(vtd, qi_wait_after_forwarded_waits_for_the_host)
+{
+	struct tctx *t = self->t;
+	struct vtd_ops ops = test_ops;
+	u64 iec = VTD_INV_DESC_IEC | 1 << 4 | 3ULL << 27 | 0x40ULL << 32;
+
+	ops.wait_ready = wait_when_acked;
+	ASSERT_EQ(0, reinit(t, 0, VTD_ECAP_IR));
+	t->unit.ops = &ops;
+	host_acked = false;
+	mem_write(&t->unit, STATUS_GPA, "\0\0\0\0", 4);
+	qi_enable(t, 0);
+	q_put(t, iec, 0);
+	q_put(t, iotlb_lo(VTD_IOTLB_DOMAIN, 3), 0);
+	q_put(t, wait_lo(VTD_INV_DESC_WAIT_SW | VTD_INV_DESC_WAIT_IF, 7),
+	      STATUS_GPA);
+	q_put(t, iotlb_lo(VTD_IOTLB_DOMAIN, 4), 0);
+	q_kick(t);
+	EXPECT_EQ(2U, vtd_iq_process(&t->unit, 100));
+	EXPECT_EQ(2U, iqh(t));
+	EXPECT_TRUE(vtd_iq_pending(&t->unit));
+	EXPECT_EQ(0U, mem_get32(t, STATUS_GPA));
+	EXPECT_EQ(0U, rd32(t, VTD_ICS_REG));
+	EXPECT_EQ(0U, rd32(t, VTD_FSTS_REG));
+	EXPECT_EQ(0U, vtd_iq_process(&t->unit, 100));
+	EXPECT_EQ(1U, t->n_iotlb);
+
+	host_acked = true;
+	EXPECT_EQ(2U, vtd_iq_process(&t->unit, 100));
+	EXPECT_FALSE(vtd_iq_pending(&t->unit));
+	EXPECT_EQ(7U, mem_get32(t, STATUS_GPA));
+	EXPECT_EQ(VTD_ICS_IWC, rd32(t, VTD_ICS_REG));
+	EXPECT_EQ(2U, t->n_iotlb);
+	EXPECT_EQ(1ULL, t->unit.stats.waits);
+	t->unit.ops = &test_ops;
 }
 
 TEST_F(vtd, qi_iec_and_devtlb_set_iqe_when_not_offered)

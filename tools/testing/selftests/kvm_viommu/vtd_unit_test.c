@@ -347,6 +347,23 @@ static void guest_forward(void)
 	GUEST_DONE();
 }
 
+/*
+ * An interrupt-entry-cache invalidation, then a wait: the guest does not
+ * wait here, it tells the host it rang; the host checks that the wait
+ * stays pending until the VMM acknowledges the forwarded descriptor.
+ */
+static void guest_forward_then_wait(void)
+{
+	guest_iq_init();
+	WRITE_ONCE(*guest_status(0), 0);
+	guest_iq_push(&gq, FWD_IEC(1), 0);
+	guest_iq_push_wait(&gq, status_gpa(0), 0x5a, VTD_INV_DESC_WAIT_IF);
+	guest_iq_kick(&gq);
+	GUEST_SYNC(1);
+	guest_poll_mem32(guest_status(0), 0x5a);
+	GUEST_DONE();
+}
+
 /* ---- Several vCPUs ringing at once ---- */
 
 static void guest_lock(void)
@@ -710,9 +727,23 @@ struct event_reader {
 	uint32_t want;
 	uint32_t got;
 	uint32_t in_order;
+	uint32_t acked;
 };
 
-/* The VMM's side: poll() and read() until every event is in. */
+static int ack_events(int fd, uint64_t seq)
+{
+	struct kvm_viommu_ack_events ack = {
+		.size = sizeof(ack),
+		.seq = seq,
+	};
+
+	return ioctl(fd, KVM_VIOMMU_ACK_EVENTS, &ack) ? -errno : 0;
+}
+
+/*
+ * The VMM's side: poll() and read() until every event is in, checking
+ * their order and numbers, and acknowledge each batch once "acted on".
+ */
 static void *event_reader_fn(void *data)
 {
 	struct event_reader *r = data;
@@ -722,6 +753,7 @@ static void *event_reader_fn(void *data)
 	ssize_t len;
 
 	r->in_order = 1;
+	r->acked = 1;
 	while (r->got < r->want) {
 		if (poll(&pfd, 1, 60000) != 1)
 			break;
@@ -734,9 +766,11 @@ static void *event_reader_fn(void *data)
 						   FWD_IEC(r->got);
 
 			if (ev[i].type != KVM_VIOMMU_EVENT_DESC ||
-			    ev[i].desc[0] != lo)
+			    ev[i].desc[0] != lo || ev[i].seq != r->got + 1)
 				r->in_order = 0;
 		}
+		if (ack_events(r->fd, ev[n - 1].seq))
+			r->acked = 0;
 	}
 	return NULL;
 }
@@ -764,9 +798,64 @@ TEST_F_TIMEOUT(vtd, forwarded_descriptors, 120)
 	pthread_join(th, NULL);
 	EXPECT_EQ(r.want, r.got);
 	EXPECT_EQ(1, r.in_order);
+	EXPECT_EQ(1, r.acked);
 	viommu_vmm_stats(&self->u.v, &st);
 	EXPECT_EQ(r.want, st.forwarded);
 	EXPECT_EQ(r.want + 1, st.descs);
+	expect_no_exits(_metadata, &self->u);
+}
+
+/*
+ * A wait descriptor after a forwarded one completes only once the VMM has
+ * acted on it, as hardware completes in order: a guest's interrupt-entry
+ * cache flush must not return while the VMM may still use the old entry.
+ * Until KVM_VIOMMU_ACK_EVENTS the queue waits at the wait descriptor (no
+ * status, no IWC, IQH on it); the acknowledgment itself completes it.
+ */
+TEST_F_TIMEOUT(vtd, wait_after_forwarded_completes_only_when_acked, 120)
+{
+	struct kvm_viommu_event ev[2];
+	struct pollfd pfd = { .events = POLLIN };
+	struct kvm_viommu_stats st;
+	uint32_t *status;
+	struct ucall uc;
+
+	self->u.vm = vm_create_with_vcpus(1, guest_forward_then_wait,
+					  self->u.vcpus);
+	ASSERT_EQ(0, viommu_vmm_init(&self->u.v, self->u.vm, 0,
+				     VTD_ECAP_QI | VTD_ECAP_IR));
+	unit_vm_memory(_metadata, &self->u);
+	status = addr_gva2hva(self->u.vm, args.status_gva);
+	ASSERT_EQ(UCALL_SYNC, viommu_vcpu_run(&self->u.v, self->u.vcpus[0],
+					      &uc));
+
+	pfd.fd = self->u.v.unit_fd;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	/* Nothing read yet: nothing to acknowledge. */
+	EXPECT_EQ(-EINVAL, ack_events(self->u.v.unit_fd, 1));
+	ASSERT_EQ(sizeof(ev[0]), read(self->u.v.unit_fd, ev, sizeof(ev)));
+	EXPECT_EQ(1ULL, ev[0].seq);
+	EXPECT_EQ(FWD_IEC(1), ev[0].desc[0]);
+	usleep(200 * 1000);
+	EXPECT_EQ(0, READ_ONCE(*status));
+	EXPECT_EQ(0, viommu_reg32(&self->u.v, VTD_ICS_REG));
+	EXPECT_EQ(1ULL << 4, viommu_reg64(&self->u.v, VTD_IQH_REG));
+	EXPECT_EQ(0, viommu_reg32(&self->u.v, VTD_FSTS_REG));
+	EXPECT_EQ(-EINVAL, ack_events(self->u.v.unit_fd, 2));
+
+	EXPECT_EQ(0, ack_events(self->u.v.unit_fd, 1));
+	EXPECT_EQ(0x5a, READ_ONCE(*status));
+	EXPECT_EQ(VTD_ICS_IWC, viommu_reg32(&self->u.v, VTD_ICS_REG));
+	EXPECT_EQ(2ULL << 4, viommu_reg64(&self->u.v, VTD_IQH_REG));
+	/* An old acknowledgment again: nothing to do. */
+	EXPECT_EQ(0, ack_events(self->u.v.unit_fd, 1));
+	EXPECT_EQ(0, ack_events(self->u.v.unit_fd, 0));
+
+	unit_vm_run(_metadata, &self->u);
+	viommu_vmm_stats(&self->u.v, &st);
+	EXPECT_EQ(1, st.forwarded);
+	EXPECT_EQ(1, st.waits);
+	EXPECT_EQ(1, st.ack_stalls);
 	expect_no_exits(_metadata, &self->u);
 }
 

@@ -77,6 +77,8 @@ struct tctx {
 	u32 n_leaves;
 	u32 stop_after;			/* leaf the callback stops at, 1-based */
 	int stop_value;
+	u32 yield_at;			/* walk_yield call that says stop, 1-based */
+	u32 yields;			/* walk_yield calls */
 };
 
 static struct tctx *to_ctx(struct vtd_unit *u)
@@ -139,6 +141,14 @@ static void log_tc(struct vtd_unit *u)
 	to_ctx(u)->side_effects++;
 }
 
+/* The host's word at each table the walker enters. */
+static bool walk_yield(struct vtd_unit *u)
+{
+	struct tctx *t = to_ctx(u);
+
+	return ++t->yields == t->yield_at;
+}
+
 static const struct vtd_ops test_ops = {
 	.read_gpa = mem_read,
 	.write_gpa = mem_write,
@@ -147,6 +157,7 @@ static const struct vtd_ops test_ops = {
 	.send_irq = log_irq,
 	.forward_desc = log_fwd,
 	.translation_changed = log_tc,
+	.walk_yield = walk_yield,
 };
 
 /* Latch RT as the guest does: RTADDR_REG, then GCMD.SRTP. */
@@ -332,7 +343,18 @@ static int walk(struct tctx *t, const struct vtd_context *c, u64 start,
 {
 	t->n_leaves = 0;
 	t->reads = 0;
-	return vtd_sl_walk(&t->unit, c, start, end, collect, t, budget);
+	return vtd_sl_walk(&t->unit, c, start, end, collect, t, budget, NULL);
+}
+
+/* The same, with the cursor where a stopped walk would resume. */
+static int walk_next(struct tctx *t, const struct vtd_context *c, u64 start,
+		     u64 end, u32 *budget, u64 *next)
+{
+	t->n_leaves = 0;
+	t->reads = 0;
+	t->yields = 0;
+	*next = 0xdeadULL;
+	return vtd_sl_walk(&t->unit, c, start, end, collect, t, budget, next);
 }
 
 static int walk_all(struct tctx *t, const struct vtd_context *c)
@@ -365,13 +387,34 @@ TEST_F(walk, lookup_decodes_every_context_field)
 	EXPECT_FALSE(c.fpd);
 	EXPECT_EQ(0x123456000ULL, c.slptptr);
 
-	set_ctx(t, 0xabcd, 0x7000ULL | 1ULL << 2 | FPD | P, ctx_hi(AW39, 0));
+	set_ctx(t, 0xabcd, 0x7000ULL | 1ULL << 2 | FPD | P, ctx_hi(AW39, 1));
 	ASSERT_EQ(0, reinit(t, 0, ecap_with(0, VTD_ECAP_DT)));
 	ASSERT_EQ(0, lookup(t, 0xabcd, &c));
 	EXPECT_EQ(1, c.tt);
 	EXPECT_EQ(3, c.levels);
 	EXPECT_TRUE(c.fpd);
 	EXPECT_EQ(0x7000ULL, c.slptptr);
+}
+
+/*
+ * With caching mode (always set here) the spec reserves domain-id 0 for
+ * tagging cached not-present entries: a present context entry with DID 0
+ * is invalid programming (3h), its other fields left out of @c.
+ */
+TEST_F(walk, lookup_did_zero_is_invalid_under_caching_mode)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+
+	set_ctx(t, SID, ctx_lo(0x5000, 0), ctx_hi(AW48, 0));
+	EXPECT_EQ(FR_CTX_INVALID, lookup(t, SID, &c));
+	EXPECT_EQ(SID, c.sid);
+	EXPECT_EQ(0, c.did);
+	EXPECT_EQ(0, c.levels);
+	EXPECT_EQ(0ULL, c.slptptr);
+	set_ctx(t, SID, ctx_lo(0x5000, 0), ctx_hi(AW48, 1));
+	EXPECT_EQ(0, lookup(t, SID, &c));
+	EXPECT_EQ(1, c.did);
 }
 
 TEST_F(walk, lookup_indexes_root_by_bus_and_context_by_devfn)
@@ -1272,6 +1315,103 @@ TEST_F(walk, walk_budget_exhausted_returns_e2big)
 	/* A zero budget reads nothing. */
 	EXPECT_EQ(-E2BIG, walk(t, &c, 0, ~0ULL, &budget));
 	EXPECT_EQ(0ULL, t->reads);
+}
+
+/*
+ * A walk the budget stops says where to resume: below the cursor all is
+ * done, and a walk from the cursor reports the rest, never a leaf twice.
+ * (A domain-wide invalidation of a large guest depends on it: the shadow
+ * must not tear down leaves the walk has not reached.)
+ */
+TEST_F(walk, walk_stopped_by_budget_resumes_at_cursor)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	u32 budget = 5, i;
+	u64 next;
+
+	ASSERT_EQ(0, dev_setup(t, 4, &c));
+	for (i = 0; i < 8; i++)
+		map(t, &c, SZ_4K * i, 0x9000 + SZ_4K * i, SZ_4K, RW);
+	map(t, &c, SZ_1G, 0x40000000, SZ_1G, RW);
+	/* PML4E, PDPTE, PDE, then two PTEs: stopped before the third. */
+	EXPECT_EQ(-E2BIG, walk_next(t, &c, 0, ~0ULL, &budget, &next));
+	EXPECT_EQ(2U, t->n_leaves);
+	EXPECT_EQ(2 * SZ_4K, next);
+	/* From there: the six other 4 KiB leaves and the 1 GiB one. */
+	budget = BIG;
+	EXPECT_EQ(0, walk_next(t, &c, next, ~0ULL, &budget, &next));
+	EXPECT_EQ(0xdeadULL, next);
+	ASSERT_EQ(7U, t->n_leaves);
+	EXPECT_EQ(2 * SZ_4K, t->leaf[0].iova);
+	EXPECT_EQ(SZ_1G, t->leaf[6].iova);
+	/* A cursor is never below the range asked for. */
+	budget = 1;
+	EXPECT_EQ(-E2BIG, walk_next(t, &c, 5 * SZ_4K, ~0ULL, &budget, &next));
+	EXPECT_EQ(5 * SZ_4K, next);
+}
+
+/* A walk the callback stops resumes at the leaf it stopped on. */
+TEST_F(walk, walk_stopped_by_callback_resumes_at_its_leaf)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	u32 budget = BIG, i;
+	u64 next;
+
+	ASSERT_EQ(0, dev_setup(t, 4, &c));
+	for (i = 0; i < 4; i++)
+		map(t, &c, SZ_2M * i, 0x200000 * (i + 1), SZ_2M, RW);
+	t->stop_after = 3;
+	t->stop_value = -E2BIG;
+	EXPECT_EQ(-E2BIG, walk_next(t, &c, SZ_4K, ~0ULL, &budget, &next));
+	EXPECT_EQ(2 * SZ_2M, next);
+	/* The first leaf began before the range: the cursor is the range. */
+	t->stop_after = 1;
+	EXPECT_EQ(-E2BIG, walk_next(t, &c, SZ_4K, ~0ULL, &budget, &next));
+	EXPECT_EQ(SZ_4K, next);
+}
+
+/*
+ * The host may stop a walk at any table it enters (its run has to end:
+ * the VMM died, its budget went to pages): -E2BIG and the cursor at the
+ * first entry of that table.
+ */
+TEST_F(walk, walk_yield_stops_at_a_table)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	u32 budget = BIG, i;
+	u64 next;
+
+	ASSERT_EQ(0, dev_setup(t, 4, &c));
+	for (i = 0; i < 2; i++)
+		map(t, &c, SZ_2M * i, 0x9000, SZ_4K, RW);
+	/* Root, PDPT, PD, PT of 0-2M: the second PT is the fifth table. */
+	t->yield_at = 5;
+	EXPECT_EQ(-E2BIG, walk_next(t, &c, 0, ~0ULL, &budget, &next));
+	EXPECT_EQ(1U, t->n_leaves);
+	EXPECT_EQ(SZ_2M, next);
+	t->yield_at = 1;
+	EXPECT_EQ(-E2BIG, walk_next(t, &c, SZ_4K, ~0ULL, &budget, &next));
+	EXPECT_EQ(0ULL, t->reads);
+	EXPECT_EQ(SZ_4K, next);
+	t->yield_at = 0;
+}
+
+/* A malformed entry stops the walk with the cursor at that entry. */
+TEST_F(walk, walk_fault_reports_its_entry)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	u32 budget = BIG;
+	u64 next;
+
+	ASSERT_EQ(0, dev_setup(t, 4, &c));
+	map(t, &c, 0x1000, 0x9000, SZ_4K, RW);
+	map(t, &c, 0x2000, 0x9000, SZ_4K, RW | VTD_SLPTE_TM);
+	EXPECT_EQ(FR_PTE_RSVD, walk_next(t, &c, 0, ~0ULL, &budget, &next));
+	EXPECT_EQ(0x2000ULL, next);
 }
 
 TEST_F(walk, walk_budget_exactly_enough_succeeds)

@@ -17,8 +17,11 @@
  * Checked: lookup results are well-formed; the walk reports leaves in
  * ascending, non-overlapping IOVA order, each aligned, 4K/2M/1G, within
  * the range and the context's IOVA space, never more than the budget;
- * and vtd_sl_translate() agrees with a completed walk at every IOVA
- * probed: the leaves' own, the range ends and points from the input.
+ * vtd_sl_translate() agrees with a completed walk at every IOVA probed:
+ * the leaves' own, the range ends and points from the input; and a walk
+ * the budget stopped left its cursor within the range, above every leaf
+ * it reported, and resumed there it completes with exactly the leaves a
+ * walk with budget to spare reports.
  */
 #include "fuzz_common.h"
 
@@ -33,6 +36,8 @@ struct fz_walk {
 	u64 start, end;		/* range asked, end clipped */
 	u32 n;
 	struct vtd_mapping leaf[FZ_MAX_LEAVES];
+	u32 n_full;		/* a walk with budget to spare */
+	struct vtd_mapping full[FZ_MAX_LEAVES];
 };
 
 static struct fz_walk fzw;
@@ -50,8 +55,9 @@ static int fz_leaf(void *opaque, const struct vtd_mapping *m)
 	FZ_CHECK(m->iova < w->end && m->iova + m->size > w->start);
 	if (prev)
 		FZ_CHECK(m->iova >= prev->iova + prev->size);
-	/* One entry read per leaf at least: the budget bounds the count. */
-	FZ_CHECK(w->n < FZ_MAX_LEAVES);
+	/* More than we keep (only walks with a large budget get here). */
+	if (w->n == FZ_MAX_LEAVES)
+		return 1;
 	w->leaf[w->n++] = *m;
 	return 0;
 }
@@ -89,10 +95,56 @@ static void fz_probe(struct fz_walk *w, const struct vtd_context *ctx,
 	FZ_CHECK(ret == -ENOENT);
 }
 
+/*
+ * The budget stopped a walk at @next: resume it there, as often as it
+ * takes, and check that the leaves reported in all add up to those of a
+ * walk with budget to spare.
+ */
+static void fz_resume(struct fz_walk *w, const struct vtd_context *ctx,
+		      u32 budget)
+{
+	u64 start = w->start, end = w->end, cursor, next;
+	u32 left, i, rounds = 0;
+	int ret;
+
+	w->n = 0;
+	left = FZ_MAX_LEAVES * 8;
+	ret = vtd_sl_walk(&w->f.unit, ctx, start, end, fz_leaf, w, &left,
+			  NULL);
+	if (ret)
+		return;		/* a fault, or more than we keep: no oracle */
+	memcpy(w->full, w->leaf, w->n * sizeof(w->leaf[0]));
+	w->n_full = w->n;
+
+	w->n = 0;
+	ret = -E2BIG;
+	for (cursor = start; ret == -E2BIG; cursor = next) {
+		/*
+		 * A part re-reads the entries above its cursor (three at
+		 * most) and then gets at least one entry further: each
+		 * moves the cursor, and they end.
+		 */
+		FZ_CHECK(++rounds <= FZ_MAX_LEAVES * 8 + 1);
+		left = budget < 5 ? 5 : budget;
+		w->start = cursor;
+		next = end;
+		ret = vtd_sl_walk(&w->f.unit, ctx, cursor, end, fz_leaf, w,
+				  &left, &next);
+		FZ_CHECK(next >= cursor && next <= end);
+	}
+	w->start = start;
+	FZ_CHECK(!ret);
+	/* Parts meet at their cursors: no leaf twice, none missing. */
+	FZ_CHECK(w->n == w->n_full);
+	for (i = 0; i < w->n; i++)
+		FZ_CHECK(fz_same(&w->leaf[i], &w->full[i]));
+}
+
 static void fz_walk_range(struct fz_walk *w, const struct vtd_context *ctx,
 			  u64 start, u64 end, u32 budget, u64 extra)
 {
 	u64 iova_end = vtd_context_iova_end(&w->f.unit, ctx);
+	u64 next = ~0ULL;
 	u32 left = budget;
 	u32 i;
 	int ret;
@@ -100,9 +152,16 @@ static void fz_walk_range(struct fz_walk *w, const struct vtd_context *ctx,
 	w->start = start;
 	w->end = end < iova_end ? end : iova_end;
 	w->n = 0;
-	ret = vtd_sl_walk(&w->f.unit, ctx, start, end, fz_leaf, w, &left);
+	ret = vtd_sl_walk(&w->f.unit, ctx, start, end, fz_leaf, w, &left,
+			  &next);
 	FZ_CHECK(left <= budget);
 	FZ_CHECK(w->n <= budget - left);
+	if (ret && w->start < w->end) {
+		/* Stopped: the cursor is in the range, past every leaf. */
+		FZ_CHECK(next >= w->start && next < w->end);
+		for (i = 0; i < w->n; i++)
+			FZ_CHECK(w->leaf[i].iova < next);
+	}
 	if (ret == -E2BIG)
 		FZ_CHECK(!left);
 	else
@@ -126,6 +185,22 @@ static void fz_walk_range(struct fz_walk *w, const struct vtd_context *ctx,
 	fz_probe(w, ctx, w->start);
 	fz_probe(w, ctx, w->end - 1);
 	fz_probe(w, ctx, w->start + extra % (w->end - w->start));
+}
+
+static void fz_walk_and_resume(struct fz_walk *w,
+			       const struct vtd_context *ctx, u64 start,
+			       u64 end, u32 budget, u64 extra)
+{
+	u64 next = ~0ULL;
+	u32 left = budget;
+
+	fz_walk_range(w, ctx, start, end, budget, extra);
+	if (w->start >= w->end)
+		return;
+	w->n = 0;
+	if (vtd_sl_walk(&w->f.unit, ctx, w->start, w->end, fz_leaf, w, &left,
+			&next) == -E2BIG)
+		fz_resume(w, ctx, budget);
 }
 
 static void fz_check_ctx(struct fz *f, const struct vtd_context *ctx,
@@ -192,7 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		u32 left = budget;
 
 		FZ_CHECK(vtd_sl_walk(&f->unit, &ctx, 0, ~0ULL, fz_leaf, w,
-				     &left) == -EINVAL);
+				     &left, NULL) == -EINVAL);
 		for (i = 0; i < nranges; i++) {
 			ret = vtd_sl_translate(&f->unit, &ctx, start[i], &m);
 			if (start[i] >= vtd_context_iova_end(&f->unit, &ctx)) {
@@ -207,8 +282,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	for (i = 0; i < nranges; i++)
-		fz_walk_range(w, &ctx, start[i], end[i], budget, extra);
+		fz_walk_and_resume(w, &ctx, start[i], end[i], budget, extra);
 	/* The whole IOVA space, as a shadow rebuild would walk it. */
-	fz_walk_range(w, &ctx, 0, ~0ULL, budget, extra);
+	fz_walk_and_resume(w, &ctx, 0, ~0ULL, budget, extra);
 	return 0;
 }
