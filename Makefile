@@ -7,6 +7,7 @@
 #   make check      boot the testbed, run the selftests, print the result
 #   make demo       boot the testbed and show what the module does
 #   make bench      compare the vIOMMU modes; JSON path on the last line
+#   make soak       the Linux guest SOAK_RUNS (30) times, panic on hangs
 #   make lint       W=1 build, sparse, checkpatch --strict
 #   make compat-check  compile against linux-source-6.12 too
 #   make check-debug   make check on a KASAN/lockdep/kmemleak L1 kernel
@@ -34,7 +35,7 @@ endif
 
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
-.PHONY: all module selftests vmm guest check check-debug demo bench lint compat-check \
+.PHONY: all module selftests vmm guest check check-debug demo bench soak lint compat-check \
 	fuzz fuzz-replay clean help
 
 all: module selftests vmm guest
@@ -70,6 +71,16 @@ demo: all
 
 bench: all
 	$(SELFTESTS)/vmtest.sh bench
+
+# The Linux guest SOAK_RUNS times in a row (3000 map+unmap pairs each) on
+# an L1 that panics on a hung task or a soft lockup: what backs the
+# vCPU-context queue path being the default.
+SOAK_RUNS ?= 30
+soak: all
+	KVM_VIOMMU_SOAK_RUNS=$(SOAK_RUNS) VMTEST_TESTS=linux_soak \
+	VMTEST_TIMEOUT=$$((300 + 120 * $(SOAK_RUNS))) \
+	VMTEST_APPEND="hung_task_panic=1 softlockup_panic=1 hung_task_timeout_secs=60" \
+		$(SELFTESTS)/vmtest.sh check
 
 # A W=1 build and a sparse pass (C=2 checks every file, built or not) whose
 # output must hold no diagnostic, then checkpatch --strict on every C file
@@ -112,4 +123,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,17p' Makefile

@@ -26,7 +26,7 @@
 
 /* Global status: translation enabled (VT-d spec, 11.4.5). */
 #define VTD_GSTS_REG		0x1c
-#define VTD_GSTS_TES		(1U << 31)
+#define VTD_GSTS_TES		0x80000000U
 
 /* Interrupt message registers (VT-d spec, 11.4.4 and 11.4.7). */
 #define VTD_FEDATA_REG		0x3c

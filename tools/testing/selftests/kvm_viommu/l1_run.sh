@@ -24,6 +24,9 @@ export PATH=$BUILD/vmtest/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # there): scratch lives on /run, a tmpfs.
 export TMPDIR=/run/tmp HOME=/run/tmp
 mkdir -p "$TMPDIR"
+# What vmtest.sh passed on for the test programs.
+# shellcheck source=/dev/null
+[ -r "$OUT/env" ] && . "$OUT/env"
 
 poweroff_now() {
 	# A debug kernel's kmemleak scans every 10 minutes; make it look now

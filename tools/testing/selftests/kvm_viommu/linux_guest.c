@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm_viommu_util.h"
 #include "linux_guest.h"
 
 #define LG_STR(x)	#x
@@ -89,6 +90,8 @@ static int run_logged(char *const argv[], const char *log,
 			return -1;
 		if (now_s() > deadline) {
 			dump_units(log);
+			/* Every task's stack to L1's log, while it still hangs. */
+			viommu_write_file("/proc/sysrq-trigger", "t");
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);

@@ -965,12 +965,14 @@ TEST_F_TIMEOUT(dma, walks_beyond_a_run_resume_where_they_stopped, 600)
 
 /*
  * A VMM killed while its guest's invalidations walk without end (2^28
- * entries per walk): its unit's worker stops at the next table, and the
- * unit lets go of edu within moments, so that edu can be attached
- * elsewhere.  (The worker may hold the last user of the VMM's mm when the
- * process dies; the mm's teardown then closes the unit's register page
- * mapping, and so its file, from the worker, just after the process is
- * reaped: the test waits for the unit to be gone.)
+ * entries per walk), with a run budget far larger than usual (2^26, some
+ * seconds of walking per run in the testbed): its unit's worker stops at
+ * the next table, whatever budget is left, and the unit lets go of edu
+ * within moments, so that edu can be attached elsewhere.  (The worker
+ * may hold the last user of the VMM's mm when the process dies; the mm's
+ * teardown then closes the unit's register page mapping, and so its
+ * file, from the worker, just after the process is reaped: the test
+ * waits for the unit to be gone.)
  */
 TEST_F_TIMEOUT(dma, vmm_killed_mid_storm_lets_go_at_once, 120)
 {
@@ -982,6 +984,7 @@ TEST_F_TIMEOUT(dma, vmm_killed_mid_storm_lets_go_at_once, 120)
 	char c;
 
 	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	ASSERT_EQ(0, viommu_set_param("run_budget", "67108864"));
 	args.mode = 9;
 	sync_global_to_guest(self->vm, args);
 	ASSERT_EQ(0, pipe(fds));

@@ -18,7 +18,8 @@
 # L1's kernel log holds no oops, BUG, WARNING, lockdep, KASAN or call trace.
 #
 # Environment: VMTEST_TIMEOUT (seconds, default 1200), VMTEST_SMP (1),
-# VMTEST_MEM (2G), VMTEST_TESTS (space-separated test names, default all).
+# VMTEST_MEM (2G), VMTEST_TESTS (space-separated test names, default all),
+# VMTEST_APPEND (more of L1's kernel command line).
 # Another L1 kernel (make check-debug): VMTEST_KERNEL (its bzImage),
 # VMTEST_KVER (its release), VMTEST_KMODS (its lib/modules/<release>, with
 # modules.builtin), VMTEST_KO (kvm_viommu.ko built for it).
@@ -53,6 +54,12 @@ VMDIR=$BUILD/vmtest
 OUT=$VMDIR/out
 rm -rf "$VMDIR"
 mkdir -p "$OUT" "$VMDIR/bin"
+
+# Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*), which l1_run.sh
+# reads back: L1's environment starts empty.
+for v in "${!KVM_VIOMMU_SOAK_@}"; do
+	printf 'export %s=%q\n' "$v" "${!v}"
+done > "$OUT/env"
 
 # A module tree for L1's modprobe: the kernel package's modules (linked,
 # not copied) plus ours, indexed by depmod.  depmod only reads files.
@@ -144,7 +151,7 @@ timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
 	-kernel "$VMLINUZ" -initrd "$VMDIR/initramfs.cpio.gz" \
-	-append "console=ttyS0 intel_iommu=on loglevel=5 panic=-1 kvm.nx_huge_pages=never rdinit=/init" \
+	-append "console=ttyS0 intel_iommu=on loglevel=5 panic=-1 kvm.nx_huge_pages=never rdinit=/init ${VMTEST_APPEND:-}" \
 	-display none -monitor none -serial stdio -no-reboot \
 	< /dev/null 2>&1 |
 	grep --line-buffered -v "TCG doesn't support requested feature" |
