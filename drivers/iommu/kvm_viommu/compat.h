@@ -124,4 +124,69 @@ static inline bool kvm_viommu_vfio_uses_iommufd(struct vfio_device *vdev)
 #endif
 }
 
+/*
+ * A paging domain for @dev.  6.11 added iommu_paging_domain_alloc(), which
+ * returns an ERR_PTR; iommu_domain_alloc() by bus returns NULL.
+ */
+static inline struct iommu_domain *kvm_viommu_domain_alloc(struct device *dev)
+{
+#ifdef KVM_VIOMMU_HAVE_IOMMU_PAGING_DOMAIN_ALLOC
+	return iommu_paging_domain_alloc(dev);
+#else
+	return iommu_domain_alloc(dev->bus) ?: ERR_PTR(-ENOMEM);
+#endif
+}
+
+/*
+ * A VFIO IOMMU backend (container.c).  VFIO exports the registration, for
+ * its own type1 and SPAPR modules, but keeps the ops struct and the group
+ * type in its private drivers/vfio/vfio.h.  Here is that layout as 6.1
+ * has it; 6.12's is the same without the last member, which it never
+ * reads.  Upstream would move the struct to <linux/vfio.h> (or let a
+ * module own an iommufd HWPT instead), and this would go.
+ */
+enum kvm_viommu_vfio_group_type {
+	KVM_VIOMMU_VFIO_GROUP_IOMMU,		/* VFIO_IOMMU */
+	KVM_VIOMMU_VFIO_GROUP_EMULATED,		/* VFIO_EMULATED_IOMMU */
+	KVM_VIOMMU_VFIO_GROUP_NO_IOMMU,		/* VFIO_NO_IOMMU */
+};
+
+struct kvm_viommu_vfio_iommu_driver_ops {
+	char *name;
+	struct module *owner;
+	void *(*open)(unsigned long arg);
+	void (*release)(void *iommu_data);
+	long (*ioctl)(void *iommu_data, unsigned int cmd, unsigned long arg);
+	int (*attach_group)(void *iommu_data, struct iommu_group *group,
+			    enum kvm_viommu_vfio_group_type type);
+	void (*detach_group)(void *iommu_data, struct iommu_group *group);
+	int (*pin_pages)(void *iommu_data, struct iommu_group *group,
+			 dma_addr_t user_iova, int npage, int prot,
+			 struct page **pages);
+	void (*unpin_pages)(void *iommu_data, dma_addr_t user_iova, int npage);
+	void (*register_device)(void *iommu_data, struct vfio_device *vdev);
+	void (*unregister_device)(void *iommu_data, struct vfio_device *vdev);
+	int (*dma_rw)(void *iommu_data, dma_addr_t user_iova, void *data,
+		      size_t count, bool write);
+	struct iommu_domain *(*group_iommu_domain)(void *iommu_data,
+						   struct iommu_group *group);
+	void (*notify)(void *iommu_data, unsigned int event);	/* 6.1 only */
+};
+
+struct vfio_iommu_driver_ops;
+int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);
+void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
+
+static inline int
+kvm_viommu_vfio_register_iommu_driver(const struct kvm_viommu_vfio_iommu_driver_ops *ops)
+{
+	return vfio_register_iommu_driver((const void *)ops);
+}
+
+static inline void
+kvm_viommu_vfio_unregister_iommu_driver(const struct kvm_viommu_vfio_iommu_driver_ops *ops)
+{
+	vfio_unregister_iommu_driver((const void *)ops);
+}
+
 #endif /* _KVM_VIOMMU_COMPAT_H_ */

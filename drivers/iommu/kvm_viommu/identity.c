@@ -131,7 +131,8 @@ static int kvm_viommu_identity_chunk(struct kvm_viommu *viommu,
 				ret = ret ?: err;
 			}
 		}
-		if (!r)
+		/* A region reaching the top of the address space ends it. */
+		if (!r || r->last >= end - 1)
 			break;
 		start = PAGE_ALIGN(r->last + 1);
 	}

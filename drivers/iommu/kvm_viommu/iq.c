@@ -22,11 +22,13 @@
  * its cursor in the next run, before any later descriptor.
  */
 #include <linux/cgroup.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/kvm_host.h>
 #include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/task_work.h>
@@ -52,6 +54,22 @@ MODULE_PARM_DESC(vcpu_run_budget,
 		 "The same, per queue run in the ringing vCPU's thread (default: 4096, at least 64)");
 
 static bool vcpu_fast_path = true;
+
+/*
+ * Task works queued and not yet returned.  The last put of a unit may be
+ * a task work's, whose thread then still runs this module's text for a
+ * few instructions after the unit, and with it the module's reference,
+ * is gone: the module's exit waits for this to reach 0, then for every
+ * task to leave this text (kvm_viommu_iq_exit()).
+ */
+static atomic_t kvm_viommu_tworks = ATOMIC_INIT(0);
+
+void kvm_viommu_iq_exit(void)
+{
+	while (atomic_read(&kvm_viommu_tworks))
+		msleep(20);
+	synchronize_rcu_tasks();
+}
 module_param(vcpu_fast_path, bool, 0644);
 MODULE_PARM_DESC(vcpu_fast_path,
 		 "Process the invalidation queue in the ringing vCPU's thread (default: on)");
@@ -84,7 +102,7 @@ void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full)
 
 	lockdep_assert_held(&viommu->lock);
 	viommu->run_budget = max(budget, 64U);
-	viommu->run_full = full;
+	viommu->run_overdraw = full;
 }
 
 /*
@@ -194,7 +212,7 @@ static void kvm_viommu_iq_task_work(struct callback_head *head)
 	 * Pairs with the wake-up's atomic_xchg(): a wake-up that saw us
 	 * claimed stored its tail before, and iq_run() reads it after.
 	 */
-	smp_mb__after_atomic();
+	smp_mb();
 	if (current->mm == viommu->kvm->mm && !fatal_signal_pending(current) &&
 	    mutex_trylock(&viommu->lock)) {
 		atomic64_inc(&viommu->nr_iq_runs_vcpu);
@@ -205,6 +223,8 @@ static void kvm_viommu_iq_task_work(struct callback_head *head)
 		kvm_viommu_iq_kick(viommu);
 	}
 	kvm_viommu_put(viommu);
+	/* The last thing this module's text does here: see the exit. */
+	atomic_dec(&kvm_viommu_tworks);
 }
 
 /*
@@ -228,10 +248,12 @@ static bool kvm_viommu_iq_claim_vcpu(struct kvm_viommu *viommu)
 		return false;
 	/* Doorbells are bound only while the file holds its reference. */
 	kvm_viommu_get(viommu);
+	atomic_inc(&kvm_viommu_tworks);
 	init_task_work(&viommu->iq_twork, kvm_viommu_iq_task_work);
 	if (!task_work_add(current, &viommu->iq_twork, TWA_RESUME))
 		return true;
 	atomic_set(&viommu->iq_twork_busy, 0);
+	atomic_dec(&kvm_viommu_tworks);
 	kvm_viommu_put(viommu);
 	return false;
 }

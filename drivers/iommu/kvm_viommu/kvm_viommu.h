@@ -125,6 +125,9 @@ struct kvm_viommu_counters {
  *	acknowledgment that lets the wait complete).
  * @run_stalled: the current queue run stopped at such a wait.
  * @event_wq: readers and pollers of @events.
+ * @read_lock: serializes read()s of @events (taken killably, outside
+ *	@lock): a reader copies events out without @lock, then takes them
+ *	off the ring.
  * @nr_doorbells: doorbell signals received (atomic: counted in wake-ups).
  * @nr_iq_runs_vcpu: queue runs as a vCPU thread's task work.
  * @nr_iq_runs_worker: queue runs by the worker.
@@ -133,8 +136,8 @@ struct kvm_viommu_counters {
  * @cnt: the unit's statistics.
  * @run_budget: work the current queue run may still do (see
  *	KVM_VIOMMU_RUN_BUDGET); walks and page loops charge it.
- * @run_full: the current run is a full one: it may take on a whole leaf
- *	beyond what is left, and stops after.
+ * @run_overdraw: the current run is a full one that has not yet taken on
+ *	a leaf beyond its budget: it may, once, and stops after.
  *
  * The unit's resources that reach other subsystems (doorbells, devices,
  * irqfds, debugfs) go in its file's ->release(); the struct, its worker and
@@ -175,6 +178,7 @@ struct kvm_viommu {
 	bool ack_stalled;
 	bool run_stalled;
 	wait_queue_head_t event_wq;
+	struct mutex read_lock;	/* see @read_lock above */
 
 	atomic64_t nr_doorbells;
 	atomic64_t nr_iq_runs_vcpu;
@@ -184,7 +188,7 @@ struct kvm_viommu {
 	bool te;
 	struct kvm_viommu_counters cnt;
 	u32 run_budget;
-	bool run_full;
+	bool run_overdraw;
 };
 
 /* An ioctl call in flight: the user's buffer and the kernel's copy of it. */
@@ -256,6 +260,7 @@ void kvm_viommu_iq_kick(struct kvm_viommu *viommu);
 int kvm_viommu_worker_init(struct kvm_viommu *viommu);
 void kvm_viommu_worker_stop(struct kvm_viommu *viommu);
 void kvm_viommu_worker_destroy(struct kvm_viommu *viommu);
+void kvm_viommu_iq_exit(void);
 
 /* irq.c: the unit's interrupts */
 int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd);

@@ -58,6 +58,7 @@ int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 		   struct page **pages)
 {
 	unsigned int gup_flags = FOLL_LONGTERM | FOLL_WRITE;
+	struct kvm_memory_slot *slot;
 	struct kvm *kvm = viommu->kvm;
 	gfn_t gfn = gpa >> PAGE_SHIFT;
 	unsigned long done = 0, run, hva;
@@ -69,6 +70,12 @@ int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 		return ret;
 	idx = srcu_read_lock(&kvm->srcu);
 	while (done < n) {
+		slot = gfn_to_memslot(kvm, gfn + done);
+		/* KVM's own memslots (the APIC access page) are not guest RAM. */
+		if (!slot || slot->id >= KVM_USER_MEM_SLOTS) {
+			ret = -EFAULT;
+			break;
+		}
 		hva = gfn_to_hva(kvm, gfn + done);
 		if (kvm_is_error_hva(hva)) {
 			ret = -EFAULT;
@@ -111,6 +118,8 @@ void kvm_viommu_unpin(struct kvm_viommu *viommu, struct page **pages,
 {
 	unsigned long i, batch;
 
+	if (!n)
+		return;
 	for (i = 0; i < n; i += batch) {
 		batch = min_t(unsigned long, n - i, KVM_VIOMMU_UNPIN_BATCH);
 		unpin_user_pages_dirty_lock(pages + i, batch, dirty);

@@ -41,6 +41,10 @@ struct kvm_viommu_resv {
  * @ctx: the guest's context for @sid, as of the last context-cache
  *	invalidation (or translation change); valid if @ctx_valid
  * @shadow: interval tree of struct kvm_viommu_map, by IOVA
+ * @doomed: leaves of a shadow gone stale at once (a context change, TE
+ *	switched), still mapped: unmapped within the queue runs' budgets
+ *	before any later descriptor, or at once where a new leaf needs
+ *	their IOVAs
  * @identity: @shadow holds all of guest RAM at IOVA = GPA (translation
  *	off), not the guest's tables
  * @stranded: leaves whose host unmap removed another size than mapped:
@@ -66,6 +70,7 @@ struct kvm_viommu_dev {
 	bool ctx_valid;
 	struct vtd_context ctx;
 	struct rb_root_cached shadow;
+	struct rb_root_cached doomed;
 	bool identity;
 	struct list_head stranded;
 	u64 gen;
@@ -108,6 +113,13 @@ void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
 bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu);
 bool kvm_viommu_shadow_pending(struct kvm_viommu *viommu);
 void kvm_viommu_charge(struct kvm_viommu *viommu, u64 units);
+
+/* container.c */
+int kvm_viommu_container_claim(struct device *dev,
+			       struct iommu_domain **domainp);
+void kvm_viommu_container_unclaim(struct iommu_domain *domain);
+int kvm_viommu_container_init(void);
+void kvm_viommu_container_exit(void);
 
 /* identity.c */
 int kvm_viommu_identity_map(struct kvm_viommu *viommu,

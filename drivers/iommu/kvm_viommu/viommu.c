@@ -323,6 +323,7 @@ static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
 	kref_init(&viommu->ref);
 	INIT_WORK(&viommu->free_work, kvm_viommu_free_work);
 	mutex_init(&viommu->lock);
+	mutex_init(&viommu->read_lock);
 	INIT_LIST_HEAD(&viommu->devices);
 	xa_init(&viommu->doorbells);
 	atomic_set(&viommu->pending_qt, -1);

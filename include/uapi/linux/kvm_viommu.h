@@ -24,6 +24,16 @@
 #define KVM_VIOMMU_DEVICE_NAME	"kvm_viommu"
 
 /*
+ * The VFIO IOMMU type (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU) of the
+ * module's own container backend: the container of a device attached to a
+ * unit.  It holds one group, gives it a domain of its own, reports page
+ * sizes and usable IOVA ranges as type1 does (VFIO_IOMMU_GET_INFO), and
+ * refuses VFIO_IOMMU_MAP_DMA and _UNMAP_DMA (EPERM): the unit owns the
+ * domain.
+ */
+#define KVM_VIOMMU_VFIO_IOMMU	0x6b76
+
+/*
  * The ioctl type: 0xBA, numbers 0x00-0x1F, free in
  * Documentation/userspace-api/ioctl/ioctl-number.rst as of 6.12.
  */

@@ -125,8 +125,12 @@ rc=0
 for t in ${TESTS:-$DEFAULT_TESTS}; do
 	echo "# selftests: kvm_viommu: $t"
 	log=$TMPDIR/$t.log
+	start=$(date +%s)
 	"$SELFTESTS/$t" 2>&1 | tee "$log"
 	trc=${PIPESTATUS[0]}
+	# How long each program took: what a slower machine's timeouts need.
+	echo "# selftests: kvm_viommu: $t took $(($(date +%s) - start)) s" |
+		tee -a "$log"
 	cat "$log" >> "$OUT/tap.txt"
 	if ! grep -q '^# Totals:' "$log"; then
 		echo "not ok 1 $t: exited with status $trc before reporting" |
