@@ -106,8 +106,11 @@ demo: all
 bench: all
 	$(VMTEST_ENV) $(SELFTESTS)/vmtest.sh bench
 
+# One L1 boot for the whole soak: up to a minute per L2 boot, 7 VMMs.
 soak: all
-	$(VMTEST_ENV) SOAK_BOOTS=$(SOAK_BOOTS) $(SELFTESTS)/vmtest.sh soak
+	$(VMTEST_ENV) SOAK_BOOTS=$(SOAK_BOOTS) \
+		VMTEST_TIMEOUT=$${VMTEST_TIMEOUT:-$$(($(SOAK_BOOTS) * 420 + 600))} \
+		$(SELFTESTS)/vmtest.sh soak
 
 # A W=1 build and a sparse pass (C=2 checks every file, built or not) whose
 # output must hold no diagnostic, then checkpatch --strict on every C file
