@@ -154,4 +154,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,22p' Makefile
+	@sed -n '3,21p' Makefile
