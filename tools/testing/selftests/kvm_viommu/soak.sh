@@ -71,9 +71,15 @@ evidence() { # evidence PID FILE MONITOR_SOCKET
 			echo "== $d"
 			cat "$d/info" "$d/regs" "$d/stats" 2>/dev/null
 		done
+		# Registers twice, a second apart (spinning or stuck?), the
+		# code at RIP, and the local APIC's IRR/ISR: an interrupt
+		# delivered twice, as under QEMU 7.2, shows in-service there.
 		if [ -S "$3" ]; then
 			echo "== QEMU monitor"
-			printf 'info cpus\ninfo registers -a\ninfo irq\n' |
+			printf '%s\n' "info cpus" "info registers -a" \
+				"x/16i \$pc" "info lapic" "info irq" \
+				"info registers -a" "x/16i \$pc" "info pic" |
+				while read -r c; do echo "$c"; sleep 1; done |
 				socat -t 5 - "UNIX-CONNECT:$3"
 		fi
 		if [ -e "$TRACE/trace" ] && [ "${SOAK_TRACE:-0}" = 1 ]; then

@@ -12,7 +12,8 @@
 #   none    no vIOMMU (intel_iommu=off): the guest's DMA addresses are
 #           guest-physical ones.
 #
-# Prints the guest's console (without carriage returns); the caller parses
+# Prints the guest's console (without carriage returns, line by line: a
+# guest killed at a time-out keeps its last words); the caller parses
 # the "guest: " lines (see mkinitrd.sh).  Exit status: QEMU's, 124 if the
 # guest ran out of time.
 #
@@ -81,5 +82,5 @@ timeout --foreground -k 10 "${GUEST_TIMEOUT:-180}" "${qemu[@]}" \
 	-append "$append ${GUEST_APPEND:-}" \
 	-nodefaults -serial stdio -display none -no-reboot \
 	${GUEST_QEMU_ARGS:-} \
-	< /dev/null 2>&1 | tr -d '\r'
+	< /dev/null 2>&1 | stdbuf -oL tr -d '\r'
 exit "${PIPESTATUS[0]}"
