@@ -30,8 +30,10 @@ if [ ! -e "$SRC/.prepared" ]; then
 	touch "$SRC/.prepared"
 fi
 
-# A copy, so the 6.12 objects never mix with the 6.1 ones in the tree.
+# A copy, so the 6.12 objects never mix with the 6.1 ones in the tree;
+# a new one each time, so every file is compiled and its warnings seen.
 OUT=$BUILD/compat-6.12
+rm -rf "$OUT"
 "$TOP/tools/testing/selftests/kvm_viommu/copy_module.sh" "$OUT"
 
 # KVM and VFIO are built in there, so modpost cannot resolve every

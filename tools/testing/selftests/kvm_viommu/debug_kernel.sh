@@ -6,8 +6,9 @@
 # the testbed needs built in, plus KASAN, lockdep, DEBUG_ATOMIC_SLEEP,
 # kmemleak and UBSAN, and memory cgroups for the charging test) and cached
 # outside the repository; kvm_viommu is built against it from a copy, and
-# vmtest.sh boots it as L1.  vmtest.sh fails the run on any splat in L1's
-# log.
+# vmtest.sh boots it as L1 (two CPUs, unless VMTEST_SMP says otherwise);
+# the L2 Linux guest stays Debian's 6.1.  vmtest.sh fails the run on any
+# splat in L1's log.
 #
 #   debug_kernel.sh BUILD_DIR
 set -euo pipefail
@@ -33,6 +34,8 @@ OPTS="-e KVM -e KVM_AMD -e VFIO -e VFIO_PCI -e VFIO_IOMMU_TYPE1
 	-e MODULE_UNLOAD -d MODULE_SIG -d RANDOMIZE_BASE
 	-e KVM_EXTERNAL_WRITE_TRACKING -e TMPFS -e DEVTMPFS
 	-e BLK_DEV_INITRD"
+# (One line of the words, as .built has always held them.)
+# shellcheck disable=SC2086,SC2116
 STAMP=$(echo $OPTS)
 
 if [ "$(cat "$SRC/.built" 2>/dev/null)" != "$STAMP" ]; then

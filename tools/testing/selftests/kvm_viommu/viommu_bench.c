@@ -20,13 +20,16 @@
  *      dma_unmap_single of 4 KiB, under QEMU's intel-iommu (today's
  *      architecture), under viommu-vmm with kvm_viommu, and with no vIOMMU
  *      under each.
- * It prints a table and writes JSON to $KVM_VIOMMU_BENCH_OUT.
+ * It prints a table and writes JSON to $KVM_VIOMMU_BENCH_OUT, both naming
+ * the testbed: the QEMU that runs L1 (L0), L1's kernel and CPUs, and the
+ * QEMU that ran the (f) rows under QEMU (from l1_run.sh's environment).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -479,15 +482,71 @@ static bool linux_ok(const struct lg_result *r)
 	return r->pass && r->median_ns;
 }
 
-static void json_linux_one(FILE *js, const char *name,
-			   const struct lg_result *r, bool more)
+/* The testbed, as l1_run.sh and this kernel tell it. */
+static const char *env_or(const char *name, const char *dflt)
 {
-	fprintf(js, "    \"%s\": ", name);
+	const char *v = getenv(name);
+
+	return v && *v ? v : dflt;
+}
+
+#define L0_QEMU()	env_or("KVM_VIOMMU_L0_QEMU", "unknown")
+#define L2_QEMU()	env_or("KVM_VIOMMU_QEMU_VERSION", "unknown")
+
+static bool is_qemu_row(int vmm)
+{
+	return vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
+}
+
+/* A JSON string of s, which comes from the environment. */
+static void json_str(FILE *js, const char *s)
+{
+	fputc('"', js);
+	for (; *s; s++)
+		if (*s != '"' && *s != '\\' && (unsigned char)*s >= ' ')
+			fputc(*s, js);
+	fputc('"', js);
+}
+
+static void json_testbed(FILE *js)
+{
+	struct utsname u;
+
+	uname(&u);
+	fprintf(js, "  \"testbed\": {\"l0_qemu\": ");
+	json_str(js, L0_QEMU());
+	fprintf(js, ", \"l1_kernel\": ");
+	json_str(js, u.release);
+	fprintf(js, ", \"l1_cpus\": %ld, \"l2_qemu\": ",
+		sysconf(_SC_NPROCESSORS_ONLN));
+	json_str(js, L2_QEMU());
+	fprintf(js, "},\n");
+}
+
+static void print_testbed(void)
+{
+	struct utsname u;
+
+	uname(&u);
+	printf("bench: testbed: L0 QEMU %s; L1 kernel %s on %ld CPUs; (f) under QEMU %s\n",
+	       L0_QEMU(), u.release, sysconf(_SC_NPROCESSORS_ONLN), L2_QEMU());
+}
+
+static void json_linux_one(FILE *js, int vmm, const struct lg_result *r,
+			   bool more)
+{
+	fprintf(js, "    \"%s\": ", lg_vmm_name[vmm]);
 	if (!linux_ok(r)) {
 		fprintf(js, "null%s\n", more ? "," : "");
 		return;
 	}
-	fprintf(js, "{\"ns_median\": %llu, \"ns_p99\": %llu, ",
+	fputc('{', js);
+	if (is_qemu_row(vmm)) {
+		fprintf(js, "\"qemu\": ");
+		json_str(js, L2_QEMU());
+		fprintf(js, ", ");
+	}
+	fprintf(js, "\"ns_median\": %llu, \"ns_p99\": %llu, ",
 		(unsigned long long)r->median_ns,
 		(unsigned long long)r->p99_ns);
 	fprintf(js, "\"ns_mean\": %llu, \"iters\": %llu, \"seconds\": %.1f",
@@ -506,19 +565,26 @@ static void json_linux(FILE *js)
 	fprintf(js, "  \"f_linux\": {\n");
 	fprintf(js, "    \"unit\": \"ns per 4 KiB dma_map_single+unmap in L2 Linux\",\n");
 	for (i = 0; i < LG_NR_VMMS; i++)
-		json_linux_one(js, lg_vmm_name[i], &linux_results[i],
+		json_linux_one(js, i, &linux_results[i],
 			       i + 1 < LG_NR_VMMS);
 	fprintf(js, "  },\n");
 }
 
-static void print_linux(const char *name, const struct lg_result *r)
+static void print_linux(int vmm, const struct lg_result *r)
 {
+	char qemu[64] = "";
+
+	/* "10.0.2 (Debian ...)": the version is enough in the table. */
+	if (is_qemu_row(vmm))
+		snprintf(qemu, sizeof(qemu), "QEMU %.*s",
+			 (int)strcspn(L2_QEMU(), " "), L2_QEMU());
 	if (linux_ok(r))
-		printf("%-18s %12llu %12llu\n", name,
+		printf("%-18s %12llu %12llu  %s\n", lg_vmm_name[vmm],
 		       (unsigned long long)r->median_ns,
-		       (unsigned long long)r->p99_ns);
+		       (unsigned long long)r->p99_ns, qemu);
 	else
-		printf("%-18s %12s\n", name, "failed");
+		printf("%-18s %12s %12s  %s\n", lg_vmm_name[vmm], "failed", "",
+		       qemu);
 }
 
 static const char *verdict(bool ok)
@@ -538,6 +604,7 @@ int main(void)
 	char fast_path[8] = "";
 	uint32_t c;
 
+	print_testbed();
 	viommu_mount_debugfs();
 	TEST_ASSERT(viommu_read_file(FAST_PATH_PARAM, fast_path,
 				     sizeof(fast_path)) > 0,
@@ -584,9 +651,9 @@ int main(void)
 	printf("target: batch64_speedup >= 5: %.2f, %s\n", speedup,
 	       verdict(speedup >= 5));
 	printf("\n(f) Linux guest, dma_map_single+dma_unmap_single of 4 KiB:\n");
-	printf("%-18s %12s %12s\n", "vmm", "median ns", "p99 ns");
+	printf("%-18s %12s %12s  %s\n", "vmm", "median ns", "p99 ns", "qemu");
 	for (m = 0; m < LG_NR_VMMS; m++)
-		print_linux(lg_vmm_name[m], &linux_results[m]);
+		print_linux(m, &linux_results[m]);
 	linux_ratio = 0;
 	if (linux_ok(&linux_results[LG_QEMU_VIOMMU]) &&
 	    linux_ok(&linux_results[LG_KVM_VIOMMU]))
@@ -604,6 +671,7 @@ int main(void)
 		return 1;
 	}
 	fprintf(js, "{\n  \"unit\": \"ns per page op (map+unmap), guest TSC\",\n");
+	json_testbed(js);
 	fprintf(js, "  \"modes\": {\n");
 	for (m = 0; m < NR_MODES; m++) {
 		fprintf(js, "    \"%s\": {\n", mode_name[m]);
