@@ -10,6 +10,7 @@
 
 #include <linux/eventfd.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
@@ -81,9 +82,12 @@ static inline long kvm_viommu_pin_user_pages(unsigned long start,
  * No kernel we build for exports this; upstream would add a
  * vfio_file_device() beside vfio_file_is_valid() and this would go.
  *
- * 6.2 and later export vfio_file_is_valid(): a valid VFIO file that is not
- * a group is a device file, whose private_data is VFIO's private struct
- * vfio_device_file, with the device as its first member.
+ * Where vfio_file_is_valid() is exported, a valid VFIO file that is not a
+ * group is a device file, whose private_data is VFIO's private struct
+ * vfio_device_file, with the device as its first member.  That holds from
+ * 6.6 (the device cdev series); 6.2 to 6.5 export the function for group
+ * files only, so there every device fd is refused (EINVAL): attach fails
+ * closed, nothing worse.
  *
  * 6.1 exports no test for device files.  There vfio.ko makes three kinds
  * of file: groups (vfio_file_is_group()), the container (/dev/vfio/vfio,
@@ -136,6 +140,42 @@ static inline struct iommu_domain *kvm_viommu_domain_alloc(struct device *dev)
 	return iommu_domain_alloc(dev->bus) ?: ERR_PTR(-ENOMEM);
 #endif
 }
+
+/*
+ * Can no device of @group forge an MSI that reaches another's interrupt
+ * (interrupt remapping, or an MSI controller that isolates)?  VFIO type1
+ * asks before it gives a group a domain; 6.3 turned its two questions
+ * into iommu_group_has_isolated_msi().
+ */
+#ifndef KVM_VIOMMU_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
+static inline int kvm_viommu_dev_intr_remap(struct device *dev, void *data)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+static inline bool kvm_viommu_group_isolates_msi(struct iommu_group *group)
+{
+#ifdef KVM_VIOMMU_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
+	return iommu_group_has_isolated_msi(group);
+#else
+	return irq_domain_check_msi_remap() ||
+	       iommu_group_for_each_dev(group, NULL,
+					kvm_viommu_dev_intr_remap);
+#endif
+}
+
+/*
+ * The backend below plugs into the VFIO container (/dev/vfio/vfio), which
+ * 6.2 made optional: a kernel without it (iommufd only) has no
+ * vfio_register_iommu_driver() to link against.  CONFIG_VFIO_CONTAINER
+ * does not exist before 6.2 (the container was always built): there the
+ * probe of vfio_file_is_valid() fails too.
+ */
+#if defined(KVM_VIOMMU_HAVE_VFIO_FILE_IS_VALID) && \
+	!IS_ENABLED(CONFIG_VFIO_CONTAINER)
+#error "kvm_viommu needs CONFIG_VFIO_CONTAINER: its domains are VFIO container backends"
+#endif
 
 /*
  * A VFIO IOMMU backend (container.c).  VFIO exports the registration, for

@@ -61,7 +61,7 @@ static int kvm_viommu_regs_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%-7s 0x%016llx\n",
 			   kvm_viommu_debugfs_regs[i].name, val);
 	}
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kvm_viommu_regs);

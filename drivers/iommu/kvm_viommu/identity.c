@@ -145,8 +145,9 @@ static int kvm_viommu_identity_chunk(struct kvm_viommu *viommu,
  * @vdev: the device, whose shadow is empty
  *
  * Return: 0, or the first error met (-ENOMEM over RLIMIT_MEMLOCK, -EINTR
- * for a fatal signal, ...).  What could not be mapped stays unmapped and
- * is counted in pin_failures; the rest is mapped.
+ * once nobody waits for it (kvm_viommu_abandoned()), ...).  What could
+ * not be mapped stays unmapped and is counted in pin_failures; the rest
+ * is mapped.
  */
 int kvm_viommu_identity_map(struct kvm_viommu *viommu,
 			    struct kvm_viommu_dev *vdev)
@@ -163,7 +164,7 @@ int kvm_viommu_identity_map(struct kvm_viommu *viommu,
 	for (i = 0; i < nr; i++) {
 		end = ram[i].gpa + ram[i].size;
 		for (pos = ram[i].gpa; pos < end; pos = next) {
-			if (fatal_signal_pending(current)) {
+			if (kvm_viommu_abandoned(viommu)) {
 				ret = ret ?: -EINTR;
 				goto out;
 			}

@@ -76,15 +76,26 @@ MODULE_PARM_DESC(vcpu_fast_path,
 
 /*
  * Should the current queue run stop after this descriptor, or this walk
- * before the next table?  Yes once the run's budget is spent; in the
- * worker, once its reference is the last on the VM's mm (the VMM process
- * is gone and nobody waits for the rest); in a user thread, once it has a
- * fatal signal.  Called with viommu->lock held.
+ * before the next table?  Yes once the run's budget is spent, or nobody
+ * waits for the rest (kvm_viommu_abandoned()).  Called with viommu->lock
+ * held.
  */
 bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
-	if (!viommu->run_budget || viommu->dead)
+	return !viommu->run_budget || kvm_viommu_abandoned(viommu);
+}
+
+/*
+ * Is the work at hand for nobody?  Yes once the unit is dead; in a kernel
+ * thread, once its reference is the last on the VM's mm (the VMM process
+ * is gone); in a user thread, once it has a fatal signal.  Called with
+ * viommu->lock held.
+ */
+bool kvm_viommu_abandoned(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (viommu->dead)
 		return true;
 	if (current->flags & PF_KTHREAD)
 		return atomic_read(&viommu->kvm->mm->mm_users) <= 1;
@@ -183,7 +194,7 @@ static void kvm_viommu_iq_work(struct kthread_work *work)
 	atomic64_inc(&viommu->nr_iq_runs_worker);
 	mutex_lock(&viommu->lock);
 	kvm_viommu_iq_run(viommu, true);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
 	kthread_unuse_mm(mm);
@@ -217,7 +228,7 @@ static void kvm_viommu_iq_task_work(struct callback_head *head)
 	    mutex_trylock(&viommu->lock)) {
 		atomic64_inc(&viommu->nr_iq_runs_vcpu);
 		kvm_viommu_iq_run(viommu, false);
-		mutex_unlock(&viommu->lock);
+		kvm_viommu_unlock(viommu);
 	} else {
 		/* Busy, or no guest to enter: the worker takes it. */
 		kvm_viommu_iq_kick(viommu);

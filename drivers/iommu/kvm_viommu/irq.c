@@ -34,7 +34,7 @@ int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd)
 	}
 	old = viommu->irqfd[cmd->irq];
 	viommu->irqfd[cmd->irq] = ctx;
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 
 	if (old)
 		eventfd_ctx_put(old);

@@ -95,10 +95,15 @@ struct kvm_viommu_counters {
  *	thread's task work; never in a doorbell's wake-up.
  * @dead: set under @lock by ->release() before it tears anything down;
  *	queue runs that start later find nothing to do.
- * @vtd: the VT-d core's state; its register image is @reg_page.
- * @reg_page: the register page, mapped read-only by the VMM (and so into
- *	the guest) through mmap() of the unit fd.  The unit owns one
- *	reference; each mapping holds its own.
+ * @vtd: the VT-d core's state; its register image is @regs.
+ * @regs: the core's register image, VTD_REG_PAGE_SIZE bytes.
+ * @reg_page: the register page the guest reads: @regs as published
+ *	(regpage.c), mapped read-only by the VMM (and so into the guest)
+ *	through mmap() of the unit fd.  The unit owns one reference; each
+ *	mapping holds its own.
+ * @hold: KVM_VIOMMU_HOLD_* (regpage.c): registers that read as a command
+ *	still in progress while its shadow work is pending.
+ * @held_gsts: what GSTS reads meanwhile, under KVM_VIOMMU_HOLD_GSTS.
  * @doorbells: IQT.QT value -> struct kvm_viommu_db.  Stores and erases
  *	happen under @lock; the xarray's own lock covers lookups.
  * @pending_qt: the IQT.QT value of the newest doorbell not yet applied, or
@@ -132,6 +137,9 @@ struct kvm_viommu_counters {
  * @nr_iq_runs_vcpu: queue runs as a vCPU thread's task work.
  * @nr_iq_runs_worker: queue runs by the worker.
  * @devices: attached devices, struct kvm_viommu_dev.
+ * @pins: the pin table (pin.c): pfn -> the shadow leaves holding that
+ *	host page pinned, over all devices.  Under @lock.
+ * @attach_seq: the newest device's attach_id.
  * @te: GSTS.TES as the shadow last saw it.
  * @cnt: the unit's statistics.
  * @run_budget: work the current queue run may still do (see
@@ -158,7 +166,10 @@ struct kvm_viommu {
 	struct mutex lock;	/* see @lock above */
 	bool dead;
 	struct vtd_unit vtd;
+	u8 *regs;
 	struct page *reg_page;
+	u8 hold;
+	u32 held_gsts;
 
 	struct xarray doorbells;
 	atomic_t pending_qt;
@@ -185,6 +196,8 @@ struct kvm_viommu {
 	atomic64_t nr_iq_runs_worker;
 
 	struct list_head devices;
+	struct xarray pins;
+	u64 attach_seq;
 	bool te;
 	struct kvm_viommu_counters cnt;
 	u32 run_budget;
@@ -230,6 +243,15 @@ void kvm_viommu_put(struct kvm_viommu *viommu);
 int kvm_viommu_lock(struct kvm_viommu *viommu);
 void kvm_viommu_fail(struct kvm_viommu *viommu, const char *why);
 
+/* regpage.c: the register page the guest reads */
+int kvm_viommu_regs_init(struct kvm_viommu *viommu);
+void kvm_viommu_regs_free(struct kvm_viommu *viommu);
+u32 kvm_viommu_reg_view(struct kvm_viommu *viommu, u32 off);
+void kvm_viommu_publish(struct kvm_viommu *viommu);
+void kvm_viommu_unlock(struct kvm_viommu *viommu);
+int kvm_viommu_reg_write_guest(struct kvm_viommu *viommu, u32 off, u32 len,
+			       u64 val);
+
 /* debugfs.c: the unit's debugfs directory */
 void kvm_viommu_debugfs_init(struct kvm_viommu *viommu);
 
@@ -255,6 +277,7 @@ void kvm_viommu_doorbells_release(struct kvm_viommu *viommu);
 void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full);
 void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full);
 bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu);
+bool kvm_viommu_abandoned(struct kvm_viommu *viommu);
 void kvm_viommu_iq_ring(struct kvm_viommu *viommu);
 void kvm_viommu_iq_kick(struct kvm_viommu *viommu);
 int kvm_viommu_worker_init(struct kvm_viommu *viommu);

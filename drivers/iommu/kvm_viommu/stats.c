@@ -91,7 +91,7 @@ void kvm_viommu_stats_show(struct kvm_viommu *viommu, struct seq_file *m)
 	if (kvm_viommu_lock(viommu))
 		return;
 	kvm_viommu_stats_fill(viommu, &st);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	for (i = 0; i < ARRAY_SIZE(kvm_viommu_stat_descs); i++)
 		seq_printf(m, "%s: %llu\n", kvm_viommu_stat_descs[i].name,
 			   *(u64 *)((u8 *)&st + kvm_viommu_stat_descs[i].uapi_off));
@@ -110,6 +110,6 @@ int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd)
 	if (ret)
 		return ret;
 	kvm_viommu_stats_fill(viommu, cmd);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
 }

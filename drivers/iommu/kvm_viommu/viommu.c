@@ -73,6 +73,9 @@ static void kvm_viommu_destroy(struct kvm_viommu *viommu)
 	kvm_viommu_worker_destroy(viommu);
 	put_task_struct(viommu->owner);
 	put_page(viommu->reg_page);
+	kvm_viommu_regs_free(viommu);
+	/* Left only by leaves a host IOMMU may still reach: pinned for good. */
+	xa_destroy(&viommu->pins);
 	kvm_put_kvm(viommu->kvm);
 	ida_free(&kvm_viommu_ida, viommu->id);
 	kfree(viommu);
@@ -137,7 +140,7 @@ static int kvm_viommu_release(struct inode *inode, struct file *file)
 	kvm_viommu_doorbells_release(viommu);
 	mutex_lock(&viommu->lock);
 	viommu->dead = true;
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	kvm_viommu_worker_stop(viommu);
 	/* Unmaps and unpins; needs no mm (the process may be gone). */
 	kvm_viommu_devices_release(viommu);
@@ -325,6 +328,7 @@ static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
 	mutex_init(&viommu->lock);
 	mutex_init(&viommu->read_lock);
 	INIT_LIST_HEAD(&viommu->devices);
+	xa_init(&viommu->pins);
 	xa_init(&viommu->doorbells);
 	atomic_set(&viommu->pending_qt, -1);
 	init_waitqueue_head(&viommu->event_wq);
@@ -334,6 +338,9 @@ static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	ret = kvm_viommu_regs_init(viommu);
+	if (ret)
+		goto err_free_page;
 	/*
 	 * Pass-through contexts are not shadowed yet: a guest that used
 	 * them would lose its device's DMA, so ECAP.PT is not offered.
@@ -341,11 +348,14 @@ static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
 	ret = -EINVAL;
 	if (cmd->ecap & VTD_ECAP_PT)
 		goto err_free_page;
-	ret = vtd_unit_init(&viommu->vtd, &kvm_viommu_vtd_ops,
-			    page_address(viommu->reg_page), cmd->cap,
+	ret = vtd_unit_init(&viommu->vtd, &kvm_viommu_vtd_ops, viommu->regs,
+			    cmd->cap,
 			    cmd->ecap ?: vtd_ecap_default() & ~VTD_ECAP_PT);
 	if (ret)
 		goto err_free_page;
+	/* Nobody else knows the unit yet; the lock is for the record. */
+	mutex_lock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	ret = ida_alloc(&kvm_viommu_ida, GFP_KERNEL);
 	if (ret < 0)
 		goto err_free_page;
@@ -367,6 +377,7 @@ err_put_kvm:
 	put_task_struct(viommu->owner);
 	ida_free(&kvm_viommu_ida, viommu->id);
 err_free_page:
+	kvm_viommu_regs_free(viommu);
 	__free_page(viommu->reg_page);
 err_free:
 	kfree(viommu);

@@ -254,7 +254,8 @@ struct kvm_viommu_irqfd {
  * @irqs: interrupt messages sent
  * @maps: guest mappings shadowed into a host domain
  * @unmaps: shadow mappings removed
- * @pinned_pages: guest pages pinned now (4 KiB each), charged to locked_vm
+ * @pinned_pages: host pages pinned now (4 KiB each), each counted (and
+ *	charged to locked_vm) once however many shadow leaves map it
  * @walks: guest table walks (each IOVA range walked, resumed walks
  *	counted once per part)
  * @walk_faults: malformed guest entries met by those walks (recorded as
@@ -320,25 +321,26 @@ struct kvm_viommu_stats {
  * @sid: the device's source-id in the guest: bus << 8 | devfn
  * @__reserved: must be 0
  *
- * Attach: from now on the unit keeps the device's host IOMMU domain (the
- * VFIO type1 container's) equal to what the guest's tables say for @sid,
- * as far as the guest has invalidated, and, with translation off, equal to
- * all of guest RAM (unless the unit was created with
- * KVM_VIOMMU_CREATE_TE_OFF_BLOCKS).  The host device is the one behind
- * @device_fd, which must be a PCI device opened through its VFIO group (any
- * vfio-pci driver, variant drivers included), alone in its IOMMU group,
- * whose group is the only one in its VFIO type1 container, and whose
- * container holds no mappings of its own.  The unit holds the device file
- * until detach: VFIO sees the device open, so the group cannot leave its
- * container under the unit.  Detach removes every shadow mapping and
- * unpins every page.
+ * Attach: from now on the unit keeps the device's host IOMMU domain (its
+ * VFIO container's, of type KVM_VIOMMU_VFIO_IOMMU) equal to what the
+ * guest's tables say for @sid, as far as the guest has invalidated, and,
+ * with translation off, equal to all of guest RAM (unless the unit was
+ * created with KVM_VIOMMU_CREATE_TE_OFF_BLOCKS).  The host device is the
+ * one behind @device_fd, which must be a PCI device opened through its
+ * VFIO group (any vfio-pci driver, variant drivers included), alone in its
+ * IOMMU group, whose group is in a container of type
+ * KVM_VIOMMU_VFIO_IOMMU.  The unit holds the device file until detach:
+ * VFIO sees the device open, so the group cannot leave its container
+ * under the unit.  Detach removes every shadow mapping and unpins every
+ * page.
  *
- * Errors: EINVAL bad fields, @device_fd not a VFIO device fd, or its
- * device not PCI or not alone in its IOMMU group; EBADF @device_fd not
- * open; EBUSY the device's domain is not the unit's alone (another group in
- * the container, or another attached device on it); EOPNOTSUPP the device
- * fd is bound through iommufd; ERANGE the unit's CAP.MGAW is wider than the
- * host IOMMU domain can map; EEXIST @sid or the device already attached;
+ * Errors: EINVAL bad fields, @device_fd not a VFIO device fd, its device
+ * not PCI or not alone in its IOMMU group, or its container not of type
+ * KVM_VIOMMU_VFIO_IOMMU; EBADF @device_fd not open; EOPNOTSUPP the
+ * device fd is bound through iommufd; ERANGE the unit's CAP.MGAW is wider
+ * than the host IOMMU domain can map; EEXIST @sid or the device already
+ * attached (to this unit or another); ENODEV the device was detached
+ * (driver unbound) while being attached;
  * ENOMEM, or the errors of pinning guest RAM (translation off); ENOENT
  * detaching a @sid that is not attached.
  */

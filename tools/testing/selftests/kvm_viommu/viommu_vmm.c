@@ -218,6 +218,8 @@ static void viommu_relay_mmio(struct viommu_vmm *v, struct kvm_run *run)
 	TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_REG_WRITE, &reg),
 		    "KVM_VIOMMU_REG_WRITE 0x%x: %s", reg.offset,
 		    strerror(errno));
+	if (v->after_write)
+		v->after_write(v, reg.offset, reg.value);
 	if (!reg.events)
 		return;
 	pthread_mutex_lock(&v->lock);

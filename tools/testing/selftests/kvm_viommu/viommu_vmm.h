@@ -40,6 +40,8 @@ struct viommu_vmm {
 	uint64_t mmio_reads;		/* must stay 0: reads hit the page */
 	uint64_t mmio_writes;		/* relayed writes */
 	uint64_t iqt_relays;		/* relayed IQT writes */
+	/* If set, called after each relayed write, in the vCPU's thread. */
+	void (*after_write)(struct viommu_vmm *v, uint32_t off, uint64_t val);
 };
 
 /*
