@@ -11,6 +11,7 @@
 #include <linux/eventfd.h>
 #include <linux/iommu.h>
 #include <linux/irqdomain.h>
+#include <linux/kvm_host.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
@@ -228,5 +229,150 @@ kvm_viommu_vfio_unregister_iommu_driver(const struct kvm_viommu_vfio_iommu_drive
 {
 	vfio_unregister_iommu_driver((const void *)ops);
 }
+
+/*
+ * KVM's write tracking of one guest page (track.c).  Debian builds 6.1 and
+ * 6.12 with CONFIG_KVM_EXTERNAL_WRITE_TRACKING, which lets a module use
+ * it; 6.7 reworked the API:
+ *
+ *  - 6.1 tracks a gfn of a memslot the caller looked up under kvm->srcu,
+ *    with kvm->mmu_lock held for write; its notifier is told the writing
+ *    vCPU, and a slot that goes (deleted or moved) through
+ *    ->track_flush_slot();
+ *  - 6.12 has kvm_write_track_add_gfn() do all that; its notifier is told
+ *    no vCPU, a slot that goes through ->track_remove_region(), and
+ *    registering one needs the VM's own process (-ESRCH otherwise).
+ *
+ * The unit's callbacks, kvm_viommu_track_write() and
+ * kvm_viommu_track_slot_gone(), take the node, the written gpa and bytes,
+ * and the range of gfns that went.
+ */
+void kvm_viommu_track_write(struct kvm_page_track_notifier_node *node,
+			    gpa_t gpa, const u8 *new, int bytes);
+void kvm_viommu_track_slot_gone(struct kvm_page_track_notifier_node *node,
+				gfn_t gfn, unsigned long nr_pages);
+
+#if !IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING)
+/* No write tracking for modules: no sidecore (EOPNOTSUPP). */
+static inline void
+kvm_viommu_track_node_init(struct kvm_page_track_notifier_node *node)
+{
+}
+
+static inline int
+kvm_viommu_track_register(struct kvm *kvm,
+			  struct kvm_page_track_notifier_node *node)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int kvm_viommu_track_gfn(struct kvm *kvm, gfn_t gfn, bool on)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void
+kvm_viommu_track_unregister(struct kvm *kvm,
+			    struct kvm_page_track_notifier_node *node)
+{
+}
+#elif defined(KVM_VIOMMU_HAVE_KVM_WRITE_TRACK_ADD_GFN)
+static inline void
+kvm_viommu_track_write_cb(gpa_t gpa, const u8 *new, int bytes,
+			  struct kvm_page_track_notifier_node *node)
+{
+	kvm_viommu_track_write(node, gpa, new, bytes);
+}
+
+static inline void
+kvm_viommu_track_remove_cb(gfn_t gfn, unsigned long nr_pages,
+			   struct kvm_page_track_notifier_node *node)
+{
+	kvm_viommu_track_slot_gone(node, gfn, nr_pages);
+}
+
+static inline void
+kvm_viommu_track_node_init(struct kvm_page_track_notifier_node *node)
+{
+	node->track_write = kvm_viommu_track_write_cb;
+	node->track_remove_region = kvm_viommu_track_remove_cb;
+}
+
+static inline int
+kvm_viommu_track_register(struct kvm *kvm,
+			  struct kvm_page_track_notifier_node *node)
+{
+	return kvm_page_track_register_notifier(kvm, node);
+}
+
+/* 0, or -EINVAL if no memslot holds @gfn. */
+static inline int kvm_viommu_track_gfn(struct kvm *kvm, gfn_t gfn, bool on)
+{
+	return on ? kvm_write_track_add_gfn(kvm, gfn) :
+		    kvm_write_track_remove_gfn(kvm, gfn);
+}
+#else
+static inline void
+kvm_viommu_track_write_cb(struct kvm_vcpu *vcpu, gpa_t gpa, const u8 *new,
+			  int bytes, struct kvm_page_track_notifier_node *node)
+{
+	kvm_viommu_track_write(node, gpa, new, bytes);
+}
+
+static inline void
+kvm_viommu_track_flush_cb(struct kvm *kvm, struct kvm_memory_slot *slot,
+			  struct kvm_page_track_notifier_node *node)
+{
+	kvm_viommu_track_slot_gone(node, slot->base_gfn, slot->npages);
+}
+
+static inline void
+kvm_viommu_track_node_init(struct kvm_page_track_notifier_node *node)
+{
+	node->track_write = kvm_viommu_track_write_cb;
+	node->track_flush_slot = kvm_viommu_track_flush_cb;
+}
+
+static inline int
+kvm_viommu_track_register(struct kvm *kvm,
+			  struct kvm_page_track_notifier_node *node)
+{
+	kvm_page_track_register_notifier(kvm, node);
+	return 0;
+}
+
+static inline int kvm_viommu_track_gfn(struct kvm *kvm, gfn_t gfn, bool on)
+{
+	struct kvm_memory_slot *slot;
+	int idx, ret = 0;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	slot = gfn_to_memslot(kvm, gfn);
+	if (!slot) {
+		ret = -EINVAL;
+		goto out;
+	}
+	write_lock(&kvm->mmu_lock);
+	if (on)
+		kvm_slot_page_track_add_page(kvm, slot, gfn,
+					     KVM_PAGE_TRACK_WRITE);
+	else
+		kvm_slot_page_track_remove_page(kvm, slot, gfn,
+						KVM_PAGE_TRACK_WRITE);
+	write_unlock(&kvm->mmu_lock);
+out:
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret;
+}
+#endif
+
+#if IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING)
+static inline void
+kvm_viommu_track_unregister(struct kvm *kvm,
+			    struct kvm_page_track_notifier_node *node)
+{
+	kvm_page_track_unregister_notifier(kvm, node);
+}
+#endif
 
 #endif /* _KVM_VIOMMU_COMPAT_H_ */

@@ -142,12 +142,14 @@ int kvm_viommu_ack_events(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu_ack_events *cmd = ucmd->cmd;
 	int ret;
 
-	if (cmd->flags)
+	if (cmd->flags & ~KVM_VIOMMU_ACK_IRQ_MSGS)
 		return -EINVAL;
 	ret = kvm_viommu_lock(viommu);
 	if (ret)
 		return ret;
-	if (cmd->seq > viommu->ev_read_seq) {
+	if (cmd->flags) {
+		ret = kvm_viommu_irqs_routed(viommu, cmd->seq);
+	} else if (cmd->seq > viommu->ev_read_seq) {
 		ret = -EINVAL;
 	} else if (cmd->seq > viommu->ev_acked_seq) {
 		viommu->ev_acked_seq = cmd->seq;

@@ -64,6 +64,18 @@ static bool vcpu_fast_path = true;
  */
 static atomic_t kvm_viommu_tworks = ATOMIC_INIT(0);
 
+/* Any task work of this module is queued: count it (see above). */
+void kvm_viommu_twork_start(void)
+{
+	atomic_inc(&kvm_viommu_tworks);
+}
+
+/* The last thing a task work of this module does. */
+void kvm_viommu_twork_done(void)
+{
+	atomic_dec(&kvm_viommu_tworks);
+}
+
 void kvm_viommu_iq_exit(void)
 {
 	while (atomic_read(&kvm_viommu_tworks))
@@ -133,11 +145,14 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full)
 	lockdep_assert_held(&viommu->lock);
 	if (viommu->dead || viommu->cnt.failed)
 		return;
+	kvm_viommu_run_begin(viommu, full);
+	/* What the guest wrote into its page first (sidecore.c). */
+	if (viommu->sc_flags && (viommu->polled || viommu->drain_pending))
+		kvm_viommu_page_drain(viommu);
 	qt = atomic_xchg(&viommu->pending_qt, -1);
 	if (qt >= 0)
 		vtd_reg_write(vtd, VTD_IQT_REG, 4, (u64)qt << 4);
 
-	kvm_viommu_run_begin(viommu, full);
 	viommu->run_stalled = false;
 	if (!kvm_viommu_shadow_resume(viommu))
 		goto requeue;

@@ -14,6 +14,7 @@ enum kvm_viommu_stat_src {
 	STAT_VTD,		/* struct vtd_stats, the VT-d core's */
 	STAT_UNIT,		/* struct kvm_viommu_counters */
 	STAT_DOORBELLS,	/* the wake-ups' atomic counter */
+	STAT_TRACKED,	/* the page-track notifier's */
 };
 
 struct kvm_viommu_stat_desc {
@@ -54,6 +55,11 @@ static const struct kvm_viommu_stat_desc kvm_viommu_stat_descs[] = {
 	{ "ack_stalls", UAPI(ack_stalls), STAT_UNIT, UNIT(ack_stalls) },
 	{ "unmap_mismatches", UAPI(unmap_mismatches), STAT_UNIT, UNIT(unmap_mismatches) },
 	{ "failed", UAPI(failed), STAT_UNIT, UNIT(failed) },
+	{ "tracked_writes", UAPI(tracked_writes), STAT_TRACKED, 0 },
+	{ "polled_writes", UAPI(polled_writes), STAT_UNIT, UNIT(polled_writes) },
+	{ "polled_runs", UAPI(polled_runs), STAT_UNIT, UNIT(polled_runs) },
+	{ "parks", UAPI(parks), STAT_UNIT, UNIT(parks) },
+	{ "unparks", UAPI(unparks), STAT_UNIT, UNIT(unparks) },
 };
 
 /* Every statistic, into @st (whose size and flags are left alone). */
@@ -73,6 +79,9 @@ void kvm_viommu_stats_fill(struct kvm_viommu *viommu,
 			break;
 		case STAT_UNIT:
 			val = *(u64 *)((u8 *)&viommu->cnt + d->src_off);
+			break;
+		case STAT_TRACKED:
+			val = atomic64_read(&viommu->nr_tracked_writes);
 			break;
 		default:
 			val = atomic64_read(&viommu->nr_doorbells);
