@@ -25,6 +25,10 @@ static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 		   atomic64_read(&viommu->nr_iq_runs_vcpu));
 	seq_printf(m, "iq_runs_worker: %lld\n",
 		   atomic64_read(&viommu->nr_iq_runs_worker));
+	seq_printf(m, "sidecore: %u\n", READ_ONCE(viommu->sc_flags));
+	seq_printf(m, "sidecore_polled: %d\n", READ_ONCE(viommu->polled));
+	seq_printf(m, "sidecore_poller_pid: %d\n",
+		   kvm_viommu_poller_pid(viommu));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kvm_viommu_info);

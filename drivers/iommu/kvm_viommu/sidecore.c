@@ -144,6 +144,7 @@ void kvm_viommu_sidecore_track(struct kvm_viommu *viommu)
 		return;
 	}
 	viommu->tracked = true;
+	viommu->rearm_delay_ms = 1;
 	if (viommu->polled) {
 		viommu->polled = false;
 		viommu->cnt.parks++;
@@ -285,7 +286,6 @@ void kvm_viommu_track_slot_gone(struct kvm_page_track_notifier_node *node,
 	if (reg < gfn || reg - gfn >= nr_pages)
 		return;
 	atomic_set(&viommu->reg_slot_gone, 1);
-	viommu->rearm_delay_ms = 1;
 	queue_delayed_work(kvm_viommu_wq, &viommu->rearm_work, 0);
 }
 

@@ -6,10 +6,14 @@
  * never exit, and IQT writes reach the unit through doorbells, never
  * through the VMM.
  */
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -1024,6 +1028,267 @@ TEST_F_TIMEOUT(vtd, several_vcpus_ring_at_once, 300)
 	EXPECT_LE(1, variant->sidecore ? st.tracked_writes + st.polled_writes :
 		     st.doorbells);
 	expect_no_exits(_metadata, &self->u);
+}
+
+/* ---- The sidecore's own cases ---- */
+
+FIXTURE(poller) {
+	int unused;
+};
+
+FIXTURE_SETUP(poller)
+{
+}
+
+FIXTURE_TEARDOWN(poller)
+{
+	viommu_vmm_sidecore = 0;
+}
+
+static int set_sidecore(int unit, uint32_t flags, uint64_t gpa, int msg_fd,
+			uint32_t reserved)
+{
+	struct kvm_viommu_sidecore sc = {
+		.size = sizeof(sc),
+		.flags = flags,
+		.reg_gpa = gpa,
+		.msg_fd = msg_fd,
+		.__reserved = reserved,
+	};
+
+	return ioctl(unit, KVM_VIOMMU_SET_SIDECORE, &sc) ? -errno : 0;
+}
+
+/*
+ * KVM_VIOMMU_SET_SIDECORE refuses what it cannot use: bad flags, reserved
+ * bits, an unaligned address, a memslot that is read-only, absent, or not
+ * the unit's page, a message fd that is not an eventfd.  Then on, on
+ * elsewhere (EBUSY), off, on again with the poller.
+ */
+TEST(set_sidecore_bad_input)
+{
+	struct unit_vm u = {};
+	uint8_t *rw;
+	int efd, pipefd[2], unit, ret;
+	uint64_t ram_gpa;
+
+	viommu_vmm_sidecore = 0;
+	u.vm = vm_create_with_vcpus(1, guest_first_batch, u.vcpus);
+	ASSERT_EQ(0, viommu_vmm_init(&u.v, u.vm, 0, 0));
+	unit = u.v.unit_fd;
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, pipe(pipefd));
+	ram_gpa = addr_gva2gpa(u.vm, vm_vaddr_alloc_page(u.vm));
+
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_POLL,
+					VIOMMU_REG_GPA, efd, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, 1U << 2, VIOMMU_REG_GPA, efd, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					VIOMMU_REG_GPA, efd, 1));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					VIOMMU_REG_GPA + 8, efd, 0));
+	EXPECT_EQ(-EBADF, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+				       VIOMMU_REG_GPA, -1, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					VIOMMU_REG_GPA, pipefd[0], 0));
+	/* The read-only memslot of the doorbell wiring. */
+	ret = set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK, VIOMMU_REG_GPA,
+			   efd, 0);
+	if (ret == -EOPNOTSUPP)
+		SKIP(goto out, "no KVM write tracking for modules here");
+	EXPECT_EQ(-EINVAL, ret);
+	/* Guest RAM that is not the unit's page; no memslot at all. */
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					ram_gpa, efd, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					0x7000000000ULL, efd, 0));
+
+	/* The page, writable, as a writable memslot: now it takes. */
+	rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, unit, 0);
+	ASSERT_NE(MAP_FAILED, rw);
+	vm_set_user_memory_region(u.vm, VIOMMU_REG_SLOT, 0, VIOMMU_REG_GPA, 0,
+				  NULL);
+	vm_set_user_memory_region(u.vm, VIOMMU_REG_SLOT, 0, VIOMMU_REG_GPA,
+				  4096, rw);
+	EXPECT_EQ(0, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+				  VIOMMU_REG_GPA, efd, 0));
+	EXPECT_EQ(-EBUSY, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+				       ram_gpa, efd, 0));
+	EXPECT_EQ(0, set_sidecore(unit, 0, 0, -1, 0));
+	EXPECT_EQ(0, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK |
+				  KVM_VIOMMU_SIDECORE_POLL, VIOMMU_REG_GPA,
+				  efd, 0));
+	EXPECT_EQ(KVM_VIOMMU_SIDECORE_TRACK | KVM_VIOMMU_SIDECORE_POLL,
+		  viommu_unit_info("sidecore"));
+	/* GCMD reads as the enables in force: none yet. */
+	EXPECT_EQ(0, viommu_reg32(&u.v, VTD_GCMD_REG));
+	munmap(rw, 4096);
+out:
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(efd);
+	viommu_vmm_fini(&u.v);
+	kvm_vm_free(u.vm);
+	EXPECT_EQ(0, viommu_count_units());
+}
+
+/*
+ * The VMM deletes the register page's memslot and puts it back, as VMMs
+ * do when they rebuild their memory map: KVM drops its tracking with the
+ * memslot, and the unit finds the page again and re-arms; what the guest
+ * writes meanwhile is not lost.
+ */
+TEST_F_TIMEOUT(poller, memslot_lost_and_found, 120)
+{
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+	struct ucall uc;
+	int i;
+
+	viommu_vmm_sidecore = KVM_VIOMMU_SIDECORE_TRACK;
+	if (!unit_vm_setup(_metadata, &u, guest_batches, 1)) {
+		viommu_vmm_sidecore = 0;
+		return;
+	}
+	viommu_vmm_sidecore = 0;
+	args.batch = 4;
+	args.rounds = 50;
+	sync_global_to_guest(u.vm, args);
+	for (i = 0; i < 3; i++) {
+		vm_set_user_memory_region(u.vm, VIOMMU_REG_SLOT, 0,
+					  VIOMMU_REG_GPA, 0, NULL);
+		usleep(20 * 1000);
+		vm_set_user_memory_region(u.vm, VIOMMU_REG_SLOT, 0,
+					  VIOMMU_REG_GPA, 4096, u.v.regs);
+	}
+	ASSERT_EQ(UCALL_DONE, viommu_vcpu_run(&u.v, u.vcpus[0], &uc));
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(50, st.waits);
+	EXPECT_EQ(0, st.iq_errors);
+	EXPECT_EQ(0, u.v.mmio_writes);
+	viommu_vmm_fini(&u.v);
+	kvm_vm_free(u.vm);
+}
+
+/* The sidecore poller threads of this process's units, from debugfs. */
+static int poller_pids(pid_t *pids, int max)
+{
+	char prefix[32], path[300], line[128];
+	struct dirent *de;
+	int n = 0;
+	FILE *f;
+	DIR *d;
+
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	d = opendir("/sys/kernel/debug/kvm_viommu");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < max) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/kvm_viommu/%s/info", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "sidecore_poller_pid: %d", &pids[n]) == 1)
+				n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void *unit_vm_thread(void *data)
+{
+	struct unit_vm *u = data;
+	struct ucall uc;
+
+	return (void *)(long)viommu_vcpu_run(&u->v, u->vcpus[0], &uc);
+}
+
+/* CPU time (user + system, in clock ticks) and state of task @pid. */
+static long task_ticks(pid_t pid, char *state)
+{
+	unsigned long utime, stime;
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 state, &utime, &stime) != 3)
+		return -1;
+	return utime + stime;
+}
+
+/*
+ * One poller serves two VMs' units at once (sidecore_pollers is 1), and
+ * once they are idle it parks them and sleeps: over a second it takes
+ * less than 5% of a CPU.
+ */
+TEST_F_TIMEOUT(poller, one_serves_two_units_and_sleeps_when_idle, 300)
+{
+	struct unit_vm u[2] = {};
+	struct kvm_viommu_stats st;
+	long ticks0, ticks1, hz = sysconf(_SC_CLK_TCK);
+	pthread_t th[2];
+	pid_t pids[2];
+	char state;
+	void *ret;
+	int i;
+
+	ASSERT_EQ(0, viommu_mount_debugfs());
+	viommu_vmm_sidecore = KVM_VIOMMU_SIDECORE_TRACK |
+			      KVM_VIOMMU_SIDECORE_POLL;
+	for (i = 0; i < 2; i++) {
+		if (!unit_vm_setup(_metadata, &u[i], guest_batches, 1)) {
+			viommu_vmm_sidecore = 0;
+			return;
+		}
+		args.batch = 8;
+		args.rounds = 100;
+		sync_global_to_guest(u[i].vm, args);
+	}
+	viommu_vmm_sidecore = 0;
+	ASSERT_EQ(2, poller_pids(pids, 2));
+	EXPECT_EQ(pids[0], pids[1]);
+	ASSERT_LT(0, pids[0]);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, unit_vm_thread,
+					    &u[i]));
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], &ret);
+		EXPECT_EQ(UCALL_DONE, (long)ret);
+		viommu_vmm_stats(&u[i].v, &st);
+		EXPECT_EQ(100, st.waits);
+		TH_LOG("unit %d: %llu polled writes, %llu tracked, %llu parks",
+		       i, st.polled_writes, st.tracked_writes, st.parks);
+	}
+	/* Idle: after its spin window the poller sleeps. */
+	usleep(200 * 1000);
+	ticks0 = task_ticks(pids[0], &state);
+	sleep(1);
+	ticks1 = task_ticks(pids[0], &state);
+	ASSERT_LE(0, ticks0);
+	TH_LOG("idle poller: %ld ticks of %ld in 1 s, state %c",
+	       ticks1 - ticks0, hz, state);
+	EXPECT_GE(hz / 20, ticks1 - ticks0);
+	EXPECT_EQ('S', state);
+	for (i = 0; i < 2; i++) {
+		viommu_vmm_fini(&u[i].v);
+		kvm_vm_free(u[i].vm);
+	}
+	EXPECT_EQ(0, viommu_count_units());
 }
 
 TEST_HARNESS_MAIN
