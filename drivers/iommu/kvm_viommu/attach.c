@@ -26,7 +26,8 @@
  * let go of from a worker then (see kvm_viommu_put_work).
  *
  * Lock order: device lock, then the unit's lock, then
- * kvm_viommu_attached_lock.
+ * kvm_viommu_attached_lock or kvm_viommu_containers_lock (container.c
+ * gives the whole order around VFIO's locks).
  */
 #include <linux/device.h>
 #include <linux/file.h>
@@ -228,9 +229,10 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 {
 	struct kvm_viommu *viommu = ucmd->file->private_data;
 	struct kvm_viommu_attach *cmd = ucmd->cmd;
-	struct kvm_viommu_dev *vdev;
+	struct kvm_viommu_dev *vdev, *other;
 	struct file *device_file;
 	struct device *dev;
+	u64 id;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
@@ -268,34 +270,42 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 	if (ret)
 		goto err_unlock;
 	get_device(dev);
+	vdev->attach_id = ++viommu->attach_seq;
+	vdev->attaching = true;
 	vdev->shadow = RB_ROOT_CACHED;
 	vdev->doomed = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&vdev->stranded);
 	list_add_tail(&vdev->node, &viommu->devices);
 	viommu->cnt.devices++;
-	mutex_unlock(&viommu->lock);
+	id = vdev->attach_id;
+	kvm_viommu_unlock(viommu);
 	device_unlock(dev);
 
 	/*
 	 * Shadow what the guest has for it now, which for translation off
 	 * means pinning all of guest RAM: seconds for a large guest, so not
 	 * under the device lock, which an administrator's unbind waits for.
-	 * The device may be gone again already (that unbind).
+	 * The device may be gone again already (that unbind), and the sid
+	 * even attached anew: @vdev may be freed, only the id tells.  Not
+	 * killable: a device is never left attached without its shadow
+	 * (the walk itself stops for a fatal signal).
 	 */
-	ret = kvm_viommu_lock(viommu);
-	if (ret)
-		return ret;
-	if (kvm_viommu_find_sid(viommu, cmd->sid) == vdev) {
-		ret = kvm_viommu_shadow_attach(viommu, vdev);
+	mutex_lock(&viommu->lock);
+	other = kvm_viommu_find_sid(viommu, cmd->sid);
+	if (other && other->attach_id == id) {
+		other->attaching = false;
+		ret = kvm_viommu_shadow_attach(viommu, other);
 		/* Undone as a detach would: unmapped, unpinned, let go. */
 		if (ret)
-			kvm_viommu_detach(viommu, vdev, false);
+			kvm_viommu_detach(viommu, other, false);
+	} else {
+		ret = -ENODEV;
 	}
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return ret;
 
 err_unlock:
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 err_unclaim_domain:
 	kvm_viommu_container_unclaim(vdev->domain);
 err_unlock_dev:
@@ -369,7 +379,7 @@ int kvm_viommu_detach_device(struct kvm_viommu_ucmd *ucmd)
 		kvm_viommu_detach(viommu, vdev, false);
 	else
 		ret = -ENOENT;
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return ret;
 }
 
@@ -381,7 +391,7 @@ void kvm_viommu_devices_release(struct kvm_viommu *viommu)
 	mutex_lock(&viommu->lock);
 	list_for_each_entry_safe(vdev, tmp, &viommu->devices, node)
 		kvm_viommu_detach(viommu, vdev, false);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 }
 
 /*
@@ -423,7 +433,7 @@ static int kvm_viommu_pci_notify(struct notifier_block *nb,
 			break;
 		}
 	}
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	kvm_viommu_put(viommu);
 	return NOTIFY_OK;
 }

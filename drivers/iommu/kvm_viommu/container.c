@@ -16,11 +16,16 @@
  *
  * VFIO calls these ops with its container and group locks held, in the
  * VMM's process context.  kvm_viommu_containers_lock protects the list of
- * this backend's containers, which units look domains up in; taken alone,
- * or inside a unit's lock (attach), never the other way round.
+ * this backend's containers and their fields, which units look domains up
+ * in.  Process context only.  Lock order, outermost first: VFIO's
+ * container and group locks (these ops) or a device's lock (attach's
+ * claim), then a unit's lock (detach's unclaim), then
+ * kvm_viommu_containers_lock, then the IOMMU group's own mutex
+ * (iommu_get_group_resv_regions() under it).
  */
 #include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -47,6 +52,11 @@ struct kvm_viommu_container {
 
 static LIST_HEAD(kvm_viommu_containers);
 static DEFINE_MUTEX(kvm_viommu_containers_lock);
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Give a domain to a device even where the host cannot isolate its MSIs (as vfio_iommu_type1's parameter; default: no)");
 
 static void *kvm_viommu_container_open(unsigned long arg)
 {
@@ -99,6 +109,12 @@ static int kvm_viommu_container_attach_group(void *data,
 	iommu_group_for_each_dev(group, &dev, kvm_viommu_first_dev);
 	if (!dev)
 		return -ENODEV;
+	/* As type1: a device that can forge host interrupts is refused. */
+	if (!kvm_viommu_group_isolates_msi(group) &&
+	    !READ_ONCE(allow_unsafe_interrupts)) {
+		dev_warn(dev, "kvm_viommu: no interrupt remapping: refused; the module parameter allow_unsafe_interrupts allows it\n");
+		return -EPERM;
+	}
 	domain = kvm_viommu_domain_alloc(dev);
 	if (IS_ERR(domain))
 		return PTR_ERR(domain);
@@ -183,10 +199,15 @@ static int kvm_viommu_container_iova_caps(struct kvm_viommu_container *c,
 			cap->iova_ranges[i].end = r->start - 1;
 			i++;
 		}
-		next = r->start + r->length;
+		/* A region running to the top of the space ends the list. */
+		if (check_add_overflow(r->start, (u64)r->length, &next) ||
+		    !next) {
+			start = 0;
+			break;
+		}
 		if (next > start)
 			start = next;
-		if (!start || start > end)
+		if (start > end)
 			break;
 	}
 	if (start && start <= end) {

@@ -90,7 +90,7 @@ ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 			goto out;
 		if (viommu->ev_count)
 			break;
-		mutex_unlock(&viommu->lock);
+		kvm_viommu_unlock(viommu);
 		ret = -EAGAIN;
 		if (file->f_flags & O_NONBLOCK)
 			goto out;
@@ -104,7 +104,7 @@ ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 	for (i = 0; i < n; i++)
 		evs[i] = viommu->events[(viommu->ev_head + i) %
 					KVM_VIOMMU_EVENT_RING];
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 
 	ret = -EFAULT;
 	if (copy_to_user(buf, evs, n * sizeof(evs[0])))
@@ -115,7 +115,7 @@ ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 	viommu->ev_head = (viommu->ev_head + n) % KVM_VIOMMU_EVENT_RING;
 	WRITE_ONCE(viommu->ev_count, viommu->ev_count - n);
 	viommu->ev_read_seq = evs[n - 1].seq;
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	ret = n * sizeof(evs[0]);
 	/* Room again: let a queue stalled on a full ring go on. */
 	kvm_viommu_iq_kick(viommu);
@@ -142,18 +142,20 @@ int kvm_viommu_ack_events(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu_ack_events *cmd = ucmd->cmd;
 	int ret;
 
-	if (cmd->flags)
+	if (cmd->flags & ~KVM_VIOMMU_ACK_IRQ_MSGS)
 		return -EINVAL;
 	ret = kvm_viommu_lock(viommu);
 	if (ret)
 		return ret;
-	if (cmd->seq > viommu->ev_read_seq) {
+	if (cmd->flags) {
+		ret = kvm_viommu_irqs_routed(viommu, cmd->seq);
+	} else if (cmd->seq > viommu->ev_read_seq) {
 		ret = -EINVAL;
 	} else if (cmd->seq > viommu->ev_acked_seq) {
 		viommu->ev_acked_seq = cmd->seq;
 		if (viommu->ack_stalled)
 			kvm_viommu_iq_run(viommu, true);
 	}
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return ret;
 }

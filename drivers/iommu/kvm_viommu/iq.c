@@ -64,6 +64,18 @@ static bool vcpu_fast_path = true;
  */
 static atomic_t kvm_viommu_tworks = ATOMIC_INIT(0);
 
+/* Any task work of this module is queued: count it (see above). */
+void kvm_viommu_twork_start(void)
+{
+	atomic_inc(&kvm_viommu_tworks);
+}
+
+/* The last thing a task work of this module does. */
+void kvm_viommu_twork_done(void)
+{
+	atomic_dec(&kvm_viommu_tworks);
+}
+
 void kvm_viommu_iq_exit(void)
 {
 	while (atomic_read(&kvm_viommu_tworks))
@@ -76,15 +88,26 @@ MODULE_PARM_DESC(vcpu_fast_path,
 
 /*
  * Should the current queue run stop after this descriptor, or this walk
- * before the next table?  Yes once the run's budget is spent; in the
- * worker, once its reference is the last on the VM's mm (the VMM process
- * is gone and nobody waits for the rest); in a user thread, once it has a
- * fatal signal.  Called with viommu->lock held.
+ * before the next table?  Yes once the run's budget is spent, or nobody
+ * waits for the rest (kvm_viommu_abandoned()).  Called with viommu->lock
+ * held.
  */
 bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
-	if (!viommu->run_budget || viommu->dead)
+	return !viommu->run_budget || kvm_viommu_abandoned(viommu);
+}
+
+/*
+ * Is the work at hand for nobody?  Yes once the unit is dead; in a kernel
+ * thread, once its reference is the last on the VM's mm (the VMM process
+ * is gone); in a user thread, once it has a fatal signal.  Called with
+ * viommu->lock held.
+ */
+bool kvm_viommu_abandoned(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (viommu->dead)
 		return true;
 	if (current->flags & PF_KTHREAD)
 		return atomic_read(&viommu->kvm->mm->mm_users) <= 1;
@@ -122,11 +145,14 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full)
 	lockdep_assert_held(&viommu->lock);
 	if (viommu->dead || viommu->cnt.failed)
 		return;
+	kvm_viommu_run_begin(viommu, full);
+	/* What the guest wrote into its page first (sidecore.c). */
+	if (viommu->sc_flags && (viommu->polled || viommu->drain_pending))
+		kvm_viommu_page_drain(viommu);
 	qt = atomic_xchg(&viommu->pending_qt, -1);
 	if (qt >= 0)
 		vtd_reg_write(vtd, VTD_IQT_REG, 4, (u64)qt << 4);
 
-	kvm_viommu_run_begin(viommu, full);
 	viommu->run_stalled = false;
 	if (!kvm_viommu_shadow_resume(viommu))
 		goto requeue;
@@ -183,7 +209,7 @@ static void kvm_viommu_iq_work(struct kthread_work *work)
 	atomic64_inc(&viommu->nr_iq_runs_worker);
 	mutex_lock(&viommu->lock);
 	kvm_viommu_iq_run(viommu, true);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
 	kthread_unuse_mm(mm);
@@ -217,7 +243,7 @@ static void kvm_viommu_iq_task_work(struct callback_head *head)
 	    mutex_trylock(&viommu->lock)) {
 		atomic64_inc(&viommu->nr_iq_runs_vcpu);
 		kvm_viommu_iq_run(viommu, false);
-		mutex_unlock(&viommu->lock);
+		kvm_viommu_unlock(viommu);
 	} else {
 		/* Busy, or no guest to enter: the worker takes it. */
 		kvm_viommu_iq_kick(viommu);

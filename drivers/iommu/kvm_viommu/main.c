@@ -102,6 +102,7 @@ static void __exit kvm_viommu_exit(void)
 	kvm_viommu_container_exit();
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
 	destroy_workqueue(kvm_viommu_wq);
+	kvm_viommu_pollers_exit();
 	kvm_viommu_iq_exit();
 }
 

@@ -21,8 +21,9 @@
  *
  * Pages are unpinned only after iommu_unmap(), which flushes the host
  * IOTLB, has returned the size that was mapped.  Any other size means the
- * domain changed under the unit (the VMM mapped or unmapped through its
- * container): the leaf's pages stay pinned and the unit fails.  Anything
+ * domain changed under the unit (which owns it, through its VFIO backend:
+ * a kernel bug, or something mapping into it behind VFIO's back): the
+ * leaf's pages stay pinned and the unit fails.  Anything
  * else that fails leaves the range unmapped: the device's DMA there
  * faults, it never reaches memory the guest did not give it.
  *
@@ -178,10 +179,9 @@ static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 		kvm_viommu_strand(viommu, vdev, map, unmapped);
 		return;
 	}
-	kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->write);
+	kvm_viommu_unpin(viommu, map->pages, map->nr_pages);
 	viommu->cnt.unmaps++;
 	viommu->cnt.leaves--;
-	viommu->cnt.pinned_pages -= map->nr_pages;
 	kvm_viommu_free_map(map);
 }
 
@@ -243,7 +243,6 @@ static int kvm_viommu_map_pages(struct kvm_viommu *viommu,
 		/* The pages stay pinned and the map stranded: see there. */
 		map->it.last = map->it.start + i * PAGE_SIZE - 1;
 		viommu->cnt.leaves++;
-		viommu->cnt.pinned_pages += n;
 		kvm_viommu_strand(viommu, vdev, map, unmapped);
 		return -EBUSY;
 	}
@@ -270,26 +269,17 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	struct kvm_viommu_map *map;
 	int ret;
 
-	if (viommu->cnt.leaves >= READ_ONCE(max_shadow_leaves))
-		return -ENOSPC;
 	/*
-	 * Each leaf pins its pages anew, so a guest aliasing one page from
-	 * many IOVAs adds to that page's reference count each time: a 1 GiB
-	 * folio's would overflow after 8192 aliases.  However much the VMM
-	 * may lock, a unit pins no more than all of guest memory twice per
-	 * attached device (once for the shadow, once for doomed leaves not
-	 * yet unmapped).
+	 * A doomed leaf still mapped there goes first; it no longer counts
+	 * against the limit either.
 	 */
-	if (viommu->cnt.pinned_pages + n >
-	    2ULL * READ_ONCE(viommu->kvm->nr_memslot_pages) *
-	    viommu->cnt.devices)
+	kvm_viommu_unmap_range(viommu, vdev, &vdev->doomed, leaf->iova,
+			       leaf->iova + leaf->size - 1);
+	if (viommu->cnt.leaves >= READ_ONCE(max_shadow_leaves))
 		return -ENOSPC;
 	if (kvm_viommu_resv_overlaps(vdev, leaf->iova,
 				     leaf->iova + leaf->size - 1))
 		return -EADDRNOTAVAIL;
-	/* A doomed leaf still mapped there goes first. */
-	kvm_viommu_unmap_range(viommu, vdev, &vdev->doomed, leaf->iova,
-			       leaf->iova + leaf->size - 1);
 	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
 	if (!map)
 		return -ENOMEM;
@@ -308,12 +298,12 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	map->nr_pages = n;
 
 	kvm_viommu_charge(viommu, 2 * n);
-	ret = kvm_viommu_pin(viommu, leaf->gpa, n, map->pages);
+	ret = kvm_viommu_pin(viommu, leaf->gpa, n, leaf->write, map->pages);
 	if (ret)
 		goto err_free;
 	/*
-	 * The domain must not map any of it already: that would be a VMM
-	 * mapping through its container, against the attach contract, and
+	 * The domain must not map any of it already: the unit owns the
+	 * domain, so that would be a mapping the unit lost track of, and
 	 * intel-iommu WARNs on a mapping over a live entry.
 	 */
 	ret = -EEXIST;
@@ -330,11 +320,10 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 				leaf->gpa, 0);
 	viommu->cnt.maps++;
 	viommu->cnt.leaves++;
-	viommu->cnt.pinned_pages += n;
 	return 0;
 
 err_unpin:
-	kvm_viommu_unpin(viommu, map->pages, n, false);
+	kvm_viommu_unpin(viommu, map->pages, n);
 err_free:
 	kvm_viommu_free_map(map);
 err_trace:
@@ -446,8 +435,7 @@ void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
 				continue;
 			}
 		}
-		kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->write);
-		viommu->cnt.pinned_pages -= map->nr_pages;
+		kvm_viommu_unpin(viommu, map->pages, map->nr_pages);
 		kvm_viommu_free_map(map);
 	}
 }
@@ -628,14 +616,18 @@ static bool kvm_viommu_sync_some(struct kvm_viommu *viommu,
 	 * As many as the run can afford; if not all, this part is walked
 	 * again later (the cursor stays), and the rest found stale then.
 	 */
-	list_for_each_entry_safe(map, tmp, &stale, stale) {
+	while (!list_empty(&stale)) {
+		map = list_first_entry(&stale, struct kvm_viommu_map, stale);
 		if (!kvm_viommu_can_afford(viommu, 2 * map->nr_pages)) {
-			reached = start;
+			/* In IOVA order: the next run walks again from here. */
+			reached = max_t(u64, start, map->it.start);
 			break;
 		}
-		list_del(&map->stale);
+		list_del_init(&map->stale);
 		kvm_viommu_drop(viommu, vdev, &vdev->shadow, map);
 	}
+	list_for_each_entry_safe(map, tmp, &stale, stale)
+		list_del_init(&map->stale);
 	/* What is left to walk: the rest of the range, and the again part. */
 	vdev->sync_pending = false;
 	kvm_viommu_sync_add(vdev, reached, end);
@@ -659,9 +651,11 @@ bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu)
 	struct kvm_viommu_dev *vdev;
 
 	lockdep_assert_held(&viommu->lock);
-	list_for_each_entry(vdev, &viommu->devices, node) {
+	/* Doomed leaves first: they hold pins a walk's new leaves may need. */
+	list_for_each_entry(vdev, &viommu->devices, node)
 		if (viommu->cnt.failed || !kvm_viommu_drain_doomed(viommu, vdev))
 			return false;
+	list_for_each_entry(vdev, &viommu->devices, node) {
 		while (vdev->sync_pending) {
 			if (kvm_viommu_iq_should_stop(viommu) ||
 			    viommu->cnt.failed ||
@@ -715,7 +709,8 @@ static int kvm_viommu_refresh(struct kvm_viommu *viommu,
 		kvm_viommu_doom_all(vdev);
 		vdev->sync_pending = false;
 		vdev->ctx_valid = false;
-		if (viommu->flags & KVM_VIOMMU_CREATE_TE_OFF_BLOCKS)
+		if (viommu->flags & KVM_VIOMMU_CREATE_TE_OFF_BLOCKS ||
+		    vdev->attaching)
 			return 0;
 		vdev->identity = true;
 		return kvm_viommu_identity_map(viommu, vdev);

@@ -32,7 +32,7 @@ struct kvm_viommu_resv {
  * @sid: the device's guest source-id
  * @device_file: the VMM's VFIO device file.  While we hold it VFIO counts
  *	the device open: its group stays in its container (VFIO refuses
- *	VFIO_GROUP_UNSET_CONTAINER), hence the container's type1 domain
+ *	VFIO_GROUP_UNSET_CONTAINER), hence the container's domain
  *	alive, whatever the VMM closes or asks first.
  * @dev: the host device; we hold a reference
  * @domain: the VFIO container's domain that @dev translates through
@@ -56,6 +56,10 @@ struct kvm_viommu_resv {
  *	queue run's budget cut short.  No later descriptor is processed
  *	before it is done.
  * @put_node: on the list of device files to release, once detached
+ * @attach_id: which attachment of its unit this is (numbered from 1)
+ * @attaching: listed, but the attach call has not shadowed it yet: a
+ *	queue run meanwhile leaves its translation-off identity map to the
+ *	attach (which can take seconds, and belongs to the VMM's call)
  *
  * All fields but @put_node are under the unit's lock while attached.
  */
@@ -78,6 +82,8 @@ struct kvm_viommu_dev {
 	u64 sync_next;
 	u64 sync_end;
 	struct llist_node put_node;
+	u64 attach_id;
+	bool attaching;
 };
 
 /* One IOVA range to map, guest leaf or chunk of guest RAM. */
@@ -91,9 +97,9 @@ struct kvm_viommu_leaf {
 
 /* pin.c */
 int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
-		   struct page **pages);
+		   bool write, struct page **pages);
 void kvm_viommu_unpin(struct kvm_viommu *viommu, struct page **pages,
-		      unsigned long n, bool dirty);
+		      unsigned long n);
 
 /* shadow.c */
 int kvm_viommu_map_leaf(struct kvm_viommu *viommu,

@@ -12,6 +12,10 @@
 
 #include "linux_guest.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(x)	(sizeof(x) / sizeof((x)[0]))
+#endif
+
 #define DEMO_ITERS	3000
 #define DEMO_TIMEOUT	600
 
@@ -36,13 +40,15 @@ static const char *vmm_label[LG_NR_VMMS] = {
 	[LG_VMM_NO_VIOMMU] = "viommu-vmm, no vIOMMU",
 	[LG_QEMU_VIOMMU] = "QEMU intel-iommu (userspace)",
 	[LG_QEMU_NO_VIOMMU] = "QEMU, no vIOMMU",
+	[LG_KVM_VIOMMU_TRACK] = "viommu-vmm + kvm_viommu, sidecore tracked",
+	[LG_KVM_VIOMMU_SIDECORE] = "viommu-vmm + kvm_viommu, sidecore polling",
 };
 
 static const enum lg_vmm order[] = {
 	LG_KVM_VIOMMU, LG_QEMU_VIOMMU, LG_VMM_NO_VIOMMU, LG_QEMU_NO_VIOMMU,
 };
 
-#define NR_ORDER	LG_NR_VMMS
+#define NR_ORDER	ARRAY_SIZE(order)
 
 int main(void)
 {

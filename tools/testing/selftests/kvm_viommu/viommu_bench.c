@@ -455,8 +455,8 @@ static struct lg_result linux_results[LG_NR_VMMS];
 static void run_linux_guests(void)
 {
 	static const enum lg_vmm order[] = {
-		LG_QEMU_VIOMMU, LG_KVM_VIOMMU, LG_QEMU_NO_VIOMMU,
-		LG_VMM_NO_VIOMMU,
+		LG_QEMU_VIOMMU, LG_KVM_VIOMMU, LG_KVM_VIOMMU_TRACK,
+		LG_KVM_VIOMMU_SIDECORE, LG_QEMU_NO_VIOMMU, LG_VMM_NO_VIOMMU,
 	};
 	const char *why;
 	size_t i;
@@ -555,6 +555,9 @@ static void json_linux_one(FILE *js, int vmm, const struct lg_result *r,
 	if (r->have_stats)
 		fprintf(js, ", \"user_exits_per_op\": %.3f",
 			(double)r->relayed_iqt / (2.0 * r->iters));
+	if (r->have_loop_exits)
+		fprintf(js, ", \"exits_per_pair\": %.3f",
+			(double)r->loop_exits / r->iters);
 	fprintf(js, "}%s\n", more ? "," : "");
 }
 
