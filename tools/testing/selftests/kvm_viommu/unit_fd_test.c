@@ -523,6 +523,7 @@ static const char *const stat_names[] = {
 	"faults_lost", "irqs", "maps", "unmaps", "pinned_pages", "walks",
 	"walk_faults", "pin_failures", "devices", "leaves", "resv_faults",
 	"walk_yields", "ack_stalls", "unmap_mismatches", "failed",
+	"tracked_writes", "polled_writes", "polled_runs", "parks", "unparks",
 };
 
 /*
