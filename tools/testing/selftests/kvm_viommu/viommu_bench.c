@@ -26,6 +26,10 @@
  * the queue run (kvm_viommu_doorbell, kvm_viommu_iq_run).  Tracing slows
  * everything a little; the figure to compare is this one, between builds.
  * It prints a table and writes JSON to $KVM_VIOMMU_BENCH_OUT.
+ *
+ * With KVM_VIOMMU_BENCH_TRACED=n, only the traced pass, n times: the
+ * host's time per invalidation, in a few minutes, so that two builds can
+ * be compared in turns on a machine whose load drifts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -661,9 +665,38 @@ static const char *verdict(bool ok)
 	return ok ? "met" : "MISSED";
 }
 
+/* KVM_VIOMMU_BENCH_TRACED=n: the traced pass alone, n times. */
+static int traced_only(const char *path, int n)
+{
+	FILE *js = fopen(path ? path : "/dev/null", "w");
+	int i;
+
+	TEST_ASSERT(js, "open %s", path);
+	fprintf(js, "{\n  \"a_vcpu_host_runs\": [");
+	set_fast_path(true);
+	trace_pass = true;
+	for (i = 0; i < n; i++) {
+		run_mode(MODE_A_VCPU);
+		printf("traced %d: %u doorbells, exit to entry %.1f us, ", i,
+		       host.n, host.exit_to_entry_us);
+		printf("doorbell to the queue run's end %.1f us\n",
+		       host.doorbell_to_run_us);
+		fprintf(js, "%s\n    {\"doorbells\": %u, ", i ? "," : "",
+			host.n);
+		fprintf(js, "\"exit_to_entry_us_median\": %.1f, ",
+			host.exit_to_entry_us);
+		fprintf(js, "\"doorbell_to_run_end_us_median\": %.1f}",
+			host.doorbell_to_run_us);
+	}
+	fprintf(js, "\n  ]\n}\n");
+	fclose(js);
+	return 0;
+}
+
 int main(void)
 {
 	const char *path = getenv("KVM_VIOMMU_BENCH_OUT");
+	const char *traced = getenv("KVM_VIOMMU_BENCH_TRACED");
 	struct result *a1, *b1, *c1, *d1;
 	double a_over_c, a_over_floor, speedup, linux_ratio;
 	struct viommu_vfio f;
@@ -683,6 +716,8 @@ int main(void)
 	}
 	/* Each mode opens it again, in a container of the kind it needs. */
 	viommu_vfio_close(&f);
+	if (traced && atoi(traced) > 0)
+		return traced_only(path, atoi(traced));
 	for (m = 0; m < NR_MODES; m++) {
 		printf("bench: mode %s...\n", mode_name[m]);
 		fflush(stdout);

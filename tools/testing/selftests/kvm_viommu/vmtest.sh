@@ -19,7 +19,8 @@
 #
 # Environment: VMTEST_TIMEOUT (seconds, default 1200), VMTEST_SMP (1),
 # VMTEST_MEM (2G), VMTEST_TESTS (space-separated test names, default all),
-# VMTEST_APPEND (more of L1's kernel command line).
+# VMTEST_APPEND (more of L1's kernel command line), KVM_VIOMMU_BENCH_TRACED
+# (bench: the traced pass alone, that many times; see viommu_bench.c).
 # Another L1 kernel (make check-debug): VMTEST_KERNEL (its bzImage),
 # VMTEST_KVER (its release), VMTEST_KMODS (its lib/modules/<release>, with
 # modules.builtin), VMTEST_KO (kvm_viommu.ko built for it).
@@ -55,9 +56,10 @@ OUT=$VMDIR/out
 rm -rf "$VMDIR"
 mkdir -p "$OUT" "$VMDIR/bin"
 
-# Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*), which l1_run.sh
-# reads back: L1's environment starts empty.
-for v in "${!KVM_VIOMMU_SOAK_@}"; do
+# Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*,
+# KVM_VIOMMU_BENCH_TRACED), which l1_run.sh reads back: L1's environment
+# starts empty.
+for v in "${!KVM_VIOMMU_SOAK_@}" "${!KVM_VIOMMU_BENCH_TRACED@}"; do
 	printf 'export %s=%q\n' "$v" "${!v}"
 done > "$OUT/env"
 
