@@ -35,6 +35,13 @@ struct task_struct;
 #define KVM_VIOMMU_EVENT_RING	64
 
 /*
+ * Guest pages whose host address the unit keeps for the VT-d core's reads
+ * (guest.c): a walk's tables, one per level, the root and context tables
+ * and the invalidation queue.
+ */
+#define KVM_VIOMMU_GPA_CACHE	8
+
+/*
  * Work one queue run may do (module parameters run_budget and
  * vcpu_run_budget), in units of one guest paging entry read or one 4 KiB
  * page pinned, mapped, unmapped or unpinned: a full run (by the unit's
@@ -145,6 +152,9 @@ struct kvm_viommu_counters {
  * @devices: attached devices, struct kvm_viommu_dev.
  * @pins: the pin table (pin.c): pfn -> the shadow leaves holding that
  *	host page pinned, over all devices.  Under @lock.
+ * @gpa_cache: guest pages the VT-d core read lately, with their host
+ *	addresses (guest.c); @gpa_cache_next is the entry to replace next.
+ *	Under @lock.
  * @attach_seq: the newest device's attach_id.
  * @te: GSTS.TES as the shadow last saw it.
  * @cnt: the unit's statistics.
@@ -231,6 +241,8 @@ struct kvm_viommu {
 
 	struct list_head devices;
 	struct xarray pins;
+	struct gfn_to_hva_cache gpa_cache[KVM_VIOMMU_GPA_CACHE];
+	unsigned int gpa_cache_next;
 	u64 attach_seq;
 	bool te;
 	struct kvm_viommu_counters cnt;
