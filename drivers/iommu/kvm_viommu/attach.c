@@ -275,6 +275,8 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 	vdev->shadow = RB_ROOT_CACHED;
 	vdev->doomed = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&vdev->stranded);
+	INIT_LIST_HEAD(&vdev->gathered);
+	iommu_iotlb_gather_init(&vdev->gather);
 	list_add_tail(&vdev->node, &viommu->devices);
 	viommu->cnt.devices++;
 	id = vdev->attach_id;

@@ -78,6 +78,7 @@ struct kvm_viommu_counters {
 	u64 polled_runs;
 	u64 parks;
 	u64 unparks;
+	u64 iotlb_syncs;
 };
 
 /**

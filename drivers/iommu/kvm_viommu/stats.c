@@ -60,6 +60,7 @@ static const struct kvm_viommu_stat_desc kvm_viommu_stat_descs[] = {
 	{ "polled_runs", UAPI(polled_runs), STAT_UNIT, UNIT(polled_runs) },
 	{ "parks", UAPI(parks), STAT_UNIT, UNIT(parks) },
 	{ "unparks", UAPI(unparks), STAT_UNIT, UNIT(unparks) },
+	{ "iotlb_syncs", UAPI(iotlb_syncs), STAT_UNIT, UNIT(iotlb_syncs) },
 };
 
 /* Every statistic, into @st (whose size and flags are left alone). */

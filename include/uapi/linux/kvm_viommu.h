@@ -284,10 +284,13 @@ struct kvm_viommu_irqfd {
  * @polled_runs: queue runs by the sidecore poller
  * @parks: times the page went from polled to write-tracked
  * @unparks: times it went from write-tracked to polled
+ * @iotlb_syncs: host IOTLB syncs after shadow unmaps (the unmaps of one
+ *	walk or queue run share one)
  *
  * Counters since the unit was created, all out.  The fields from @maps on
  * came with the second version of the struct, those from @leaves on with
- * the third, those from @tracked_writes on with the fourth.
+ * the third, those from @tracked_writes on with the fourth, those from
+ * @iotlb_syncs on with the fifth.
  */
 struct kvm_viommu_stats {
 	__u32 size;
@@ -322,6 +325,7 @@ struct kvm_viommu_stats {
 	__u64 polled_runs;
 	__u64 parks;
 	__u64 unparks;
+	__u64 iotlb_syncs;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)

@@ -58,7 +58,8 @@ static struct dma_args {
 				 * 8 many leaves, 9 an endless storm,
 				 * 10 read-only fresh memory, 11 MSI window,
 				 * 12 tables set up before, 13 MAMV at the
-				 * top, 15 a superpage split
+				 * top, 15 a superpage split, 17 gathered
+				 * unmaps
 				 */
 } args;
 
@@ -418,6 +419,41 @@ static void guest_superpage_split(void)
 	GUEST_DONE();
 }
 
+/*
+ * NR_BUFS - 1 pages unmapped by as many page-selective invalidations
+ * behind one wait (between GUEST_SYNC(1) and (2)): the host IOTLB is
+ * synced once for all of them, and none is reachable afterwards.
+ */
+static void guest_gathered_unmaps(void)
+{
+	uint32_t *status = (uint32_t *)args.mem.status_gva;
+	uint32_t seq;
+	int i;
+
+	for (i = 0; i < NR_BUFS; i++)
+		gvtd_map(&gv, slpt, IOVA(i), args.buf_gpa[i], 1, RW);
+	guest_flush(DESC_IOTLB_DOMAIN(EDU_DID), 0);
+	GUEST_SYNC(1);
+
+	seq = READ_ONCE(*status) + 1;
+	for (i = 1; i < NR_BUFS; i++) {
+		gvtd_unmap(&gv, slpt, IOVA(i), 1);
+		guest_iq_push(&gq, DESC_IOTLB_PSI(EDU_DID), IOVA(i));
+	}
+	guest_iq_push_wait(&gq, args.mem.status_gpa, seq, 0);
+	guest_iq_kick(&gq);
+	guest_poll_mem32(status, seq);
+	GUEST_SYNC(2);
+
+	edu_load_pattern(0x71);
+	for (i = 1; i < NR_BUFS; i++) {
+		memset(gbuf(i), 0, 4096);
+		edu_dma(EDU_DMA_BUF, IOVA(i), true);
+		GUEST_ASSERT_1(buf_is(gbuf(i), 0, 4096), i);
+	}
+	GUEST_DONE();
+}
+
 static void guest_code(void)
 {
 	uint8_t *big = (uint8_t *)BIG_GPA;
@@ -433,6 +469,8 @@ static void guest_code(void)
 		guest_mamv_top();
 	if (args.mode == 15)
 		guest_superpage_split();
+	if (args.mode == 17)
+		guest_gathered_unmaps();
 
 	if (args.mode == 1)
 		guest_memlock();
@@ -1157,6 +1195,31 @@ TEST_F_TIMEOUT(dma, superpage_split_keeps_the_rest, SCALED(120))
 	viommu_vmm_stats(&self->v, &st);
 	EXPECT_EQ(1 + 512, st.pinned_pages);
 	EXPECT_EQ(1 + 512, st.leaves);
+}
+
+/*
+ * Four unmaps behind one wait (guest_gathered_unmaps()) share one host
+ * IOTLB sync, and none of the four is reachable by the device afterwards.
+ */
+TEST_F_TIMEOUT(dma, unmaps_share_one_iotlb_sync, SCALED(120))
+{
+	struct kvm_viommu_stats st, st0;
+
+	unit_for(_metadata, &self->v, self->vm, &self->f, 0);
+	args.mode = 17;
+	sync_global_to_guest(self->vm, args);
+	ASSERT_EQ(0, viommu_vfio_attach(&self->f, self->v.unit_fd, EDU_SID));
+	run_stage(_metadata, &self->v, self->vcpu, 1);
+	viommu_vmm_stats(&self->v, &st0);
+	EXPECT_EQ(NR_BUFS, st0.pinned_pages);
+	run_stage(_metadata, &self->v, self->vcpu, 2);
+	viommu_vmm_stats(&self->v, &st);
+	TH_LOG("%llu unmaps, %llu host IOTLB syncs",
+	       st.unmaps - st0.unmaps, st.iotlb_syncs - st0.iotlb_syncs);
+	EXPECT_EQ(st0.unmaps + NR_BUFS - 1, st.unmaps);
+	EXPECT_EQ(st0.iotlb_syncs + 1, st.iotlb_syncs);
+	EXPECT_EQ(1, st.pinned_pages);
+	run_stage(_metadata, &self->v, self->vcpu, 0);
 }
 
 /*
