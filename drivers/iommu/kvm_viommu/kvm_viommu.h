@@ -79,6 +79,7 @@ struct kvm_viommu_counters {
 	u64 parks;
 	u64 unparks;
 	u64 iotlb_syncs;
+	u64 locked_pages;
 };
 
 /**
@@ -153,6 +154,8 @@ struct kvm_viommu_counters {
  * @devices: attached devices, struct kvm_viommu_dev.
  * @pins: the pin table (pin.c): pfn -> the shadow leaves holding that
  *	host page pinned, over all devices.  Under @lock.
+ * @lock_credit: pages charged to locked_vm beyond those pinned (pin.c),
+ *	at most two charge chunks.  Under @lock.
  * @gpa_cache: guest pages the VT-d core read lately, with their host
  *	addresses (guest.c); @gpa_cache_next is the entry to replace next.
  *	Under @lock.
@@ -242,6 +245,7 @@ struct kvm_viommu {
 
 	struct list_head devices;
 	struct xarray pins;
+	unsigned long lock_credit;
 	struct gfn_to_hva_cache gpa_cache[KVM_VIOMMU_GPA_CACHE];
 	unsigned int gpa_cache_next;
 	u64 attach_seq;

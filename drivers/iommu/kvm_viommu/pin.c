@@ -15,6 +15,18 @@
  * many IOVAs so adds nothing to the page's reference count after the
  * first (each long-term pin of a small page adds 1024 to it, and 2^21 of
  * them would overflow it), and the page is charged to locked_vm once.
+ *
+ * locked_vm is charged in chunks (KVM_VIOMMU_CHARGE_CHUNK pages): the unit
+ * keeps a credit of pages charged but not pinned, which pins draw on and
+ * unpins refill, so a guest that maps and unmaps takes the VM's mmap lock
+ * (which __account_locked_vm() needs for writing) about once per chunk, not
+ * twice per page.  The credit never goes below 0 (locked_vm never
+ * under-counts what is pinned) and never stays above two chunks; it goes
+ * back whole when the unit's last device does.  A chunk that would go over
+ * RLIMIT_MEMLOCK is charged exactly instead, and a pin drawn from the
+ * credit is checked against the limit as if charged exactly: the chunking
+ * never refuses a pin that exact charging would allow, nor allows one it
+ * would refuse.
  */
 #include <linux/capability.h>
 #include <linux/kvm_host.h>
@@ -29,6 +41,9 @@
 
 /* Pages unpinned between reschedules: a 1 GiB leaf has 2^18. */
 #define KVM_VIOMMU_UNPIN_BATCH	512
+
+/* Pages charged to locked_vm at a time; at most twice that unused. */
+#define KVM_VIOMMU_CHARGE_CHUNK	256UL
 
 /*
  * A pin table entry: the leaves holding the page, and whether any of them
@@ -56,6 +71,96 @@ static int kvm_viommu_account(struct kvm_viommu *viommu, unsigned long n,
 							CAP_IPC_LOCK));
 	mmap_write_unlock(mm);
 	return ret;
+}
+
+/*
+ * May @n more pages be pinned, from the credit?  __account_locked_vm()'s
+ * question, as if only what is pinned were charged.  The credit was
+ * charged against the limit in force then; the limit may have come down
+ * since, and the credit must not let the unit pin past it.  Without the
+ * mmap lock: locked_vm may change meanwhile (the VMM's mlock()), which
+ * only decides who of two racing chargers gets the last pages, as it
+ * would with the lock.
+ */
+static bool kvm_viommu_credit_allowed(struct kvm_viommu *viommu,
+				      unsigned long n)
+{
+	unsigned long locked = READ_ONCE(viommu->kvm->mm->locked_vm);
+	unsigned long limit;
+
+	limit = task_rlimit(viommu->owner, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	locked -= min(locked, viommu->lock_credit);
+	return locked + n <= limit ||
+	       has_capability(viommu->owner, CAP_IPC_LOCK);
+}
+
+/* @n pages were pinned anew: charge them, from the credit if it can. */
+static int kvm_viommu_charge_pages(struct kvm_viommu *viommu,
+				   unsigned long n)
+{
+	unsigned long need, chunk;
+	int ret;
+
+	if (!n)
+		return 0;
+	if (n <= viommu->lock_credit) {
+		if (!kvm_viommu_credit_allowed(viommu, n))
+			return -ENOMEM;
+		viommu->lock_credit -= n;
+		return 0;
+	}
+	need = n - viommu->lock_credit;
+	chunk = round_up(need, KVM_VIOMMU_CHARGE_CHUNK);
+	ret = kvm_viommu_account(viommu, chunk, true);
+	/* Near the limit: exactly what is needed, or nothing. */
+	if (ret && chunk != need) {
+		chunk = need;
+		ret = kvm_viommu_account(viommu, chunk, true);
+	}
+	if (ret)
+		return ret;
+	/* The credit went into the @n pages, and the chunk's rest stays. */
+	viommu->lock_credit = chunk - need;
+	viommu->cnt.locked_pages += chunk;
+	return 0;
+}
+
+/*
+ * @n pages were unpinned: their charge goes to the credit, and the credit
+ * back to locked_vm beyond two chunks, down to one.
+ */
+static void kvm_viommu_uncharge_pages(struct kvm_viommu *viommu,
+				      unsigned long n)
+{
+	unsigned long excess;
+
+	viommu->lock_credit += n;
+	if (viommu->lock_credit <= 2 * KVM_VIOMMU_CHARGE_CHUNK)
+		return;
+	excess = viommu->lock_credit - KVM_VIOMMU_CHARGE_CHUNK;
+	kvm_viommu_account(viommu, excess, false);
+	viommu->lock_credit = KVM_VIOMMU_CHARGE_CHUNK;
+	viommu->cnt.locked_pages -= excess;
+}
+
+/* @n pinned and charged pages were unpinned. */
+static void kvm_viommu_released(struct kvm_viommu *viommu, unsigned long n)
+{
+	viommu->cnt.pinned_pages -= n;
+	kvm_viommu_uncharge_pages(viommu, n);
+}
+
+/*
+ * The unit's last device is gone: the credit goes back to locked_vm, which
+ * then holds exactly the pages still pinned (none, but for leaves a host
+ * IOMMU may still reach).
+ */
+void kvm_viommu_uncharge_credit(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_account(viommu, viommu->lock_credit, false);
+	viommu->cnt.locked_pages -= viommu->lock_credit;
+	viommu->lock_credit = 0;
 }
 
 /*
@@ -188,7 +293,7 @@ int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 		else
 			fresh++;
 	}
-	ret = kvm_viommu_account(viommu, fresh, true);
+	ret = kvm_viommu_charge_pages(viommu, fresh);
 	if (ret) {
 		kvm_viommu_put_pins(viommu, pages, n);
 		return ret;
@@ -205,11 +310,8 @@ int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 void kvm_viommu_unpin(struct kvm_viommu *viommu, struct page **pages,
 		      unsigned long n)
 {
-	unsigned long released;
-
-	if (!n)
-		return;
-	released = kvm_viommu_put_pins(viommu, pages, n);
-	kvm_viommu_account(viommu, released, false);
-	viommu->cnt.pinned_pages -= released;
+	lockdep_assert_held(&viommu->lock);
+	if (n)
+		kvm_viommu_released(viommu,
+				    kvm_viommu_put_pins(viommu, pages, n));
 }

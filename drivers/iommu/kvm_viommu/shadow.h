@@ -107,6 +107,7 @@ int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 		   bool write, struct page **pages);
 void kvm_viommu_unpin(struct kvm_viommu *viommu, struct page **pages,
 		      unsigned long n);
+void kvm_viommu_uncharge_credit(struct kvm_viommu *viommu);
 
 /* shadow.c */
 int kvm_viommu_map_leaf(struct kvm_viommu *viommu,

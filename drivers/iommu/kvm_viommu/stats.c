@@ -61,6 +61,7 @@ static const struct kvm_viommu_stat_desc kvm_viommu_stat_descs[] = {
 	{ "parks", UAPI(parks), STAT_UNIT, UNIT(parks) },
 	{ "unparks", UAPI(unparks), STAT_UNIT, UNIT(unparks) },
 	{ "iotlb_syncs", UAPI(iotlb_syncs), STAT_UNIT, UNIT(iotlb_syncs) },
+	{ "locked_pages", UAPI(locked_pages), STAT_UNIT, UNIT(locked_pages) },
 };
 
 /* Every statistic, into @st (whose size and flags are left alone). */

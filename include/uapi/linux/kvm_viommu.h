@@ -286,6 +286,9 @@ struct kvm_viommu_irqfd {
  * @unparks: times it went from write-tracked to polled
  * @iotlb_syncs: host IOTLB syncs after shadow unmaps (the unmaps of one
  *	walk or queue run share one)
+ * @locked_pages: pages charged to the VM's locked_vm now: @pinned_pages
+ *	and a credit of at most 512 more, charged in advance (returned when
+ *	the last device is detached)
  *
  * Counters since the unit was created, all out.  The fields from @maps on
  * came with the second version of the struct, those from @leaves on with
@@ -326,6 +329,7 @@ struct kvm_viommu_stats {
 	__u64 parks;
 	__u64 unparks;
 	__u64 iotlb_syncs;
+	__u64 locked_pages;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)
