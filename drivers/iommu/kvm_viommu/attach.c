@@ -343,8 +343,8 @@ static DECLARE_WORK(kvm_viommu_put_work, kvm_viommu_put_fn);
 /*
  * Called with the unit's lock held: unmap, unpin, drop references.  With
  * @from_worker, the device file (and @vdev) go from kvm_viommu_put_work.
- * With the last device goes the unit's credit of locked_vm (pin.c):
- * locked_vm then holds what is still pinned, exactly.
+ * The pin cache goes too, and with the last device the unit's credit of
+ * locked_vm (pin.c): locked_vm then holds what is still pinned, exactly.
  */
 static void kvm_viommu_detach(struct kvm_viommu *viommu,
 			      struct kvm_viommu_dev *vdev, bool from_worker)
@@ -353,6 +353,7 @@ static void kvm_viommu_detach(struct kvm_viommu *viommu,
 	kvm_viommu_shadow_detach(viommu, vdev);
 	list_del(&vdev->node);
 	viommu->cnt.devices--;
+	kvm_viommu_pin_cache_drop(viommu);
 	if (list_empty(&viommu->devices))
 		kvm_viommu_uncharge_credit(viommu);
 	kvm_viommu_container_unclaim(vdev->domain);

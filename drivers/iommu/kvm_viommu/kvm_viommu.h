@@ -80,6 +80,10 @@ struct kvm_viommu_counters {
 	u64 unparks;
 	u64 iotlb_syncs;
 	u64 locked_pages;
+	u64 pin_cache_pages;
+	u64 pin_cache_hits;
+	u64 pin_cache_misses;
+	u64 pin_cache_stale;
 };
 
 /**
@@ -153,7 +157,13 @@ struct kvm_viommu_counters {
  * @nr_iq_runs_worker: queue runs by the worker.
  * @devices: attached devices, struct kvm_viommu_dev.
  * @pins: the pin table (pin.c): pfn -> the shadow leaves holding that
- *	host page pinned, over all devices.  Under @lock.
+ *	host page pinned, over all devices, or the gfn the pin cache keeps
+ *	it for.  Under @lock.
+ * @pin_cache: the pin cache (pin.c): gfn -> the page kept pinned for it,
+ *	which no leaf holds.  Under @lock.
+ * @pin_lru: the pin cache's pages, oldest first.  Under @lock.
+ * @pin_cache_gen: the memslots' generation the pin cache was last checked
+ *	against (kvm_viommu_pin_cache_check()).  Under @lock.
  * @lock_credit: pages charged to locked_vm beyond those pinned (pin.c),
  *	at most two charge chunks.  Under @lock.
  * @gpa_cache: guest pages the VT-d core read lately, with their host
@@ -245,6 +255,9 @@ struct kvm_viommu {
 
 	struct list_head devices;
 	struct xarray pins;
+	struct xarray pin_cache;
+	struct list_head pin_lru;
+	u64 pin_cache_gen;
 	unsigned long lock_credit;
 	struct gfn_to_hva_cache gpa_cache[KVM_VIOMMU_GPA_CACHE];
 	unsigned int gpa_cache_next;

@@ -160,7 +160,7 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 	u32 off;
 
 	lockdep_assert_held(&viommu->lock);
-	kvm_viommu_shadow_flush(viommu);
+	kvm_viommu_shadow_flush(viommu, true);
 	if (viommu->hold && !kvm_viommu_shadow_pending(viommu))
 		viommu->hold = 0;
 	/* Nothing that is not quiet is shown on a page KVM does not track. */

@@ -70,6 +70,8 @@ MODULE_PARM_DESC(max_shadow_leaves,
  * @gen: the last walk that saw this leaf in the guest's tables
  * @read: the device may read through it
  * @write: the device may write through it
+ * @cache: a 4 KiB guest leaf (not translation-off RAM): its page may stay
+ *	in the pin cache once unmapped
  * @nr_pages: 4 KiB pages pinned
  * @pages: the pinned pages, in IOVA order
  * @stale: on a walk's list of leaves to remove, on the device's
@@ -82,6 +84,7 @@ struct kvm_viommu_map {
 	u64 gen;
 	bool read;
 	bool write;
+	bool cache;
 	unsigned long nr_pages;
 	struct page **pages;
 	struct list_head stale;
@@ -195,10 +198,12 @@ static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 
 /*
  * Sync the host IOTLB for what was unmapped from @vdev's domain, then let
- * go of the leaves' pages: only now can no device reach them.
+ * go of the leaves' pages: only now can no device reach them.  With
+ * @cache, pages of 4 KiB guest leaves that no other leaf holds may stay
+ * in the pin cache (pin.c).
  */
 static void kvm_viommu_gather_flush(struct kvm_viommu *viommu,
-				    struct kvm_viommu_dev *vdev)
+				    struct kvm_viommu_dev *vdev, bool cache)
 {
 	struct kvm_viommu_map *map, *tmp;
 
@@ -210,9 +215,12 @@ static void kvm_viommu_gather_flush(struct kvm_viommu *viommu,
 		viommu->cnt.iotlb_syncs++;
 	}
 	vdev->unsynced = false;
+	if (cache && !list_empty(&vdev->gathered))
+		kvm_viommu_pin_cache_check(viommu);
 	list_for_each_entry_safe(map, tmp, &vdev->gathered, stale) {
 		list_del(&map->stale);
-		kvm_viommu_unpin(viommu, map->pages, map->nr_pages);
+		kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->gpa,
+				 cache && map->cache);
 		kvm_viommu_free_map(map);
 	}
 }
@@ -220,6 +228,7 @@ static void kvm_viommu_gather_flush(struct kvm_viommu *viommu,
 /**
  * kvm_viommu_shadow_flush() - finish the unmaps gathered so far
  * @viommu: the unit, locked
+ * @cache: pages may stay in the pin cache
  *
  * Syncs the host IOTLB of every device with unmaps not synced yet, then
  * lets go of their pages.  Called before the guest can see anything new
@@ -230,7 +239,7 @@ static void kvm_viommu_gather_flush(struct kvm_viommu *viommu,
  *
  * Return: whether any unmapped leaf's pages were let go of.
  */
-bool kvm_viommu_shadow_flush(struct kvm_viommu *viommu)
+bool kvm_viommu_shadow_flush(struct kvm_viommu *viommu, bool cache)
 {
 	struct kvm_viommu_dev *vdev;
 	bool any = false;
@@ -238,7 +247,7 @@ bool kvm_viommu_shadow_flush(struct kvm_viommu *viommu)
 	lockdep_assert_held(&viommu->lock);
 	list_for_each_entry(vdev, &viommu->devices, node) {
 		any |= !list_empty(&vdev->gathered);
-		kvm_viommu_gather_flush(viommu, vdev);
+		kvm_viommu_gather_flush(viommu, vdev, cache);
 	}
 	return any;
 }
@@ -353,12 +362,13 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	map->gen = vdev->gen;
 	map->read = leaf->read;
 	map->write = leaf->write;
+	map->cache = n == 1 && !vdev->identity;
 	map->nr_pages = n;
 
 	kvm_viommu_charge(viommu, 2 * n);
 	ret = kvm_viommu_pin(viommu, leaf->gpa, n, leaf->write, map->pages);
 	/* Over RLIMIT_MEMLOCK: the pages of gathered unmaps go first. */
-	if (ret == -ENOMEM && kvm_viommu_shadow_flush(viommu))
+	if (ret == -ENOMEM && kvm_viommu_shadow_flush(viommu, false))
 		ret = kvm_viommu_pin(viommu, leaf->gpa, n, leaf->write,
 				     map->pages);
 	if (ret)
@@ -385,7 +395,7 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	return 0;
 
 err_unpin:
-	kvm_viommu_unpin(viommu, map->pages, n);
+	kvm_viommu_unpin(viommu, map->pages, n, leaf->gpa, false);
 err_free:
 	kvm_viommu_free_map(map);
 err_trace:
@@ -461,13 +471,16 @@ static bool kvm_viommu_drain_doomed(struct kvm_viommu *viommu,
 	return true;
 }
 
-/* Every leaf goes now, doomed or not, and any walk still to do. */
+/*
+ * Every leaf goes now, doomed or not, and any walk still to do; their
+ * pages are unpinned, not cached.
+ */
 void kvm_viommu_shadow_clear(struct kvm_viommu *viommu,
 			     struct kvm_viommu_dev *vdev)
 {
 	kvm_viommu_unmap_range(viommu, vdev, &vdev->shadow, 0, U64_MAX);
 	kvm_viommu_unmap_range(viommu, vdev, &vdev->doomed, 0, U64_MAX);
-	kvm_viommu_gather_flush(viommu, vdev);
+	kvm_viommu_gather_flush(viommu, vdev, false);
 	vdev->identity = false;
 	vdev->sync_pending = false;
 }
@@ -498,7 +511,8 @@ void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
 				continue;
 			}
 		}
-		kvm_viommu_unpin(viommu, map->pages, map->nr_pages);
+		kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->gpa,
+				 false);
 		kvm_viommu_free_map(map);
 	}
 }

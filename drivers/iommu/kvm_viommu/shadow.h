@@ -106,7 +106,9 @@ struct kvm_viommu_leaf {
 int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 		   bool write, struct page **pages);
 void kvm_viommu_unpin(struct kvm_viommu *viommu, struct page **pages,
-		      unsigned long n);
+		      unsigned long n, u64 gpa, bool cache);
+unsigned long kvm_viommu_pin_cache_drop(struct kvm_viommu *viommu);
+void kvm_viommu_pin_cache_check(struct kvm_viommu *viommu);
 void kvm_viommu_uncharge_credit(struct kvm_viommu *viommu);
 
 /* shadow.c */
@@ -126,7 +128,7 @@ void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
 			      struct kvm_viommu_dev *vdev);
 bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu);
 bool kvm_viommu_shadow_pending(struct kvm_viommu *viommu);
-bool kvm_viommu_shadow_flush(struct kvm_viommu *viommu);
+bool kvm_viommu_shadow_flush(struct kvm_viommu *viommu, bool cache);
 void kvm_viommu_charge(struct kvm_viommu *viommu, u64 units);
 
 /* container.c */

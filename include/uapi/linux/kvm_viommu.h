@@ -289,6 +289,13 @@ struct kvm_viommu_irqfd {
  * @locked_pages: pages charged to the VM's locked_vm now: @pinned_pages
  *	and a credit of at most 512 more, charged in advance (returned when
  *	the last device is detached)
+ * @pin_cache_pages: of @pinned_pages, those kept in the pin cache: pinned
+ *	for a GPA the guest unmapped, mapped in no host domain
+ * @pin_cache_hits: 4 KiB guest leaves mapped from the pin cache, not
+ *	pinned anew
+ * @pin_cache_misses: 4 KiB guest leaves pinned anew while the cache was on
+ * @pin_cache_stale: cached pages let go of because the VM's memory changed
+ *	under them: another page at their GPA, or a memslot change
  *
  * Counters since the unit was created, all out.  The fields from @maps on
  * came with the second version of the struct, those from @leaves on with
@@ -330,6 +337,10 @@ struct kvm_viommu_stats {
 	__u64 unparks;
 	__u64 iotlb_syncs;
 	__u64 locked_pages;
+	__u64 pin_cache_pages;
+	__u64 pin_cache_hits;
+	__u64 pin_cache_misses;
+	__u64 pin_cache_stale;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)
