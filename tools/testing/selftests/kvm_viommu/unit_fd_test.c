@@ -450,11 +450,13 @@ TEST_F(ufd, register_page_mapping_cannot_grow)
  */
 TEST_F(ufd, debugfs_and_worker_named_by_the_global_pid)
 {
+	int status, up[2], down[2];
 	char comm[32], c;
-	int status, fds[2];
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(fds));
+	/* One pipe each way: a child reading its own "u" would not wait. */
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
 	ASSERT_EQ(0, unshare(CLONE_NEWPID));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -464,20 +466,22 @@ TEST_F(ufd, debugfs_and_worker_named_by_the_global_pid)
 
 		unit = viommu_create(dev, vm);
 		/* Tell the parent, then wait for it to look. */
-		if (unit < 0 || getpid() != 1 || write(fds[1], "u", 1) != 1 ||
-		    read(fds[0], &c, 1) != 1)
+		if (unit < 0 || getpid() != 1 || write(up[1], "u", 1) != 1 ||
+		    read(down[0], &c, 1) != 1)
 			_exit(1);
 		_exit(0);
 	}
-	ASSERT_EQ(1, read(fds[0], &c, 1));
+	ASSERT_EQ(1, read(up[0], &c, 1));
 	EXPECT_EQ(1, viommu_count_units_of(pid));
 	snprintf(comm, sizeof(comm), "kvm-viommu-%d", pid);
 	EXPECT_LT(0, viommu_find_task(comm));
-	ASSERT_EQ(1, write(fds[1], "g", 1));
+	ASSERT_EQ(1, write(down[1], "g", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
-	close(fds[0]);
-	close(fds[1]);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 }
 
 static void *ring_fn(void *data)
