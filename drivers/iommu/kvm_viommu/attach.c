@@ -275,6 +275,8 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 	vdev->shadow = RB_ROOT_CACHED;
 	vdev->doomed = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&vdev->stranded);
+	INIT_LIST_HEAD(&vdev->gathered);
+	iommu_iotlb_gather_init(&vdev->gather);
 	list_add_tail(&vdev->node, &viommu->devices);
 	viommu->cnt.devices++;
 	id = vdev->attach_id;
@@ -341,6 +343,8 @@ static DECLARE_WORK(kvm_viommu_put_work, kvm_viommu_put_fn);
 /*
  * Called with the unit's lock held: unmap, unpin, drop references.  With
  * @from_worker, the device file (and @vdev) go from kvm_viommu_put_work.
+ * The pin cache goes too, and with the last device the unit's credit of
+ * locked_vm (pin.c): locked_vm then holds what is still pinned, exactly.
  */
 static void kvm_viommu_detach(struct kvm_viommu *viommu,
 			      struct kvm_viommu_dev *vdev, bool from_worker)
@@ -349,6 +353,9 @@ static void kvm_viommu_detach(struct kvm_viommu *viommu,
 	kvm_viommu_shadow_detach(viommu, vdev);
 	list_del(&vdev->node);
 	viommu->cnt.devices--;
+	kvm_viommu_pin_cache_drop(viommu);
+	if (list_empty(&viommu->devices))
+		kvm_viommu_uncharge_credit(viommu);
 	kvm_viommu_container_unclaim(vdev->domain);
 	kvm_viommu_unclaim(vdev->dev);
 	put_device(vdev->dev);

@@ -14,14 +14,52 @@
 #include "kvm_viommu.h"
 #include "shadow.h"
 
+/*
+ * The unit's cached host address of the guest page @page (aligned), or
+ * NULL if KVM cannot cache it (not in a writable memslot).  A walk reads
+ * one table per level, entry after entry, and a queue run one queue page:
+ * each is looked up in the memslots once, not at every entry.  KVM checks
+ * an entry against the memslots' generation at every read and looks the
+ * page up again after any memslot change.  Under KVM's SRCU.
+ */
+static struct gfn_to_hva_cache *kvm_viommu_gpa_cached(struct kvm_viommu *viommu,
+						      u64 page)
+{
+	struct gfn_to_hva_cache *ghc;
+	unsigned int i;
+
+	for (i = 0; i < KVM_VIOMMU_GPA_CACHE; i++) {
+		ghc = &viommu->gpa_cache[i];
+		if (ghc->len && ghc->gpa == page)
+			return ghc;
+	}
+	ghc = &viommu->gpa_cache[viommu->gpa_cache_next];
+	viommu->gpa_cache_next = (viommu->gpa_cache_next + 1) %
+				 KVM_VIOMMU_GPA_CACHE;
+	if (kvm_gfn_to_hva_cache_init(viommu->kvm, ghc, page, PAGE_SIZE)) {
+		ghc->len = 0;
+		return NULL;
+	}
+	return ghc;
+}
+
 static int kvm_viommu_read_gpa(struct vtd_unit *u, u64 gpa, void *buf,
 			       u32 len)
 {
-	struct kvm *kvm = vtd_to_viommu(u)->kvm;
-	int idx, ret;
+	struct kvm_viommu *viommu = vtd_to_viommu(u);
+	struct kvm *kvm = viommu->kvm;
+	struct gfn_to_hva_cache *ghc = NULL;
+	int idx, ret = -EFAULT;
 
 	idx = srcu_read_lock(&kvm->srcu);
-	ret = kvm_read_guest(kvm, gpa, buf, len);
+	if (offset_in_page(gpa) + len <= PAGE_SIZE)
+		ghc = kvm_viommu_gpa_cached(viommu, gpa & PAGE_MASK);
+	if (ghc)
+		ret = kvm_read_guest_offset_cached(kvm, ghc, buf,
+						   offset_in_page(gpa), len);
+	/* Across pages, or in memory KVM will not cache (read-only). */
+	if (ret)
+		ret = kvm_read_guest(kvm, gpa, buf, len);
 	srcu_read_unlock(&kvm->srcu, idx);
 	/*
 	 * Every paging entry a walk reads comes through here, up to a walk

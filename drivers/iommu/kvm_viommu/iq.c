@@ -126,6 +126,7 @@ void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full)
 	lockdep_assert_held(&viommu->lock);
 	viommu->run_budget = max(budget, 64U);
 	viommu->run_overdraw = full;
+	kvm_viommu_pin_cache_check(viommu);
 }
 
 /*

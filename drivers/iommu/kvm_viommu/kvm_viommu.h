@@ -35,6 +35,13 @@ struct task_struct;
 #define KVM_VIOMMU_EVENT_RING	64
 
 /*
+ * Guest pages whose host address the unit keeps for the VT-d core's reads
+ * (guest.c): a walk's tables, one per level, the root and context tables
+ * and the invalidation queue.
+ */
+#define KVM_VIOMMU_GPA_CACHE	8
+
+/*
  * Work one queue run may do (module parameters run_budget and
  * vcpu_run_budget), in units of one guest paging entry read or one 4 KiB
  * page pinned, mapped, unmapped or unpinned: a full run (by the unit's
@@ -71,6 +78,12 @@ struct kvm_viommu_counters {
 	u64 polled_runs;
 	u64 parks;
 	u64 unparks;
+	u64 iotlb_syncs;
+	u64 locked_pages;
+	u64 pin_cache_pages;
+	u64 pin_cache_hits;
+	u64 pin_cache_misses;
+	u64 pin_cache_stale;
 };
 
 /**
@@ -144,7 +157,18 @@ struct kvm_viommu_counters {
  * @nr_iq_runs_worker: queue runs by the worker.
  * @devices: attached devices, struct kvm_viommu_dev.
  * @pins: the pin table (pin.c): pfn -> the shadow leaves holding that
- *	host page pinned, over all devices.  Under @lock.
+ *	host page pinned, over all devices, or the gfn the pin cache keeps
+ *	it for.  Under @lock.
+ * @pin_cache: the pin cache (pin.c): gfn -> the page kept pinned for it,
+ *	which no leaf holds.  Under @lock.
+ * @pin_lru: the pin cache's pages, oldest first.  Under @lock.
+ * @pin_cache_gen: the memslots' generation the pin cache was last checked
+ *	against (kvm_viommu_pin_cache_check()).  Under @lock.
+ * @lock_credit: pages charged to locked_vm beyond those pinned (pin.c),
+ *	at most two charge chunks.  Under @lock.
+ * @gpa_cache: guest pages the VT-d core read lately, with their host
+ *	addresses (guest.c); @gpa_cache_next is the entry to replace next.
+ *	Under @lock.
  * @attach_seq: the newest device's attach_id.
  * @te: GSTS.TES as the shadow last saw it.
  * @cnt: the unit's statistics.
@@ -231,6 +255,12 @@ struct kvm_viommu {
 
 	struct list_head devices;
 	struct xarray pins;
+	struct xarray pin_cache;
+	struct list_head pin_lru;
+	u64 pin_cache_gen;
+	unsigned long lock_credit;
+	struct gfn_to_hva_cache gpa_cache[KVM_VIOMMU_GPA_CACHE];
+	unsigned int gpa_cache_next;
 	u64 attach_seq;
 	bool te;
 	struct kvm_viommu_counters cnt;

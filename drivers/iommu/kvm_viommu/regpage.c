@@ -7,7 +7,9 @@
  * brought up to date (published) before the unit's lock is let go, and
  * before anything the guest may act on next: an invalidation-wait status
  * write (guest.c), an interrupt.  A guest that sees a wait complete so
- * also sees IQH past it and every fault status the queue run set.
+ * also sees IQH past it and every fault status the queue run set.  The
+ * shadow's unmaps gathered so far are synced out of the host IOTLBs first
+ * (kvm_viommu_shadow_flush()): no invalidation reads as done before.
  *
  * Publishing is also where the unit says what a register reads while the
  * host still works on what a command started.  The core completes a
@@ -158,6 +160,7 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 	u32 off;
 
 	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_shadow_flush(viommu, true);
 	if (viommu->hold && !kvm_viommu_shadow_pending(viommu))
 		viommu->hold = 0;
 	/* Nothing that is not quiet is shown on a page KVM does not track. */

@@ -19,13 +19,18 @@
  * next run, before any later descriptor, so it never tears down what it
  * has not reached.
  *
- * Pages are unpinned only after iommu_unmap(), which flushes the host
- * IOTLB, has returned the size that was mapped.  Any other size means the
- * domain changed under the unit (which owns it, through its VFIO backend:
- * a kernel bug, or something mapping into it behind VFIO's back): the
- * leaf's pages stay pinned and the unit fails.  Anything
- * else that fails leaves the range unmapped: the device's DMA there
- * faults, it never reaches memory the guest did not give it.
+ * Leaves are unmapped with iommu_unmap_fast() into the device's IOTLB
+ * gather, and the host IOTLB is synced once for all of them
+ * (kvm_viommu_shadow_flush()) before the guest can see any invalidation
+ * complete: before a wait descriptor's status write or interrupt, and
+ * before the unit's lock is let go (kvm_viommu_publish()); so once per
+ * queue run, or per wait.  Pages are let go of only after that sync, and
+ * only if the unmap removed the size that was mapped.  Any other size
+ * means the domain changed under the unit (which owns it, through its
+ * VFIO backend: a kernel bug, or something mapping into it behind VFIO's
+ * back): the leaf's pages stay pinned and the unit fails.  Anything else
+ * that fails leaves the range unmapped: the device's DMA there faults, it
+ * never reaches memory the guest did not give it.
  *
  * Everything here runs under the unit's lock, in process context with the
  * VM's mm usable (an ioctl of the VMM, a vCPU thread's task work or the
@@ -65,10 +70,13 @@ MODULE_PARM_DESC(max_shadow_leaves,
  * @gen: the last walk that saw this leaf in the guest's tables
  * @read: the device may read through it
  * @write: the device may write through it
+ * @cache: a 4 KiB guest leaf (not translation-off RAM): its page may stay
+ *	in the pin cache once unmapped
  * @nr_pages: 4 KiB pages pinned
  * @pages: the pinned pages, in IOVA order
- * @stale: on a walk's list of leaves to remove, or on the device's
- *	stranded list
+ * @stale: on a walk's list of leaves to remove, on the device's
+ *	stranded list, or on its list of leaves unmapped and waiting for the
+ *	host IOTLB sync
  */
 struct kvm_viommu_map {
 	struct interval_tree_node it;
@@ -76,6 +84,7 @@ struct kvm_viommu_map {
 	u64 gen;
 	bool read;
 	bool write;
+	bool cache;
 	unsigned long nr_pages;
 	struct page **pages;
 	struct list_head stale;
@@ -161,8 +170,9 @@ static void kvm_viommu_strand(struct kvm_viommu *viommu,
 }
 
 /*
- * Unmap and unpin @map, which the caller has taken out of whatever tree or
- * list held it.
+ * Unmap @map, which the caller has taken out of whatever tree or list held
+ * it, into the device's IOTLB gather: its pages are let go of by the next
+ * kvm_viommu_gather_flush(), after the sync.
  */
 static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 				  struct kvm_viommu_dev *vdev,
@@ -173,16 +183,73 @@ static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 	trace_kvm_viommu_shadow(vdev->sid, false, map->it.start, size,
 				map->gpa, 0);
 	kvm_viommu_charge(viommu, 2 * map->nr_pages);
-	/* Returns once the host IOTLB no longer holds the range. */
-	unmapped = iommu_unmap(vdev->domain, map->it.start, size);
+	/* The host IOTLB may still hold the range until the sync. */
+	unmapped = iommu_unmap_fast(vdev->domain, map->it.start, size,
+				    &vdev->gather);
+	vdev->unsynced = true;
 	if (unmapped != size) {
 		kvm_viommu_strand(viommu, vdev, map, unmapped);
 		return;
 	}
-	kvm_viommu_unpin(viommu, map->pages, map->nr_pages);
+	list_add_tail(&map->stale, &vdev->gathered);
 	viommu->cnt.unmaps++;
 	viommu->cnt.leaves--;
-	kvm_viommu_free_map(map);
+}
+
+/*
+ * Sync the host IOTLB for what was unmapped from @vdev's domain, then let
+ * go of the leaves' pages: only now can no device reach them.  With
+ * @cache, pages of 4 KiB guest leaves that no other leaf holds may stay
+ * in the pin cache (pin.c).
+ */
+static void kvm_viommu_gather_flush(struct kvm_viommu *viommu,
+				    struct kvm_viommu_dev *vdev, bool cache)
+{
+	struct kvm_viommu_map *map, *tmp;
+
+	if (!vdev->unsynced)
+		return;
+	/* Empty if the driver synced all of it already (or nothing went). */
+	if (vdev->gather.start <= vdev->gather.end) {
+		iommu_iotlb_sync(vdev->domain, &vdev->gather);
+		viommu->cnt.iotlb_syncs++;
+	}
+	vdev->unsynced = false;
+	if (cache && !list_empty(&vdev->gathered))
+		kvm_viommu_pin_cache_check(viommu);
+	list_for_each_entry_safe(map, tmp, &vdev->gathered, stale) {
+		list_del(&map->stale);
+		kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->gpa,
+				 cache && map->cache);
+		kvm_viommu_free_map(map);
+	}
+}
+
+/**
+ * kvm_viommu_shadow_flush() - finish the unmaps gathered so far
+ * @viommu: the unit, locked
+ * @cache: pages may stay in the pin cache
+ *
+ * Syncs the host IOTLB of every device with unmaps not synced yet, then
+ * lets go of their pages.  Called before the guest can see anything new
+ * (kvm_viommu_publish(): before a wait descriptor's status write or
+ * interrupt, before the unit's lock goes), so that no invalidation reads
+ * as done while a host IOTLB may still hold what it removed; and before a
+ * pin RLIMIT_MEMLOCK refused is tried again.
+ *
+ * Return: whether any unmapped leaf's pages were let go of.
+ */
+bool kvm_viommu_shadow_flush(struct kvm_viommu *viommu, bool cache)
+{
+	struct kvm_viommu_dev *vdev;
+	bool any = false;
+
+	lockdep_assert_held(&viommu->lock);
+	list_for_each_entry(vdev, &viommu->devices, node) {
+		any |= !list_empty(&vdev->gathered);
+		kvm_viommu_gather_flush(viommu, vdev, cache);
+	}
+	return any;
 }
 
 static bool kvm_viommu_resv_overlaps(struct kvm_viommu_dev *vdev, u64 start,
@@ -295,10 +362,15 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	map->gen = vdev->gen;
 	map->read = leaf->read;
 	map->write = leaf->write;
+	map->cache = n == 1 && !vdev->identity;
 	map->nr_pages = n;
 
 	kvm_viommu_charge(viommu, 2 * n);
 	ret = kvm_viommu_pin(viommu, leaf->gpa, n, leaf->write, map->pages);
+	/* Over RLIMIT_MEMLOCK: the pages of gathered unmaps go first. */
+	if (ret == -ENOMEM && kvm_viommu_shadow_flush(viommu, false))
+		ret = kvm_viommu_pin(viommu, leaf->gpa, n, leaf->write,
+				     map->pages);
 	if (ret)
 		goto err_free;
 	/*
@@ -323,7 +395,7 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	return 0;
 
 err_unpin:
-	kvm_viommu_unpin(viommu, map->pages, n);
+	kvm_viommu_unpin(viommu, map->pages, n, leaf->gpa, false);
 err_free:
 	kvm_viommu_free_map(map);
 err_trace:
@@ -399,12 +471,16 @@ static bool kvm_viommu_drain_doomed(struct kvm_viommu *viommu,
 	return true;
 }
 
-/* Every leaf goes now, doomed or not, and any walk still to do. */
+/*
+ * Every leaf goes now, doomed or not, and any walk still to do; their
+ * pages are unpinned, not cached.
+ */
 void kvm_viommu_shadow_clear(struct kvm_viommu *viommu,
 			     struct kvm_viommu_dev *vdev)
 {
 	kvm_viommu_unmap_range(viommu, vdev, &vdev->shadow, 0, U64_MAX);
 	kvm_viommu_unmap_range(viommu, vdev, &vdev->doomed, 0, U64_MAX);
+	kvm_viommu_gather_flush(viommu, vdev, false);
 	vdev->identity = false;
 	vdev->sync_pending = false;
 }
@@ -435,7 +511,8 @@ void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
 				continue;
 			}
 		}
-		kvm_viommu_unpin(viommu, map->pages, map->nr_pages);
+		kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->gpa,
+				 false);
 		kvm_viommu_free_map(map);
 	}
 }

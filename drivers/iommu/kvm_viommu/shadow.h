@@ -6,6 +6,7 @@
 #define _KVM_VIOMMU_SHADOW_H_
 
 #include <linux/interval_tree.h>
+#include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/rbtree.h>
@@ -50,6 +51,9 @@ struct kvm_viommu_resv {
  * @stranded: leaves whose host unmap removed another size than mapped:
  *	kept pinned, since the host IOMMU may still reach their pages,
  *	until detach finds it cannot
+ * @gather: the host IOTLB ranges unmapped from @domain and not synced yet
+ * @gathered: the leaves unmapped into @gather, still pinned until the sync
+ * @unsynced: something was unmapped from @domain since the last sync
  * @gen: sync generation, to find what a walk did not see
  * @sync_pending: a walk of [@sync_next, @sync_end) is still to do: the
  *	rest of an invalidation (or of the whole context) that an earlier
@@ -77,6 +81,9 @@ struct kvm_viommu_dev {
 	struct rb_root_cached doomed;
 	bool identity;
 	struct list_head stranded;
+	struct iommu_iotlb_gather gather;
+	struct list_head gathered;
+	bool unsynced;
 	u64 gen;
 	bool sync_pending;
 	u64 sync_next;
@@ -99,7 +106,10 @@ struct kvm_viommu_leaf {
 int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 		   bool write, struct page **pages);
 void kvm_viommu_unpin(struct kvm_viommu *viommu, struct page **pages,
-		      unsigned long n);
+		      unsigned long n, u64 gpa, bool cache);
+unsigned long kvm_viommu_pin_cache_drop(struct kvm_viommu *viommu);
+void kvm_viommu_pin_cache_check(struct kvm_viommu *viommu);
+void kvm_viommu_uncharge_credit(struct kvm_viommu *viommu);
 
 /* shadow.c */
 int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
@@ -118,6 +128,7 @@ void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
 			      struct kvm_viommu_dev *vdev);
 bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu);
 bool kvm_viommu_shadow_pending(struct kvm_viommu *viommu);
+bool kvm_viommu_shadow_flush(struct kvm_viommu *viommu, bool cache);
 void kvm_viommu_charge(struct kvm_viommu *viommu, u64 units);
 
 /* container.c */

@@ -60,6 +60,12 @@ static const struct kvm_viommu_stat_desc kvm_viommu_stat_descs[] = {
 	{ "polled_runs", UAPI(polled_runs), STAT_UNIT, UNIT(polled_runs) },
 	{ "parks", UAPI(parks), STAT_UNIT, UNIT(parks) },
 	{ "unparks", UAPI(unparks), STAT_UNIT, UNIT(unparks) },
+	{ "iotlb_syncs", UAPI(iotlb_syncs), STAT_UNIT, UNIT(iotlb_syncs) },
+	{ "locked_pages", UAPI(locked_pages), STAT_UNIT, UNIT(locked_pages) },
+	{ "pin_cache_pages", UAPI(pin_cache_pages), STAT_UNIT, UNIT(pin_cache_pages) },
+	{ "pin_cache_hits", UAPI(pin_cache_hits), STAT_UNIT, UNIT(pin_cache_hits) },
+	{ "pin_cache_misses", UAPI(pin_cache_misses), STAT_UNIT, UNIT(pin_cache_misses) },
+	{ "pin_cache_stale", UAPI(pin_cache_stale), STAT_UNIT, UNIT(pin_cache_stale) },
 };
 
 /* Every statistic, into @st (whose size and flags are left alone). */

@@ -56,10 +56,16 @@ static DEFINE_IDA(kvm_viommu_ida);
  * Take the unit's lock for a call of the VMM's (an ioctl, read(), a
  * debugfs read): a fatal signal interrupts the wait, so a VMM killed while
  * its unit works through a long queue run dies at once.  -EINTR then.
+ * The pin cache is then held to the VM's memslots as they are now, so
+ * that a VMM that changed them finds the cache emptied by its next call.
  */
 int kvm_viommu_lock(struct kvm_viommu *viommu)
 {
-	return mutex_lock_killable(&viommu->lock);
+	int ret = mutex_lock_killable(&viommu->lock);
+
+	if (!ret)
+		kvm_viommu_pin_cache_check(viommu);
+	return ret;
 }
 
 void kvm_viommu_get(struct kvm_viommu *viommu)
@@ -76,6 +82,9 @@ static void kvm_viommu_destroy(struct kvm_viommu *viommu)
 	kvm_viommu_regs_free(viommu);
 	/* Left only by leaves a host IOMMU may still reach: pinned for good. */
 	xa_destroy(&viommu->pins);
+	/* Emptied by the last detach. */
+	WARN_ON_ONCE(!xa_empty(&viommu->pin_cache));
+	xa_destroy(&viommu->pin_cache);
 	kvm_put_kvm(viommu->kvm);
 	ida_free(&kvm_viommu_ida, viommu->id);
 	kfree(viommu);
@@ -352,6 +361,8 @@ static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
 	mutex_init(&viommu->read_lock);
 	INIT_LIST_HEAD(&viommu->devices);
 	xa_init(&viommu->pins);
+	xa_init(&viommu->pin_cache);
+	INIT_LIST_HEAD(&viommu->pin_lru);
 	kvm_viommu_sidecore_init(viommu);
 	xa_init(&viommu->doorbells);
 	atomic_set(&viommu->pending_qt, -1);

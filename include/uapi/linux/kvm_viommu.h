@@ -284,10 +284,23 @@ struct kvm_viommu_irqfd {
  * @polled_runs: queue runs by the sidecore poller
  * @parks: times the page went from polled to write-tracked
  * @unparks: times it went from write-tracked to polled
+ * @iotlb_syncs: host IOTLB syncs after shadow unmaps (the unmaps of one
+ *	walk or queue run share one)
+ * @locked_pages: pages charged to the VM's locked_vm now: @pinned_pages
+ *	and a credit of at most 512 more, charged in advance (returned when
+ *	the last device is detached)
+ * @pin_cache_pages: of @pinned_pages, those kept in the pin cache: pinned
+ *	for a GPA the guest unmapped, mapped in no host domain
+ * @pin_cache_hits: 4 KiB guest leaves mapped from the pin cache, not
+ *	pinned anew
+ * @pin_cache_misses: 4 KiB guest leaves pinned anew while the cache was on
+ * @pin_cache_stale: cached pages let go of because the VM's memory changed
+ *	under them: another page at their GPA, or a memslot change
  *
  * Counters since the unit was created, all out.  The fields from @maps on
  * came with the second version of the struct, those from @leaves on with
- * the third, those from @tracked_writes on with the fourth.
+ * the third, those from @tracked_writes on with the fourth, those from
+ * @iotlb_syncs on with the fifth.
  */
 struct kvm_viommu_stats {
 	__u32 size;
@@ -322,6 +335,12 @@ struct kvm_viommu_stats {
 	__u64 polled_runs;
 	__u64 parks;
 	__u64 unparks;
+	__u64 iotlb_syncs;
+	__u64 locked_pages;
+	__u64 pin_cache_pages;
+	__u64 pin_cache_hits;
+	__u64 pin_cache_misses;
+	__u64 pin_cache_stale;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)

@@ -20,11 +20,21 @@
  *      dma_unmap_single of 4 KiB, under QEMU's intel-iommu (today's
  *      architecture), under viommu-vmm with kvm_viommu, and with no vIOMMU
  *      under each.
+ * Then (a_vcpu) once more, 4 KiB batch 1 only, with L1's tracepoints on:
+ * the host's handling of each doorbell, from the vCPU's exit to its next
+ * entry (kvm:kvm_exit, kvm:kvm_entry) and from the doorbell to the end of
+ * the queue run (kvm_viommu_doorbell, kvm_viommu_iq_run).  Tracing slows
+ * everything a little; the figure to compare is this one, between builds.
  * It prints a table and writes JSON to $KVM_VIOMMU_BENCH_OUT, both naming
  * the testbed: the QEMU that runs L1 (L0), L1's kernel and CPUs, and the
  * QEMU that ran the (f) rows under QEMU (from l1_run.sh's environment).
+ *
+ * With KVM_VIOMMU_BENCH_TRACED=n, only the traced pass, n times: the
+ * host's time per invalidation, in a few minutes, so that two builds can
+ * be compared in turns on a machine whose load drifts.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +324,128 @@ struct result {
 
 static struct result results[NR_MODES][NR_CONFIGS];
 
+/* ---- The traced pass: host handling time per doorbell ---- */
+
+#define TRACEFS		"/sys/kernel/debug/tracing"
+#define MAX_SAMPLES	1024
+
+static const char * const trace_events[] = {
+	"kvm/kvm_exit", "kvm/kvm_entry", "kvm_viommu/kvm_viommu_doorbell",
+	"kvm_viommu/kvm_viommu_iq_run",
+};
+
+static bool trace_pass;
+static struct {
+	uint32_t n;
+	double exit_to_entry_us;	/* medians */
+	double doorbell_to_run_us;
+} host;
+
+static int trace_write(const char *file, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	return viommu_write_file(path, val);
+}
+
+static void trace_on(bool on)
+{
+	char file[96];
+	size_t i;
+
+	trace_write("tracing_on", "0");
+	for (i = 0; i < ARRAY_SIZE(trace_events); i++) {
+		snprintf(file, sizeof(file), "events/%s/enable",
+			 trace_events[i]);
+		TEST_ASSERT(!trace_write(file, on ? "1" : "0"), "%s", file);
+	}
+	if (!on)
+		return;
+	trace_write("buffer_size_kb", "8192");
+	/* Opening "trace" for writing with O_TRUNC empties the buffer. */
+	close(open(TRACEFS "/trace", O_WRONLY | O_TRUNC));
+	trace_write("tracing_on", "1");
+}
+
+/* Is @line a trace line of event @name?  Then *@ts is its timestamp. */
+static bool trace_event(const char *line, const char *name, double *ts)
+{
+	char pat[48];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), ": %s:", name);
+	p = strstr(line, pat);
+	if (!p)
+		return false;
+	/* Back from the ':' after the timestamp to its first digit. */
+	while (p > line && p[-1] != ' ')
+		p--;
+	*ts = strtod(p, NULL);
+	return true;
+}
+
+static double median(double *v, uint32_t n)
+{
+	uint32_t i, j;
+	double t;
+
+	if (!n)
+		return 0;
+	for (i = 1; i < n; i++)
+		for (j = i; j && v[j - 1] > v[j]; j--) {
+			t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[n / 2];
+}
+
+/*
+ * Walk the trace (one L1 CPU: events in order): a doorbell's handling is
+ * from the kvm_exit before it to the next kvm_entry, its queue processing
+ * from the doorbell to the last kvm_viommu_iq_run before that entry.
+ */
+static void trace_collect(void)
+{
+	static double handle[MAX_SAMPLES], proc[MAX_SAMPLES];
+	double ts, last_exit = 0, db = 0, run = 0;
+	uint32_t n = 0, np = 0;
+	bool pending = false;
+	char line[512];
+	FILE *f;
+
+	trace_write("tracing_on", "0");
+	f = fopen(TRACEFS "/trace", "r");
+	TEST_ASSERT(f, "open " TRACEFS "/trace");
+	while (fgets(line, sizeof(line), f) && n < MAX_SAMPLES) {
+		if (line[0] == '#')
+			continue;
+		if (trace_event(line, "kvm_exit", &ts)) {
+			last_exit = ts;
+		} else if (trace_event(line, "kvm_viommu_doorbell", &ts)) {
+			if (!pending && last_exit) {
+				pending = true;
+				db = ts;
+				run = 0;
+			}
+		} else if (trace_event(line, "kvm_viommu_iq_run", &ts)) {
+			if (pending)
+				run = ts;
+		} else if (pending && trace_event(line, "kvm_entry", &ts)) {
+			handle[n++] = (ts - last_exit) * 1e6;
+			if (run)
+				proc[np++] = (run - db) * 1e6;
+			pending = false;
+		}
+	}
+	fclose(f);
+	trace_on(false);
+	host.n = n;
+	host.exit_to_entry_us = median(handle, n);
+	host.doorbell_to_run_us = median(proc, np);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -406,7 +538,14 @@ static void run_mode(int mode)
 			base_exits = exits;
 			vfio0 = uu.vfio_ns;
 			calls0 = uu.vfio_calls;
+			if (trace_pass)
+				trace_on(true);
 			continue;
+		}
+		if (trace_pass) {
+			/* 4 KiB, batch 1 only: its results stay the untraced run's. */
+			trace_collect();
+			break;
 		}
 		summarize(&results[mode][uc.args[1]], &configs[uc.args[1]],
 			  out, tsc_khz, exits - base_exits);
@@ -595,9 +734,38 @@ static const char *verdict(bool ok)
 	return ok ? "met" : "MISSED";
 }
 
+/* KVM_VIOMMU_BENCH_TRACED=n: the traced pass alone, n times. */
+static int traced_only(const char *path, int n)
+{
+	FILE *js = fopen(path ? path : "/dev/null", "w");
+	int i;
+
+	TEST_ASSERT(js, "open %s", path);
+	fprintf(js, "{\n  \"a_vcpu_host_runs\": [");
+	set_fast_path(true);
+	trace_pass = true;
+	for (i = 0; i < n; i++) {
+		run_mode(MODE_A_VCPU);
+		printf("traced %d: %u doorbells, exit to entry %.1f us, ", i,
+		       host.n, host.exit_to_entry_us);
+		printf("doorbell to the queue run's end %.1f us\n",
+		       host.doorbell_to_run_us);
+		fprintf(js, "%s\n    {\"doorbells\": %u, ", i ? "," : "",
+			host.n);
+		fprintf(js, "\"exit_to_entry_us_median\": %.1f, ",
+			host.exit_to_entry_us);
+		fprintf(js, "\"doorbell_to_run_end_us_median\": %.1f}",
+			host.doorbell_to_run_us);
+	}
+	fprintf(js, "\n  ]\n}\n");
+	fclose(js);
+	return 0;
+}
+
 int main(void)
 {
 	const char *path = getenv("KVM_VIOMMU_BENCH_OUT");
+	const char *traced = getenv("KVM_VIOMMU_BENCH_TRACED");
 	struct result *a1, *b1, *c1, *d1;
 	double a_over_c, a_over_floor, speedup, linux_ratio;
 	struct viommu_vfio f;
@@ -618,12 +786,20 @@ int main(void)
 	}
 	/* Each mode opens it again, in a container of the kind it needs. */
 	viommu_vfio_close(&f);
+	if (traced && atoi(traced) > 0)
+		return traced_only(path, atoi(traced));
 	for (m = 0; m < NR_MODES; m++) {
 		printf("bench: mode %s...\n", mode_name[m]);
 		fflush(stdout);
 		set_fast_path(m == MODE_A_VCPU);
 		run_mode(m);
 	}
+	printf("bench: mode a_vcpu, 4k_b1, traced...\n");
+	fflush(stdout);
+	set_fast_path(true);
+	trace_pass = true;
+	run_mode(MODE_A_VCPU);
+	trace_pass = false;
 	set_fast_path(fast_path[0] == 'Y' || fast_path[0] == '1');
 	run_linux_guests();
 
@@ -644,6 +820,10 @@ int main(void)
 	/* The floor plus what the host IOMMU work itself costs (from (c)). */
 	a_over_floor = a1->med_ns / (d1->med_ns + 2 * c1->host_ns_per_op);
 	speedup = results[MODE_A][0].med_ns / results[MODE_A][2].med_ns;
+	printf("\na_vcpu 4k_b1, host time per doorbell (%u, traced):\n",
+	       host.n);
+	printf("  exit to entry %.1f us, doorbell to the queue run's end %.1f us\n",
+	       host.exit_to_entry_us, host.doorbell_to_run_us);
 	printf("\n(b) relayed IQT costs %.2fx (a)\n", b1->med_ns / a1->med_ns);
 	printf("target: (a) zero exits to userspace per op: %.2f, %s\n",
 	       a1->exits_per_op, verdict(a1->exits_per_op == 0));
@@ -688,6 +868,10 @@ int main(void)
 	fprintf(js, "  \"a_over_c\": %.4f,\n  \"a_over_floor\": %.4f,\n",
 		a_over_c, a_over_floor);
 	fprintf(js, "  \"batch64_speedup\": %.3f,\n", speedup);
+	fprintf(js, "  \"a_vcpu_host\": {\"doorbells\": %u, ", host.n);
+	fprintf(js, "\"exit_to_entry_us_median\": %.1f, ", host.exit_to_entry_us);
+	fprintf(js, "\"doorbell_to_run_end_us_median\": %.1f},\n",
+		host.doorbell_to_run_us);
 	json_linux(js);
 	if (linux_ratio)
 		fprintf(js, "  \"linux_qemu_over_kvm_viommu\": %.3f\n}\n",

@@ -22,7 +22,8 @@
 # Environment: VMTEST_TIMEOUT (seconds, default 1200), VMTEST_SMP (L1's
 # CPUs, default 2), VMTEST_MEM (2G), VMTEST_TESTS (space-separated test
 # names, default all), VMTEST_APPEND (more of L1's kernel command line),
-# VMTEST_QEMU_ANCHOR (10 or 7.2: the QEMU that runs
+# KVM_VIOMMU_BENCH_TRACED (bench: the traced pass alone, that many times;
+# see viommu_bench.c), VMTEST_QEMU_ANCHOR (10 or 7.2: the QEMU that runs
 # the L2 Linux guest inside L1, default 10).
 # The L1 kernel: VMTEST_CONFIG (setup.sh's make variables for it, default
 # build/config-6.1.mk), VMTEST_KO (kvm_viommu.ko built for it, default the
@@ -77,9 +78,10 @@ OUT=$VMDIR/out
 rm -rf "$VMDIR"
 mkdir -p "$OUT" "$VMDIR/bin"
 
-# Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*), which l1_run.sh
-# reads back: L1's environment starts empty.
-for v in "${!KVM_VIOMMU_SOAK_@}"; do
+# Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*,
+# KVM_VIOMMU_BENCH_TRACED), which l1_run.sh reads back: L1's environment
+# starts empty.
+for v in "${!KVM_VIOMMU_SOAK_@}" "${!KVM_VIOMMU_BENCH_TRACED@}"; do
 	printf 'export %s=%q\n' "$v" "${!v}"
 done > "$OUT/env"
 
