@@ -174,7 +174,8 @@ int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
 	for (i = 0; i < n; i++) {
 		pfn = page_to_pfn(pages[i]);
 		v = xa_to_value(xa_load(&viommu->pins, pfn));
-		v += KVM_VIOMMU_PIN_ONE | (write ? KVM_VIOMMU_PIN_WRITE : 0);
+		v = (v + KVM_VIOMMU_PIN_ONE) |
+		    (write ? KVM_VIOMMU_PIN_WRITE : 0);
 		ret = xa_err(xa_store(&viommu->pins, pfn, xa_mk_value(v),
 				      GFP_KERNEL_ACCOUNT));
 		if (ret) {
