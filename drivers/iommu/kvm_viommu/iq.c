@@ -147,7 +147,8 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full)
 		return;
 	kvm_viommu_run_begin(viommu, full);
 	/* What the guest wrote into its page first (sidecore.c). */
-	if (viommu->sc_flags && (viommu->polled || viommu->drain_pending))
+	if (viommu->sc_flags && (viommu->polled ||
+				 atomic_read(&viommu->drain_pending)))
 		kvm_viommu_page_drain(viommu);
 	qt = atomic_xchg(&viommu->pending_qt, -1);
 	if (qt >= 0)

@@ -96,9 +96,13 @@ struct kvm_viommu_counters {
  *	@run_budget and the binding of doorbells.  A mutex: held across
  *	guest memory accesses and IOMMU map/unmap, which sleep.  Taken in
  *	process context only: killably by the VMM's own calls (ioctls,
- *	read(), debugfs readers), plainly by the worker, the unit's release
- *	and the PCI bus notifier, and only with mutex_trylock() by a vCPU
- *	thread's task work; never in a doorbell's wake-up.
+ *	read(), debugfs readers) and by a tracked write's task work (which
+ *	must apply the write before its vCPU runs on, and so waits out a
+ *	queue run in progress: at most one run's budget), plainly by the
+ *	worker, the unit's release and the PCI bus notifier, and only with
+ *	mutex_trylock() by the sidecore poller and by a ringing vCPU's queue
+ *	task work (@iq_twork), which hand the work on when it is busy; never
+ *	in a doorbell's wake-up.
  * @dead: set under @lock by ->release() before it tears anything down;
  *	queue runs that start later find nothing to do.
  * @vtd: the VT-d core's state; its register image is @regs.
@@ -161,8 +165,10 @@ struct kvm_viommu_counters {
  * @tracked: KVM write-tracks @reg_gfn for the unit (one count of ours).
  * @polled: the poller owns the page: not tracked, and quiet.  Written
  *	under @lock, read without it by the poller as a hint.
- * @drain_pending: the guest may have written the page before KVM's
- *	tracking took hold: the next queue run applies it.
+ * @drain_pending: the guest may have written the page where no tracking
+ *	saw it (before KVM's tracking took hold, or when a tracked write
+ *	found no memory for its task work): the next queue run applies it.
+ *	Set in any context, taken with atomic_xchg() under @lock.
  * @track_registered: @track_node is registered with KVM (till release).
  * @reg_slot_gone: KVM deleted or moved @reg_gfn's memslot, and with it our
  *	tracking; set by KVM's callback, cleared under @lock by re-arming.
@@ -242,7 +248,7 @@ struct kvm_viommu {
 	gfn_t reg_gfn;
 	bool tracked;
 	bool polled;
-	bool drain_pending;
+	atomic_t drain_pending;
 	bool track_registered;
 	atomic_t reg_slot_gone;
 	struct kvm_page_track_notifier_node track_node;

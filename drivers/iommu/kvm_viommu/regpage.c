@@ -334,7 +334,7 @@ static unsigned int kvm_viommu_drain_word(struct kvm_viommu *viommu, u32 off)
  * @viommu: the unit, locked, with the sidecore on, at a queue run's start
  *
  * Every word that differs from what was last published is a guest write
- * (polled, or made before KVM's tracking took hold): applied in
+ * (polled, or made where no tracking saw it): applied in
  * kvm_viommu_drain_order, then the rest by offset.  Publishing afterwards
  * shows what they made of the registers.
  *
@@ -346,7 +346,8 @@ unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 	u32 off;
 
 	lockdep_assert_held(&viommu->lock);
-	viommu->drain_pending = false;
+	/* A request made from now on asks for a later drain. */
+	atomic_xchg(&viommu->drain_pending, 0);
 	for (i = 0; i < ARRAY_SIZE(kvm_viommu_drain_order); i++)
 		n += kvm_viommu_drain_word(viommu, kvm_viommu_drain_order[i]);
 	for (i = 0; i < VTD_NR_FRCD; i++)

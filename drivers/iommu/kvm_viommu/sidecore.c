@@ -150,7 +150,7 @@ void kvm_viommu_sidecore_track(struct kvm_viommu *viommu)
 		viommu->cnt.parks++;
 		trace_kvm_viommu_sidecore(viommu->id, false);
 	}
-	viommu->drain_pending = true;
+	atomic_set(&viommu->drain_pending, 1);
 	kvm_viommu_iq_kick(viommu);
 }
 
@@ -198,7 +198,13 @@ void kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu)
 	kvm_viommu_unlock(viommu);
 }
 
-/* A tracked write, in the vCPU thread that made it, before it runs on. */
+/*
+ * A tracked write, in the vCPU thread that made it, before it runs on.  It
+ * waits for the unit's lock (killably): the guest reads the write's effect
+ * with its next instruction.  What the page holds that no tracking took
+ * (polled writes, or writes made before the tracking took hold) is older
+ * than this write, and goes first.
+ */
 static void kvm_viommu_twrite_fn(struct callback_head *head)
 {
 	struct kvm_viommu_twrite *tw =
@@ -209,6 +215,10 @@ static void kvm_viommu_twrite_fn(struct callback_head *head)
 	    !mutex_lock_killable(&viommu->lock)) {
 		if (!viommu->dead && !viommu->cnt.failed) {
 			kvm_viommu_run_begin(viommu, false);
+			if (viommu->sc_flags &&
+			    (viommu->polled ||
+			     atomic_read(&viommu->drain_pending)))
+				kvm_viommu_page_drain(viommu);
 			kvm_viommu_reg_apply_bytes(viommu, tw->off, tw->val,
 						   tw->bytes);
 			/* What the write let go on, as far as a short run goes. */
@@ -255,8 +265,16 @@ void kvm_viommu_track_write(struct kvm_page_track_notifier_node *node,
 		return;
 	}
 	tw = kzalloc(sizeof(*tw), GFP_KERNEL_ACCOUNT);
-	if (!tw)
-		return;	/* the bytes stay in the page: a drain finds them */
+	if (!tw) {
+		/*
+		 * The bytes are in the page: the worker drains them.  Only a
+		 * write that leaves the page as it was (a 1 over a set RW1C
+		 * bit) is lost so, with the VM out of memory.
+		 */
+		atomic_set(&viommu->drain_pending, 1);
+		kvm_viommu_iq_kick(viommu);
+		return;
+	}
 	tw->viommu = viommu;
 	tw->off = off;
 	tw->bytes = bytes;
@@ -326,7 +344,7 @@ static void kvm_viommu_sidecore_off(struct kvm_viommu *viommu)
 	lockdep_assert_held(&viommu->lock);
 	kvm_viommu_sidecore_untrack(viommu);
 	viommu->polled = false;
-	viommu->drain_pending = false;
+	atomic_set(&viommu->drain_pending, 0);
 	viommu->sc_flags = 0;
 	if (viommu->msg_ctx)
 		eventfd_ctx_put(viommu->msg_ctx);
