@@ -14,6 +14,7 @@
 #include <linux/kvm_viommu.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -102,7 +103,8 @@ struct kvm_viommu_counters {
  *	worker, the unit's release and the PCI bus notifier, and only with
  *	mutex_trylock() by the sidecore poller and by a ringing vCPU's queue
  *	task work (@iq_twork), which hand the work on when it is busy; never
- *	in a doorbell's wake-up.
+ *	in a doorbell's wake-up.  Outside KVM's slots_lock (sidecore.c takes
+ *	that inside it).
  * @dead: set under @lock by ->release() before it tears anything down;
  *	queue runs that start later find nothing to do.
  * @vtd: the VT-d core's state; its register image is @regs.
@@ -162,7 +164,9 @@ struct kvm_viommu_counters {
  *	Written under @lock, read without it by the page-track notifier.
  * @reg_gfn: where the guest has the page, with the sidecore on; written
  *	under @lock, read without it by KVM's callbacks.
- * @tracked: KVM write-tracks @reg_gfn for the unit (one count of ours).
+ * @tracked: the unit takes the guest's writes from KVM's tracking of
+ *	@reg_gfn (it holds a count there, @track_held, unless a memslot
+ *	change it has not taken in yet, @reg_slot_gone, took it).
  * @polled: the poller owns the page: not tracked, and quiet.  Written
  *	under @lock, read without it by the poller as a hint.
  * @drain_pending: the guest may have written the page where no tracking
@@ -170,8 +174,14 @@ struct kvm_viommu_counters {
  *	found no memory for its task work): the next queue run applies it.
  *	Set in any context, taken with atomic_xchg() under @lock.
  * @track_registered: @track_node is registered with KVM (till release).
- * @reg_slot_gone: KVM deleted or moved @reg_gfn's memslot, and with it our
- *	tracking; set by KVM's callback, cleared under @lock by re-arming.
+ * @track_lock: protects @track_held.
+ * @track_held: one count of ours is in KVM's write tracking of @reg_gfn's
+ *	memslot.  Changed only under KVM's slots_lock too: by the unit
+ *	(sidecore.c), and by KVM's memslot callback, which takes the count
+ *	off the memslot it is deleting or moving.
+ * @reg_slot_gone: KVM deleted or moved (or, on 6.1, is deleting or
+ *	moving) @reg_gfn's memslot; set by KVM's callback, taken in with
+ *	atomic_xchg() under @lock, which then looks for the memslot again.
  * @track_node: our page-track notifier.
  * @rearm_work: looks for the page's memslot again (sidecore.c), on
  *	kvm_viommu_wq; cancelled by the release.
@@ -250,6 +260,8 @@ struct kvm_viommu {
 	bool polled;
 	atomic_t drain_pending;
 	bool track_registered;
+	spinlock_t track_lock;	/* see @track_lock above */
+	bool track_held;
 	atomic_t reg_slot_gone;
 	struct kvm_page_track_notifier_node track_node;
 	struct delayed_work rearm_work;
@@ -325,7 +337,7 @@ bool kvm_viommu_page_written(struct kvm_viommu *viommu);
 void kvm_viommu_sidecore_init(struct kvm_viommu *viommu);
 int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_sidecore_release(struct kvm_viommu *viommu);
-void kvm_viommu_sidecore_track(struct kvm_viommu *viommu);
+void kvm_viommu_sidecore_publishing(struct kvm_viommu *viommu);
 void kvm_viommu_sidecore_park(struct kvm_viommu *viommu);
 void kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu);
 void kvm_viommu_irq_msg_changed(struct kvm_viommu *viommu);

@@ -161,9 +161,8 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 	if (viommu->hold && !kvm_viommu_shadow_pending(viommu))
 		viommu->hold = 0;
 	/* Nothing that is not quiet is shown on a page KVM does not track. */
-	if (viommu->sc_flags && !viommu->tracked &&
-	    !kvm_viommu_regs_quiet(viommu))
-		kvm_viommu_sidecore_track(viommu);
+	if (viommu->sc_flags)
+		kvm_viommu_sidecore_publishing(viommu);
 	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++) {
 		for (off = kvm_viommu_reg_ranges[i].start;
 		     off < kvm_viommu_reg_ranges[i].end; off += 4) {

@@ -445,6 +445,10 @@ struct kvm_viommu_ack_events {
  * interrupts back until the VMM has routed the new messages and said so
  * (KVM_VIOMMU_ACK_EVENTS with KVM_VIOMMU_ACK_IRQ_MSGS).
  *
+ * The unit registers a KVM page-track notifier at the first call and
+ * keeps it until it is closed; on 6.12, KVM refuses to move any memslot
+ * of the VM (EINVAL) while one is registered.
+ *
  * Errors: EINVAL bad @flags, nonzero @__reserved, @reg_gpa not page
  * aligned or not such a memslot, or @msg_fd not an eventfd; EBADF @msg_fd
  * not open; EBUSY sidecore already on at another @reg_gpa (turn it off

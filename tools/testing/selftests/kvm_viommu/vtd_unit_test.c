@@ -401,6 +401,35 @@ static void guest_multi_vcpu(uint32_t id)
 	GUEST_DONE();
 }
 
+/* ---- The sidecore's own cases, guest side ---- */
+
+/* A word of the register page that holds no register. */
+#define SCRATCH_OFF		0x300
+#define SCRATCH_WRITES		1000
+
+/*
+ * Queue enabled (stop 1); args.rounds waits of args.batch descriptors
+ * (stop 2); then SCRATCH_WRITES plain stores to the page (stop 3), which
+ * exit only if KVM still write-tracks the page.
+ */
+static void guest_slot_phases(void)
+{
+	uint32_t r, i;
+
+	guest_iq_init();
+	GUEST_SYNC(1);
+	for (r = 0; r < args.rounds; r++) {
+		for (i = 0; i + 1 < args.batch; i++)
+			guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+		guest_wait_for(r % NR_STATUS, r + 1, 0);
+	}
+	GUEST_SYNC(2);
+	for (i = 0; i < SCRATCH_WRITES; i++)
+		gw32(SCRATCH_OFF, i);
+	GUEST_SYNC(3);
+	GUEST_DONE();
+}
+
 /* ---- Host side ---- */
 
 /* A test's VM, vCPUs, unit and result page. */
@@ -1043,6 +1072,47 @@ FIXTURE_SETUP(poller)
 FIXTURE_TEARDOWN(poller)
 {
 	viommu_vmm_sidecore = 0;
+	viommu_restore_params();
+}
+
+/* A unit with the sidecore @flags for a new VM running @guest. */
+static bool sidecore_vm_setup(struct __test_metadata *_metadata,
+			      struct unit_vm *u, void *guest, uint32_t flags)
+{
+	bool ok;
+
+	viommu_vmm_sidecore = flags;
+	ok = unit_vm_setup(_metadata, u, guest, 1);
+	viommu_vmm_sidecore = 0;
+	return ok;
+}
+
+static void sidecore_vm_fini(struct unit_vm *u)
+{
+	viommu_vmm_fini(&u->v);
+	kvm_vm_free(u->vm);
+	u->vm = NULL;
+}
+
+/* Run vCPU 0 to its GUEST_SYNC(@want), or to GUEST_DONE if @want is 0. */
+static void run_to(struct __test_metadata *_metadata, struct unit_vm *u,
+		   uint64_t want)
+{
+	struct ucall uc;
+
+	switch (viommu_vcpu_run(&u->v, u->vcpus[0], &uc)) {
+	case UCALL_SYNC:
+		ASSERT_EQ(want, uc.args[1]);
+		return;
+	case UCALL_DONE:
+		ASSERT_EQ(0, want);
+		return;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT_2(uc, "values: %#lx, %#lx");
+		break;
+	default:
+		ASSERT_TRUE(0);
+	}
 }
 
 static int set_sidecore(int unit, uint32_t flags, uint64_t gpa, int msg_fd,
@@ -1289,6 +1359,178 @@ TEST_F_TIMEOUT(poller, one_serves_two_units_and_sleeps_when_idle, 300)
 		kvm_vm_free(u[i].vm);
 	}
 	EXPECT_EQ(0, viommu_count_units());
+}
+
+/* KVM_SET_USER_MEMORY_REGION, unchecked: 0 or -errno. */
+static int set_region(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
+		      uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+/* Wait up to a second for the unit to take the page's writes again. */
+static bool page_rearmed(void)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (viommu_unit_info("sidecore_tracked") == 1 ||
+		    viommu_unit_info("sidecore_polled") == 1)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/*
+ * After guest_slot_phases()' stop 2: the sidecore off, the guest's stores
+ * to the page must not exit, or the unit left a count of its own in
+ * KVM's write tracking.
+ */
+static void expect_tracking_gone(struct __test_metadata *_metadata,
+				 struct unit_vm *u)
+{
+	uint64_t exits;
+
+	ASSERT_EQ(0, set_sidecore(u->v.unit_fd, 0, 0, -1, 0));
+	exits = viommu_vcpu_stat(u->vcpus[0], "exits");
+	run_to(_metadata, u, 3);
+	exits = viommu_vcpu_stat(u->vcpus[0], "exits") - exits;
+	TH_LOG("%llu exits for %d stores to the page, sidecore off",
+	       (unsigned long long)exits, SCRATCH_WRITES);
+	EXPECT_GT(SCRATCH_WRITES / 10, exits);
+	run_to(_metadata, u, 0);
+}
+
+/* Runs the guest from its stop 1 to its stop 2 (guest_slot_phases()). */
+static void *slot_phase_thread(void *data)
+{
+	struct unit_vm *u = data;
+	struct ucall uc;
+
+	return (void *)(long)viommu_vcpu_run(&u->v, u->vcpus[0], &uc);
+}
+
+/*
+ * With the poller: the VMM deletes and re-creates the page's memslot
+ * while the guest invalidates.  Nothing the guest writes is lost (what
+ * it writes while the memslot is away reaches the VMM, which relays it),
+ * the unit takes the page again each time, and when it lets go the
+ * count it kept in KVM's tracking goes with it.
+ */
+TEST_F_TIMEOUT(poller, memslot_lost_and_found_while_polled, 300)
+{
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+	pthread_t th;
+	void *ret;
+	int i;
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_slot_phases,
+			       KVM_VIOMMU_SIDECORE_TRACK |
+			       KVM_VIOMMU_SIDECORE_POLL))
+		return;
+	args.batch = 4;
+	args.rounds = 200;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	ASSERT_EQ(0, pthread_create(&th, NULL, slot_phase_thread, &u));
+	for (i = 0; i < 10; i++) {
+		usleep(5 * 1000);
+		ASSERT_EQ(0, set_region(u.vm, VIOMMU_REG_SLOT, VIOMMU_REG_GPA,
+					0, NULL));
+		usleep(5 * 1000);
+		ASSERT_EQ(0, set_region(u.vm, VIOMMU_REG_SLOT, VIOMMU_REG_GPA,
+					4096, u.v.regs));
+	}
+	pthread_join(th, &ret);
+	ASSERT_EQ(UCALL_SYNC, (long)ret);
+	EXPECT_TRUE(page_rearmed());
+	viommu_vmm_stats(&u.v, &st);
+	TH_LOG("%llu polled writes, %llu tracked, %llu relayed, %llu parks",
+	       st.polled_writes, st.tracked_writes,
+	       (unsigned long long)u.v.mmio_writes, st.parks);
+	EXPECT_EQ(200, st.waits);
+	EXPECT_EQ(0, st.iq_errors);
+	expect_tracking_gone(_metadata, &u);
+	sidecore_vm_fini(&u);
+}
+
+/*
+ * The VMM re-creates the page's memslot and sets the sidecore again at
+ * once, before the unit's own re-arming has run: the unit must track the
+ * new memslot (a guest under KVM_VIOMMU_SIDECORE_TRACK alone would wait
+ * for ever otherwise), and hold one count there, not two or none.
+ */
+TEST_F_TIMEOUT(poller, set_sidecore_after_memslot_recreate, 120)
+{
+	struct kvm_viommu_stats st, st0;
+	struct unit_vm u = {};
+	int i;
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_slot_phases,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	args.batch = 4;
+	args.rounds = 50;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, set_region(u.vm, VIOMMU_REG_SLOT, VIOMMU_REG_GPA,
+					0, NULL));
+		ASSERT_EQ(0, set_region(u.vm, VIOMMU_REG_SLOT, VIOMMU_REG_GPA,
+					4096, u.v.regs));
+		ASSERT_EQ(0, set_sidecore(u.v.unit_fd,
+					  KVM_VIOMMU_SIDECORE_TRACK,
+					  VIOMMU_REG_GPA, u.v.msg_fd, 0));
+	}
+	EXPECT_EQ(1, viommu_unit_info("sidecore_tracked"));
+	viommu_vmm_stats(&u.v, &st0);
+	run_to(_metadata, &u, 2);
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(50, st.waits);
+	EXPECT_LE(50, st.tracked_writes - st0.tracked_writes);
+	EXPECT_EQ(0, u.v.mmio_writes);
+	expect_tracking_gone(_metadata, &u);
+	sidecore_vm_fini(&u);
+}
+
+/*
+ * A move of the page's memslot that KVM refuses: 6.1 tells the unit the
+ * memslot goes before it finds the new place out of bounds and puts the
+ * memslot back as it was (6.12 refuses any move while the unit's notifier
+ * is registered).  The unit keeps taking the guest's writes, and holds
+ * one count in KVM's tracking, not two.
+ */
+TEST_F_TIMEOUT(poller, memslot_move_undone_keeps_one_count, 120)
+{
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_slot_phases,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	args.batch = 4;
+	args.rounds = 50;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	EXPECT_EQ(-EINVAL, set_region(u.vm, VIOMMU_REG_SLOT, 1ULL << 52, 4096,
+				      u.v.regs));
+	EXPECT_TRUE(page_rearmed());
+	run_to(_metadata, &u, 2);
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(50, st.waits);
+	EXPECT_LE(50, st.tracked_writes);
+	EXPECT_EQ(0, u.v.mmio_writes);
+	expect_tracking_gone(_metadata, &u);
+	sidecore_vm_fini(&u);
 }
 
 TEST_HARNESS_MAIN
