@@ -160,6 +160,7 @@ struct kvm_viommu_counters {
  *	a leaf beyond its budget: it may, once, and stops after.
  * @pub: what was last published of each 32-bit word of the page; with
  *	the sidecore, a word that differs is a guest write (regpage.c).
+ * @snap: the page as a drain read it, word by word (regpage.c).
  * @sc_flags: KVM_VIOMMU_SIDECORE_* in force, 0 when off (sidecore.c).
  *	Written under @lock, read without it by the page-track notifier.
  * @reg_gfn: where the guest has the page, with the sidecore on; written
@@ -254,6 +255,7 @@ struct kvm_viommu {
 	bool run_overdraw;
 
 	__le32 *pub;
+	__le32 *snap;
 	u32 sc_flags;
 	gfn_t reg_gfn;
 	bool tracked;

@@ -46,6 +46,9 @@ static struct guest_args {
 	uint64_t out_gva;		/* results the host checks */
 } args;
 
+/* Translation structures' pages, queue and status, for tests with edu. */
+static struct guest_iommu_mem gmem;
+
 /* Guest-side state shared by its vCPUs, in guest memory. */
 static struct guest_iq gq;
 static uint32_t gq_lock;
@@ -401,6 +404,39 @@ static void guest_multi_vcpu(uint32_t id)
 	GUEST_DONE();
 }
 
+/* ---- Several register words between two polls ---- */
+
+/*
+ * Each round writes the completion interrupt's vector and then the tail
+ * of a wait that raises it, back to back: a poller finds both at once,
+ * and must apply the message before the tail, or the interrupt goes out
+ * with the old vector.  The vector alternates between the two handlers'.
+ */
+static void guest_words_in_order(void)
+{
+	uint32_t r;
+
+	x2apic_enable();
+	asm volatile("sti");
+	guest_iq_init();
+	gw32(VTD_IEADDR_REG, 0xfee00000);
+	gw32(VTD_IEUADDR_REG, 0);
+	gw32(VTD_IECTL_REG, 0);
+	for (r = 0; r < args.rounds; r++) {
+		WRITE_ONCE(*guest_status(0), 0);
+		guest_iq_push_wait(&gq, status_gpa(0), r + 1,
+				   VTD_INV_DESC_WAIT_IF);
+		gw32(VTD_IEDATA_REG, r & 1 ? IRQ_VECTOR_FAULT : IRQ_VECTOR_INV);
+		guest_iq_kick(&gq);
+		guest_poll_mem32(guest_status(0), r + 1);
+		guest_wait_irq(r & 1, r / 2 + 1);
+		gw32(VTD_ICS_REG, VTD_ICS_IWC);
+	}
+	GUEST_ASSERT_2(irq_count[0] + irq_count[1] == args.rounds,
+		       irq_count[0], irq_count[1]);
+	GUEST_DONE();
+}
+
 /* ---- The sidecore's own cases, guest side ---- */
 
 /* A word of the register page that holds no register. */
@@ -427,6 +463,85 @@ static void guest_slot_phases(void)
 	for (i = 0; i < SCRATCH_WRITES; i++)
 		gw32(SCRATCH_OFF, i);
 	GUEST_SYNC(3);
+	GUEST_DONE();
+}
+
+static void guest_w8(uint32_t off, uint8_t val)
+{
+	WRITE_ONCE(*(uint8_t *)(VIOMMU_REG_GPA + off), val);
+}
+
+/*
+ * 1- and 2-byte writes to RW1C registers with a status set: the bytes
+ * not written must not count as the ones the page shows.
+ */
+static void guest_partial_rw1c(void)
+{
+	uint32_t bad;
+
+	guest_iq_init();
+	guest_wait_for(0, 1, VTD_INV_DESC_WAIT_IF);
+	GUEST_ASSERT(gr32(VTD_ICS_REG) & VTD_ICS_IWC);
+	/* ICS's other bytes, 0: IWC stays. */
+	guest_w8(VTD_ICS_REG + 1, 0);
+	GUEST_ASSERT(gr32(VTD_ICS_REG) & VTD_ICS_IWC);
+	WRITE_ONCE(*(uint16_t *)(VIOMMU_REG_GPA + VTD_ICS_REG + 2), 0);
+	GUEST_ASSERT(gr32(VTD_ICS_REG) & VTD_ICS_IWC);
+	/* The byte with IWC, with its 1: cleared. */
+	guest_w8(VTD_ICS_REG, VTD_ICS_IWC);
+	GUEST_ASSERT(!(gr32(VTD_ICS_REG) & VTD_ICS_IWC));
+
+	/* IQE, then a write of FSTS's FRI byte: IQE stays. */
+	bad = gq.tail;
+	guest_iq_push(&gq, 0xf, 0);
+	guest_iq_kick(&gq);
+	guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_IQE, VTD_FSTS_IQE);
+	guest_w8(VTD_FSTS_REG + 1, 0);
+	GUEST_ASSERT(gr32(VTD_FSTS_REG) & VTD_FSTS_IQE);
+	WRITE_ONCE(gq.va[bad].lo, DESC_IOTLB_GLOBAL);
+	WRITE_ONCE(gq.va[bad].hi, 0);
+	guest_w8(VTD_FSTS_REG, VTD_FSTS_IQE);
+	GUEST_ASSERT(!(gr32(VTD_FSTS_REG) & VTD_FSTS_IQE));
+	guest_wait_for(1, 2, 0);
+	GUEST_DONE();
+}
+
+/* edu's source-id in the guest, and IOVAs of its mappings. */
+#define EDU_SID			0x18
+#define FAULT_IOVA(n)		(0x200000ULL + 0x1000ULL * (n))
+
+/*
+ * Two faults, each recorded and cleared (a mapping of the register page,
+ * which the unit refuses, then unmapped): FSTS then keeps FRI at 1, with
+ * nothing pending (stop 1).  Then args.rounds invalidations.
+ */
+static void guest_faults_then_waits(void)
+{
+	uint32_t *status = (uint32_t *)gmem.status_gva;
+	struct guest_vtd g;
+	struct guest_iq q;
+	uint32_t n, fri;
+	uint64_t slpt;
+
+	slpt = guest_iommu_enable(&g, &q, &gmem, EDU_SID, 1);
+	for (n = 0; n < 2; n++) {
+		gvtd_map(&g, slpt, FAULT_IOVA(n), VIOMMU_REG_GPA, 1,
+			 VTD_SLPTE_R | VTD_SLPTE_W);
+		guest_iq_sync(&q, DESC_IOTLB_PSI(1), FAULT_IOVA(n), status,
+			      gmem.status_gpa);
+		guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_PPF, VTD_FSTS_PPF);
+		fri = (gr32(VTD_FSTS_REG) & VTD_FSTS_FRI) >> 8;
+		GUEST_ASSERT_2(fri == n, fri, n);
+		gw32(VTD_FRCD_REG + 16 * fri + 12, 1U << 31);
+		guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_PPF, 0);
+		/* Gone again, or each later walk would fault anew. */
+		gvtd_unmap(&g, slpt, FAULT_IOVA(n), 1);
+		guest_iq_sync(&q, DESC_IOTLB_PSI(1), FAULT_IOVA(n), status,
+			      gmem.status_gpa);
+	}
+	GUEST_SYNC(1);
+	for (n = 0; n < args.rounds; n++)
+		guest_iq_sync(&q, DESC_IOTLB_GLOBAL, 0, status, gmem.status_gpa);
 	GUEST_DONE();
 }
 
@@ -1059,6 +1174,31 @@ TEST_F_TIMEOUT(vtd, several_vcpus_ring_at_once, 300)
 	expect_no_exits(_metadata, &self->u);
 }
 
+/*
+ * Register words that depend on each other, written back to back: the
+ * interrupt message, then the tail of a wait that raises it.  Each time
+ * the interrupt arrives with the vector just written, whether the unit
+ * took the two words one by one (doorbells and the relay, KVM's tracking)
+ * or found them together in the page (the poller).
+ */
+TEST_F_TIMEOUT(vtd, words_written_between_polls_apply_in_order, 300)
+{
+	struct kvm_viommu_stats st;
+
+	if (!unit_vm_setup(_metadata, &self->u, guest_words_in_order, 1))
+		return;
+	args.rounds = 100;
+	sync_global_to_guest(self->u.vm, args);
+	unit_vm_run(_metadata, &self->u);
+	viommu_vmm_stats(&self->u.v, &st);
+	TH_LOG("%llu polled writes, %llu tracked, %llu message routings",
+	       st.polled_writes, st.tracked_writes,
+	       (unsigned long long)self->u.v.msg_routes);
+	EXPECT_EQ(100, st.waits);
+	EXPECT_EQ(100, st.irqs);
+	expect_no_exits(_metadata, &self->u);
+}
+
 /* ---- The sidecore's own cases ---- */
 
 FIXTURE(poller) {
@@ -1531,6 +1671,85 @@ TEST_F_TIMEOUT(poller, memslot_move_undone_keeps_one_count, 120)
 	EXPECT_EQ(0, u.v.mmio_writes);
 	expect_tracking_gone(_metadata, &u);
 	sidecore_vm_fini(&u);
+}
+
+/* 1- and 2-byte writes to ICS and FSTS clear what they say, no more. */
+TEST_F_TIMEOUT(poller, partial_writes_to_rw1c_clear_only_their_bytes, 120)
+{
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_partial_rw1c,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	run_to(_metadata, &u, 0);
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(1, st.iq_errors);
+	EXPECT_EQ(2, st.waits);
+	EXPECT_EQ(0, u.v.mmio_writes);
+	sidecore_vm_fini(&u);
+}
+
+/* A unit, with the sidecore @flags, for @vm, attached to edu. */
+static bool edu_unit(struct __test_metadata *_metadata, struct unit_vm *u,
+		     struct viommu_vfio *f, uint32_t flags)
+{
+	int ret;
+
+	viommu_vmm_sidecore = flags;
+	ret = viommu_vmm_init(&u->v, u->vm, viommu_vfio_cap(f), 0);
+	viommu_vmm_sidecore = 0;
+	if (ret)
+		u->v.vm = NULL;		/* nothing for viommu_vmm_fini() */
+	if (ret == -EOPNOTSUPP)
+		SKIP(return false, "no KVM write tracking for modules here");
+	ASSERT_EQ(0, ret) {
+		return false;
+	}
+	viommu_guest_iommu_mem(u->vm, &gmem, 8);
+	sync_global_to_guest(u->vm, gmem);
+	ASSERT_EQ(0, viommu_vfio_attach(f, u->v.unit_fd, EDU_SID)) {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Two faults recorded and cleared leave FSTS.FRI at 1 with nothing
+ * pending: the unit is quiet again, and the poller takes the page again.
+ */
+TEST_F_TIMEOUT(poller, fault_then_polling_continues, 300)
+{
+	struct kvm_viommu_stats st, st0;
+	struct viommu_vfio f = { .container = -1, .group = -1, .device = -1 };
+	struct unit_vm u = {};
+	const char *why = NULL;
+
+	if (viommu_vfio_open(&f, NULL, &why))
+		SKIP(return, "%s", why);
+	u.vm = vm_create_with_vcpus(1, guest_faults_then_waits, u.vcpus);
+	if (!edu_unit(_metadata, &u, &f, KVM_VIOMMU_SIDECORE_TRACK |
+		      KVM_VIOMMU_SIDECORE_POLL))
+		goto out;
+	args.rounds = 200;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	EXPECT_EQ(1 << 8, viommu_reg32(&u.v, VTD_FSTS_REG));
+	viommu_vmm_stats(&u.v, &st0);
+	EXPECT_EQ(2, st0.faults);
+	run_to(_metadata, &u, 0);
+	viommu_vmm_stats(&u.v, &st);
+	TH_LOG("after the faults: %llu polled writes, %llu unparks",
+	       st.polled_writes - st0.polled_writes,
+	       st.unparks - st0.unparks);
+	EXPECT_LT(st0.unparks, st.unparks);
+	EXPECT_LT(st0.polled_writes, st.polled_writes);
+	EXPECT_EQ(2, st.faults);
+out:
+	if (u.v.vm)
+		viommu_vmm_fini(&u.v);
+	kvm_vm_free(u.vm);
+	viommu_vfio_close(&f);
 }
 
 TEST_HARNESS_MAIN
