@@ -390,6 +390,7 @@ void kvm_viommu_twork_done(void);
 int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_send_irq(struct kvm_viommu *viommu, unsigned int irq);
 int kvm_viommu_irqs_routed(struct kvm_viommu *viommu, u64 gen);
+void kvm_viommu_irqs_unhold(struct kvm_viommu *viommu);
 void kvm_viommu_irqfds_release(struct kvm_viommu *viommu);
 
 /* event.c: descriptors forwarded to the VMM, and their acknowledgment */

@@ -436,7 +436,12 @@ out:
 	kvm_viommu_unlock(viommu);
 }
 
-/* Turn the sidecore off.  Called with the lock. */
+/*
+ * Turn the sidecore off.  Interrupts held for the VMM's routing go out:
+ * from now on the relay tells the VMM of every message change as it
+ * happens (KVM_VIOMMU_REG_EVENT_IRQ_MSG), so nothing is left to wait for.
+ * Called with the lock.
+ */
 static void kvm_viommu_sidecore_off(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
@@ -449,6 +454,7 @@ static void kvm_viommu_sidecore_off(struct kvm_viommu *viommu)
 	if (viommu->msg_ctx)
 		eventfd_ctx_put(viommu->msg_ctx);
 	viommu->msg_ctx = NULL;
+	kvm_viommu_irqs_unhold(viommu);
 }
 
 /* KVM_VIOMMU_SET_SIDECORE */
@@ -477,6 +483,13 @@ int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 	if (ret)
 		goto out_put;
 	if (!cmd->flags) {
+		/* What the guest wrote into the page and nobody applied yet. */
+		if (viommu->sc_flags && (viommu->polled ||
+					 atomic_read(&viommu->drain_pending))) {
+			kvm_viommu_run_begin(viommu, true);
+			kvm_viommu_page_drain(viommu);
+			kvm_viommu_iq_kick(viommu);
+		}
 		kvm_viommu_sidecore_off(viommu);
 		goto out_unlock;
 	}

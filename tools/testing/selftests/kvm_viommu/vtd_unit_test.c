@@ -43,6 +43,7 @@ static struct guest_args {
 	uint32_t batch;
 	uint32_t rounds;
 	uint32_t nr_vcpus;
+	uint32_t mode;			/* a test's variant of its guest */
 	uint64_t out_gva;		/* results the host checks */
 } args;
 
@@ -438,6 +439,30 @@ static void guest_words_in_order(void)
 }
 
 /* ---- The sidecore's own cases, guest side ---- */
+
+/*
+ * A completion interrupt while the message the guest just programmed is
+ * not routed yet: the unit holds it.  With args.mode 1 the guest masks it
+ * afterwards (IM), at its second stop.  Then it waits for it.
+ */
+static void guest_irq_hold(void)
+{
+	x2apic_enable();
+	asm volatile("sti");
+	guest_iq_init();
+	gw32(VTD_IEDATA_REG, IRQ_VECTOR_INV);
+	gw32(VTD_IEADDR_REG, 0xfee00000);
+	gw32(VTD_IEUADDR_REG, 0);
+	gw32(VTD_IECTL_REG, 0);
+	guest_wait_for(0, 1, VTD_INV_DESC_WAIT_IF);
+	GUEST_SYNC(1);
+	if (args.mode) {
+		gw32(VTD_IECTL_REG, VTD_IECTL_IM);
+		GUEST_SYNC(2);
+	}
+	guest_wait_irq(0, 1);
+	GUEST_DONE();
+}
 
 /* A word of the register page that holds no register. */
 #define SCRATCH_OFF		0x300
@@ -1499,6 +1524,128 @@ TEST_F_TIMEOUT(poller, one_serves_two_units_and_sleeps_when_idle, 300)
 		kvm_vm_free(u[i].vm);
 	}
 	EXPECT_EQ(0, viommu_count_units());
+}
+
+static int get_irq_msgs(int unit, struct kvm_viommu_irq_msgs *msgs)
+{
+	memset(msgs, 0, sizeof(*msgs));
+	msgs->size = sizeof(*msgs);
+	return ioctl(unit, KVM_VIOMMU_GET_IRQ_MSGS, msgs) ? -errno : 0;
+}
+
+static int ack_irq_msgs(int unit, uint64_t gen)
+{
+	struct kvm_viommu_ack_events ack = {
+		.size = sizeof(ack),
+		.flags = KVM_VIOMMU_ACK_IRQ_MSGS,
+		.seq = gen,
+	};
+
+	return ioctl(unit, KVM_VIOMMU_ACK_EVENTS, &ack) ? -errno : 0;
+}
+
+/* The guest's interrupt count for @which (0: completion vector). */
+static uint32_t guest_irqs(struct kvm_vm *vm, unsigned int which)
+{
+	sync_global_from_guest(vm, irq_count);
+	return irq_count[which];
+}
+
+/*
+ * The VMM has not routed the message the guest just programmed: the
+ * completion interrupt waits.  Acknowledging an older generation than
+ * the messages' releases nothing; the right one sends it.
+ */
+TEST_F_TIMEOUT(poller, irq_held_until_its_generation_is_acked, 120)
+{
+	struct kvm_viommu_irq_msgs msgs;
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_irq_hold,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	viommu_vmm_stop_routing(&u.v);
+	args.mode = 0;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	EXPECT_EQ(1 << KVM_VIOMMU_IRQ_INV_COMPLETION,
+		  viommu_unit_info("irq_held"));
+	ASSERT_EQ(0, get_irq_msgs(u.v.unit_fd, &msgs));
+	ASSERT_LE(2, msgs.gen);
+	EXPECT_EQ(IRQ_VECTOR_INV, msgs.msg[KVM_VIOMMU_IRQ_INV_COMPLETION].data);
+	viommu_vmm_route_msgs(&u.v, msgs.msg);
+
+	EXPECT_EQ(-EINVAL, ack_irq_msgs(u.v.unit_fd, msgs.gen + 1));
+	EXPECT_EQ(0, ack_irq_msgs(u.v.unit_fd, msgs.gen - 1));
+	EXPECT_EQ(msgs.gen - 1, viommu_unit_info("irq_msg_acked"));
+	EXPECT_EQ(1 << KVM_VIOMMU_IRQ_INV_COMPLETION,
+		  viommu_unit_info("irq_held"));
+	EXPECT_EQ(0, guest_irqs(u.vm, 0));
+
+	EXPECT_EQ(0, ack_irq_msgs(u.v.unit_fd, msgs.gen));
+	EXPECT_EQ(0, viommu_unit_info("irq_held"));
+	/* The guest now waits for it. */
+	run_to(_metadata, &u, 0);
+	EXPECT_EQ(1, guest_irqs(u.vm, 0));
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(1, st.irqs);
+	sidecore_vm_fini(&u);
+}
+
+/*
+ * The sidecore goes off while an interrupt waits for the VMM's routing:
+ * the relay reports message changes from now on, so it goes out (@mask
+ * 0); or, if the guest masked it meanwhile, stays pending in IECTL.IP and
+ * goes out when the guest unmasks it (relayed by the VMM, as it is now).
+ */
+static void sidecore_off_with_an_interrupt_held(struct __test_metadata *_metadata,
+						bool mask)
+{
+	struct kvm_viommu_irq_msgs msgs;
+	struct kvm_viommu_reg reg = {
+		.size = sizeof(reg),
+		.offset = VTD_IECTL_REG,
+		.len = 4,
+	};
+	struct unit_vm u = {};
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_irq_hold,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	viommu_vmm_stop_routing(&u.v);
+	args.mode = mask;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	EXPECT_EQ(1 << KVM_VIOMMU_IRQ_INV_COMPLETION,
+		  viommu_unit_info("irq_held"));
+	/* The VMM routes, but says nothing: it turns the sidecore off. */
+	ASSERT_EQ(0, get_irq_msgs(u.v.unit_fd, &msgs));
+	viommu_vmm_route_msgs(&u.v, msgs.msg);
+	if (mask)
+		run_to(_metadata, &u, 2);
+	ASSERT_EQ(0, set_sidecore(u.v.unit_fd, 0, 0, -1, 0));
+	EXPECT_EQ(0, viommu_unit_info("irq_held"));
+	if (mask) {
+		EXPECT_EQ(VTD_IECTL_IM | VTD_IECTL_IP,
+			  viommu_reg32(&u.v, VTD_IECTL_REG));
+		EXPECT_EQ(0, guest_irqs(u.vm, 0));
+		ASSERT_EQ(0, ioctl(u.v.unit_fd, KVM_VIOMMU_REG_WRITE, &reg));
+		EXPECT_EQ(0, viommu_reg32(&u.v, VTD_IECTL_REG));
+	}
+	run_to(_metadata, &u, 0);
+	EXPECT_EQ(1, guest_irqs(u.vm, 0));
+	sidecore_vm_fini(&u);
+}
+
+TEST_F_TIMEOUT(poller, sidecore_off_sends_held_interrupts, 120)
+{
+	sidecore_off_with_an_interrupt_held(_metadata, false);
+}
+
+TEST_F_TIMEOUT(poller, sidecore_off_leaves_a_masked_one_pending, 120)
+{
+	sidecore_off_with_an_interrupt_held(_metadata, true);
 }
 
 /* KVM_SET_USER_MEMORY_REGION, unchecked: 0 or -errno. */
