@@ -114,6 +114,12 @@ bool kvm_viommu_abandoned(struct kvm_viommu *viommu)
 	return fatal_signal_pending(current);
 }
 
+/* Is this the unit's worker thread? */
+bool kvm_viommu_in_worker(struct kvm_viommu *viommu)
+{
+	return current == viommu->worker->task;
+}
+
 /*
  * A run of work on the shadow begins: a full one (the worker, a call of
  * the VMM's) or a short one (a vCPU thread).  Called with viommu->lock

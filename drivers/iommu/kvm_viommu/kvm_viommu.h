@@ -377,6 +377,7 @@ void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full);
 void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full);
 bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu);
 bool kvm_viommu_abandoned(struct kvm_viommu *viommu);
+bool kvm_viommu_in_worker(struct kvm_viommu *viommu);
 void kvm_viommu_iq_ring(struct kvm_viommu *viommu);
 void kvm_viommu_iq_kick(struct kvm_viommu *viommu);
 int kvm_viommu_worker_init(struct kvm_viommu *viommu);

@@ -570,6 +570,32 @@ static void guest_faults_then_waits(void)
 	GUEST_DONE();
 }
 
+/*
+ * Translation on (stop 1), then off, waiting for GSTS.TES to clear (the
+ * unit maps all of guest RAM first), with a longer patience than the
+ * usual polls (stop 2); then args.rounds invalidations.
+ */
+static void guest_te_off(void)
+{
+	uint32_t *status = (uint32_t *)gmem.status_gva;
+	struct guest_vtd g;
+	struct guest_iq q;
+	uint64_t n = 0;
+	uint32_t r;
+
+	guest_iommu_enable(&g, &q, &gmem, EDU_SID, 1);
+	GUEST_SYNC(1);
+	guest_gcmd(0, VTD_GCMD_TE);
+	while ((gr32(VTD_GSTS_REG) & VTD_GSTS_TES) &&
+	       ++n < 16 * GUEST_POLL_LOOPS)
+		guest_pause();
+	GUEST_ASSERT(!(gr32(VTD_GSTS_REG) & VTD_GSTS_TES));
+	GUEST_SYNC(2);
+	for (r = 0; r < args.rounds; r++)
+		guest_iq_sync(&q, DESC_IOTLB_GLOBAL, 0, status, gmem.status_gpa);
+	GUEST_DONE();
+}
+
 /* ---- Host side ---- */
 
 /* A test's VM, vCPUs, unit and result page. */
@@ -1892,6 +1918,113 @@ TEST_F_TIMEOUT(poller, fault_then_polling_continues, 300)
 	EXPECT_LT(st0.unparks, st.unparks);
 	EXPECT_LT(st0.polled_writes, st.polled_writes);
 	EXPECT_EQ(2, st.faults);
+out:
+	if (u.v.vm)
+		viommu_vmm_fini(&u.v);
+	kvm_vm_free(u.vm);
+	viommu_vfio_close(&f);
+}
+
+/* Guest RAM beyond the default memslot, for a translation-off map. */
+#define TE_OFF_RAM_GPA		0x100000000ULL
+#define TE_OFF_RAM_SLOT		12
+#define TE_OFF_RAM_PAGES	16384	/* 64 MiB: 32 chunks of 2 MiB */
+
+/* What each thread mapped, by the kvm_viommu_shadow trace events. */
+static void trace_maps(pid_t worker, int *by_worker, int *by_others)
+{
+	static char buf[1 << 18];
+	char *line, *ev, *dash, *save;
+	ssize_t n, len = 0;
+	int fd;
+
+	*by_worker = 0;
+	*by_others = 0;
+	fd = open("/sys/kernel/tracing/trace", O_RDONLY);
+	if (fd < 0)
+		return;
+	while (len < (ssize_t)sizeof(buf) - 1 &&
+	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		ev = strstr(line, "kvm_viommu_shadow: ");
+		if (!ev || !strstr(ev, " map iova") || !strstr(ev, " ret 0"))
+			continue;
+		/* "<comm>-<pid> [cpu] ...": the pid ends where " [" starts. */
+		ev = strstr(line, " [");
+		if (!ev)
+			continue;
+		*ev = 0;
+		dash = strrchr(line, '-');
+		if (dash && atoi(dash + 1) == worker)
+			(*by_worker)++;
+		else
+			(*by_others)++;
+	}
+}
+
+/*
+ * The guest turns translation off under the poller, with edu attached: all
+ * of guest RAM is to be mapped.  Whoever applies the GCMD write (the
+ * poller, or the vCPU's task work) leaves that to the unit's worker,
+ * which maps it in runs of its budget (here one 2 MiB chunk each) while
+ * the guest waits for GSTS.TES; the poller goes on serving the guest
+ * afterwards.
+ */
+TEST_F_TIMEOUT(poller, te_off_under_the_poller_maps_in_the_worker, 300)
+{
+	struct viommu_vfio f = { .container = -1, .group = -1, .device = -1 };
+	struct kvm_viommu_stats st, st0;
+	long long runs0, runs1, worker;
+	int by_worker, by_others;
+	struct unit_vm u = {};
+	const char *why = NULL;
+
+	if (viommu_vfio_open(&f, NULL, &why))
+		SKIP(return, "%s", why);
+	if (access("/sys/kernel/tracing/trace", F_OK))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	u.vm = vm_create_with_vcpus(1, guest_te_off, u.vcpus);
+	vm_userspace_mem_region_add(u.vm, VM_MEM_SRC_ANONYMOUS, TE_OFF_RAM_GPA,
+				    TE_OFF_RAM_SLOT, TE_OFF_RAM_PAGES, 0);
+	if (!edu_unit(_metadata, &u, &f, KVM_VIOMMU_SIDECORE_TRACK |
+		      KVM_VIOMMU_SIDECORE_POLL))
+		goto out;
+	args.rounds = 50;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+
+	ASSERT_EQ(0, viommu_set_param("run_budget", "64"));
+	ASSERT_EQ(0, tracefs_write("trace", ""));
+	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/kvm_viommu_shadow/enable",
+				   "1"));
+	viommu_vmm_stats(&u.v, &st0);
+	runs0 = viommu_unit_info("iq_runs_worker");
+	run_to(_metadata, &u, 2);
+	runs1 = viommu_unit_info("iq_runs_worker");
+	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/kvm_viommu_shadow/enable",
+				   "0"));
+	viommu_vmm_stats(&u.v, &st);
+	worker = viommu_unit_info("worker_pid");
+	trace_maps(worker, &by_worker, &by_others);
+	TH_LOG("%llu maps: %d by the worker, %d elsewhere, in %lld worker runs",
+	       st.maps - st0.maps, by_worker, by_others, runs1 - runs0);
+	EXPECT_LE(TE_OFF_RAM_PAGES / 512, st.maps - st0.maps);
+	EXPECT_EQ(st.maps - st0.maps, by_worker);
+	EXPECT_EQ(0, by_others);
+	/* One chunk per run at this budget. */
+	EXPECT_LE(TE_OFF_RAM_PAGES / 512, runs1 - runs0);
+	EXPECT_EQ(viommu_guest_ram_pages(u.vm), st.pinned_pages);
+
+	/* The poller serves the guest on. */
+	ASSERT_EQ(0, viommu_set_param("run_budget", "1048576"));
+	run_to(_metadata, &u, 0);
+	viommu_vmm_stats(&u.v, &st0);
+	EXPECT_EQ(st.waits + 50, st0.waits);
+	EXPECT_EQ(0, st0.pin_failures);
 out:
 	if (u.v.vm)
 		viommu_vmm_fini(&u.v);
