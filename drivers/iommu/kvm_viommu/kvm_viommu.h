@@ -346,7 +346,7 @@ void kvm_viommu_irq_msg_changed(struct kvm_viommu *viommu);
 int kvm_viommu_get_irq_msgs(struct kvm_viommu_ucmd *ucmd);
 
 /* poller.c: the sidecore threads */
-void kvm_viommu_poller_update(struct kvm_viommu *viommu, bool on);
+void kvm_viommu_poller_sync(struct kvm_viommu *viommu);
 void kvm_viommu_poller_kick(struct kvm_viommu *viommu);
 void kvm_viommu_pollers_exit(void);
 pid_t kvm_viommu_poller_pid(struct kvm_viommu *viommu);

@@ -524,9 +524,8 @@ int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 		kvm_viommu_sidecore_track(viommu);
 out_unlock:
 	kvm_viommu_unlock(viommu);
-	if (!ret)
-		kvm_viommu_poller_update(viommu, cmd->flags &
-					 KVM_VIOMMU_SIDECORE_POLL);
+	/* Whatever the flags are now, also after a call racing this one. */
+	kvm_viommu_poller_sync(viommu);
 out_put:
 	if (msg_ctx)
 		eventfd_ctx_put(msg_ctx);
@@ -539,10 +538,10 @@ out_put:
  */
 void kvm_viommu_sidecore_release(struct kvm_viommu *viommu)
 {
-	kvm_viommu_poller_update(viommu, false);
 	mutex_lock(&viommu->lock);
 	kvm_viommu_sidecore_off(viommu);
 	kvm_viommu_unlock(viommu);
+	kvm_viommu_poller_sync(viommu);
 	/* Waits for notifier calls in progress; none comes after. */
 	if (viommu->track_registered)
 		kvm_viommu_track_unregister(viommu->kvm, &viommu->track_node);
