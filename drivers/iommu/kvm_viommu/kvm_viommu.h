@@ -374,6 +374,7 @@ void kvm_viommu_doorbells_release(struct kvm_viommu *viommu);
 
 /* iq.c: where and how much of the queue is processed */
 void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full);
+void kvm_viommu_take_tail(struct kvm_viommu *viommu);
 void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full);
 bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu);
 bool kvm_viommu_abandoned(struct kvm_viommu *viommu);

@@ -478,6 +478,12 @@ unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 	int c;
 
 	lockdep_assert_held(&viommu->lock);
+	/*
+	 * A tail KVM's tracking took and nobody applied yet is in the page
+	 * too, and no newer than what the page holds now: applied after the
+	 * page's tail, it would take the queue back.  It goes first.
+	 */
+	kvm_viommu_take_tail(viommu);
 	/* A request made from now on asks for a later drain. */
 	atomic_xchg(&viommu->drain_pending, 0);
 	for (c = KVM_VIOMMU_NR_WORD_CLASSES - 1; c >= 0; c--) {
