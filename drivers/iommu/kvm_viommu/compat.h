@@ -237,20 +237,27 @@ kvm_viommu_vfio_unregister_iommu_driver(const struct kvm_viommu_vfio_iommu_drive
  *
  *  - 6.1 tracks a gfn of a memslot the caller looked up under kvm->srcu,
  *    with kvm->mmu_lock held for write; its notifier is told the writing
- *    vCPU, and a slot that goes (deleted or moved) through
- *    ->track_flush_slot();
+ *    vCPU, and a slot that is about to go (deleted or moved) through
+ *    ->track_flush_slot(), before the change is made: KVM may yet undo it
+ *    (kvm_set_memslot() puts the old slot back, with its tracking counts,
+ *    if preparing the new one fails), so a notifier takes its own counts
+ *    off the slot right there, as KVMGT does;
  *  - 6.12 has kvm_write_track_add_gfn() do all that; its notifier is told
- *    no vCPU, a slot that goes through ->track_remove_region(), and
- *    registering one needs the VM's own process (-ESRCH otherwise).
+ *    no vCPU, and a slot that went (deleted: its tracking with it)
+ *    through ->track_remove_region(); registering one needs the VM's own
+ *    process (-ESRCH otherwise); and while one is registered, KVM refuses
+ *    to move any memslot of the VM (EINVAL).
  *
- * The unit's callbacks, kvm_viommu_track_write() and
- * kvm_viommu_track_slot_gone(), take the node, the written gpa and bytes,
- * and the range of gfns that went.
+ * Both call the memslot callback with kvm->slots_lock held.  The unit's
+ * callbacks, kvm_viommu_track_write() and kvm_viommu_track_slot_gone(),
+ * take the node, the written gpa and bytes, and the slot (NULL on 6.12,
+ * where it is gone already) and range of gfns that go.
  */
 void kvm_viommu_track_write(struct kvm_page_track_notifier_node *node,
 			    gpa_t gpa, const u8 *new, int bytes);
 void kvm_viommu_track_slot_gone(struct kvm_page_track_notifier_node *node,
-				gfn_t gfn, unsigned long nr_pages);
+				struct kvm_memory_slot *slot, gfn_t gfn,
+				unsigned long nr_pages);
 
 #if !IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING)
 /* No write tracking for modules: no sidecore (EOPNOTSUPP). */
@@ -276,6 +283,12 @@ kvm_viommu_track_unregister(struct kvm *kvm,
 			    struct kvm_page_track_notifier_node *node)
 {
 }
+
+static inline void kvm_viommu_track_slot_remove(struct kvm *kvm,
+						struct kvm_memory_slot *slot,
+						gfn_t gfn)
+{
+}
 #elif defined(KVM_VIOMMU_HAVE_KVM_WRITE_TRACK_ADD_GFN)
 static inline void
 kvm_viommu_track_write_cb(gpa_t gpa, const u8 *new, int bytes,
@@ -288,7 +301,7 @@ static inline void
 kvm_viommu_track_remove_cb(gfn_t gfn, unsigned long nr_pages,
 			   struct kvm_page_track_notifier_node *node)
 {
-	kvm_viommu_track_slot_gone(node, gfn, nr_pages);
+	kvm_viommu_track_slot_gone(node, NULL, gfn, nr_pages);
 }
 
 static inline void
@@ -311,6 +324,13 @@ static inline int kvm_viommu_track_gfn(struct kvm *kvm, gfn_t gfn, bool on)
 	return on ? kvm_write_track_add_gfn(kvm, gfn) :
 		    kvm_write_track_remove_gfn(kvm, gfn);
 }
+
+/* The slot is gone already, and KVM's tracking of it with it. */
+static inline void kvm_viommu_track_slot_remove(struct kvm *kvm,
+						struct kvm_memory_slot *slot,
+						gfn_t gfn)
+{
+}
 #else
 static inline void
 kvm_viommu_track_write_cb(struct kvm_vcpu *vcpu, gpa_t gpa, const u8 *new,
@@ -323,7 +343,7 @@ static inline void
 kvm_viommu_track_flush_cb(struct kvm *kvm, struct kvm_memory_slot *slot,
 			  struct kvm_page_track_notifier_node *node)
 {
-	kvm_viommu_track_slot_gone(node, slot->base_gfn, slot->npages);
+	kvm_viommu_track_slot_gone(node, slot, slot->base_gfn, slot->npages);
 }
 
 static inline void
@@ -363,6 +383,21 @@ static inline int kvm_viommu_track_gfn(struct kvm *kvm, gfn_t gfn, bool on)
 out:
 	srcu_read_unlock(&kvm->srcu, idx);
 	return ret;
+}
+
+/*
+ * Take one count of ours on @gfn off @slot, from ->track_flush_slot(): the
+ * slot KVM is about to delete or move.  An invalid copy of it, sharing its
+ * tracking counts, stands in the VM's memslots meanwhile, and KVM may yet
+ * put the slot back as it is.
+ */
+static inline void kvm_viommu_track_slot_remove(struct kvm *kvm,
+						struct kvm_memory_slot *slot,
+						gfn_t gfn)
+{
+	write_lock(&kvm->mmu_lock);
+	kvm_slot_page_track_remove_page(kvm, slot, gfn, KVM_PAGE_TRACK_WRITE);
+	write_unlock(&kvm->mmu_lock);
 }
 #endif
 

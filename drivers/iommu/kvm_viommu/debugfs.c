@@ -27,6 +27,11 @@ static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 		   atomic64_read(&viommu->nr_iq_runs_worker));
 	seq_printf(m, "sidecore: %u\n", READ_ONCE(viommu->sc_flags));
 	seq_printf(m, "sidecore_polled: %d\n", READ_ONCE(viommu->polled));
+	seq_printf(m, "sidecore_tracked: %d\n", READ_ONCE(viommu->tracked));
+	seq_printf(m, "irq_msg_gen: %llu\n", READ_ONCE(viommu->irq_msg_gen));
+	seq_printf(m, "irq_msg_acked: %llu\n",
+		   READ_ONCE(viommu->irq_msg_acked));
+	seq_printf(m, "irq_held: %u\n", READ_ONCE(viommu->irq_held));
 	seq_printf(m, "sidecore_poller_pid: %d\n",
 		   kvm_viommu_poller_pid(viommu));
 	return 0;

@@ -11,21 +11,34 @@
  * RAM is what the VM's user memslots hold that is neither read-only, nor
  * device memory (a BAR mmap()ed into the guest), nor the unit's own
  * register page (read-only, or under the sidecore writable): those are
- * left unmapped, as are the IOVAs the host
- * reserves for the device.  Memory the VMM adds or removes while TES stays
- * clear is seen at the next change of TES; pages of a removed memslot stay
- * pinned, and so unused by anyone else, until then.
+ * left unmapped, as are the IOVAs the host reserves for the device.
+ * Memory the VMM adds or removes while TES stays clear is seen at the next
+ * change of TES (or, for the part of guest-physical space a map still
+ * being built has not reached, by that map); pages of a removed memslot
+ * stay pinned, and so unused by anyone else, until then.
  *
- * The map is built in 2 MiB-aligned chunks, each a shadow leaf, by the
- * VMM's own thread (an attach, or a relayed GCMD write): it may take
- * seconds for a large guest, reschedules between chunks and stops at a
- * fatal signal.
+ * The map is built in 2 MiB-aligned chunks, each a shadow leaf, from a
+ * cursor in guest-physical space.  Mapping all of a large guest's RAM
+ * takes seconds, so it is done only where that is the job at hand:
+ *
+ *  - the VMM's attach builds all of it at once, in its own thread
+ *    (rescheduling between chunks, stopping at a fatal signal), and fails
+ *    if it cannot;
+ *  - translation turned off by the guest (a GCMD write, applied wherever
+ *    the write arrives: a relay, a vCPU thread's task work, the sidecore
+ *    poller) only marks the map pending (kvm_viommu_refresh()) and kicks
+ *    the unit's worker.  The worker builds it within its runs' budget
+ *    (two units a page, one chunk past it at most), rescheduling between
+ *    chunks; a run that stops leaves the cursor for the next.  Until the
+ *    map is complete the guest reads the command as in progress (GSTS.TES
+ *    still set) and its queue waits, as for any shadow work.
  */
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "kvm_viommu.h"
 #include "shadow.h"
@@ -54,9 +67,17 @@ static bool kvm_viommu_is_ram(struct kvm_viommu *viommu, unsigned long hva)
 	return ram;
 }
 
+static int kvm_viommu_ram_cmp(const void *a, const void *b)
+{
+	const struct kvm_viommu_ram *x = a, *y = b;
+
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
 /*
- * The VM's RAM memslots, copied out: the memslots may change once KVM's
- * SRCU is left, and pinning takes long.  @nr: entries filled.
+ * The VM's RAM memslots, copied out (the memslots may change once KVM's
+ * SRCU is left, and pinning takes long) and sorted by address, which is
+ * how a map being built goes through them.  @nr: entries filled.
  */
 static struct kvm_viommu_ram *kvm_viommu_ram_ranges(struct kvm_viommu *viommu,
 						    unsigned int *nr)
@@ -95,6 +116,7 @@ static struct kvm_viommu_ram *kvm_viommu_ram_ranges(struct kvm_viommu *viommu,
 		kfree(ram);
 		return ERR_PTR(-ENOMEM);
 	}
+	sort(ram, n, sizeof(*ram), kvm_viommu_ram_cmp, NULL);
 	*nr = n;
 	return ram;
 }
@@ -147,42 +169,64 @@ static int kvm_viommu_identity_chunk(struct kvm_viommu *viommu,
 }
 
 /**
- * kvm_viommu_identity_map() - map all of guest RAM into a device's domain
+ * kvm_viommu_identity_build() - build on a device's translation-off map
  * @viommu: the unit, locked
- * @vdev: the device, whose shadow is empty
+ * @vdev: the device, its map pending (@identity_pending)
+ * @all: all of it now, whatever it takes (the VMM's attach); else as far
+ *	as the current run's budget goes (the unit's worker)
  *
- * Return: 0, or the first error met (-ENOMEM over RLIMIT_MEMLOCK, -EINTR
- * once nobody waits for it (kvm_viommu_abandoned()), ...).  What could
+ * Maps guest RAM at IOVA = GPA from @vdev->identity_next on.  What could
  * not be mapped stays unmapped and is counted in pin_failures; the rest
  * is mapped.
+ *
+ * Return: 0 once the map is complete (with @all, or the first error met:
+ * -ENOMEM over RLIMIT_MEMLOCK, ...); -EAGAIN when the run ends first (its
+ * budget is spent, or nobody waits for the rest: kvm_viommu_abandoned()),
+ * to be resumed by a later run; -EINTR, with @all, once nobody waits;
+ * -EIO once the unit has failed.
  */
-int kvm_viommu_identity_map(struct kvm_viommu *viommu,
-			    struct kvm_viommu_dev *vdev)
+int kvm_viommu_identity_build(struct kvm_viommu *viommu,
+			      struct kvm_viommu_dev *vdev, bool all)
 {
 	struct kvm_viommu_ram *ram;
 	unsigned int nr, i;
-	u64 pos, end, next;
+	u64 pos, end, next, units;
 	int ret = 0, err;
 
 	lockdep_assert_held(&viommu->lock);
 	ram = kvm_viommu_ram_ranges(viommu, &nr);
 	if (IS_ERR(ram))
-		return PTR_ERR(ram);
+		return all ? PTR_ERR(ram) : -EAGAIN;
 	for (i = 0; i < nr; i++) {
 		end = ram[i].gpa + ram[i].size;
-		for (pos = ram[i].gpa; pos < end; pos = next) {
+		pos = max(ram[i].gpa, vdev->identity_next);
+		for (; pos < end; pos = next) {
+			next = min(end, ALIGN(pos + 1, SZ_2M));
 			if (kvm_viommu_abandoned(viommu)) {
-				ret = ret ?: -EINTR;
+				if (!all)
+					ret = -EAGAIN;
+				else if (!ret)
+					ret = -EINTR;
 				goto out;
 			}
-			next = min(end, ALIGN(pos + 1, SZ_2M));
-			err = kvm_viommu_identity_chunk(viommu, vdev, pos, next);
-			ret = ret ?: err;
-			if (viommu->cnt.failed)
+			/* Pinned and mapped: see kvm_viommu_map_leaf(). */
+			units = 2 * ((next - pos) >> PAGE_SHIFT);
+			if (!all && !kvm_viommu_can_afford(viommu, units)) {
+				ret = -EAGAIN;
 				goto out;
+			}
+			err = kvm_viommu_identity_chunk(viommu, vdev, pos, next);
+			vdev->identity_next = next;
+			if (all)
+				ret = ret ?: err;
+			if (viommu->cnt.failed) {
+				ret = -EIO;
+				goto out;
+			}
 			cond_resched();
 		}
 	}
+	vdev->identity_pending = false;
 out:
 	kfree(ram);
 	return ret;

@@ -26,6 +26,8 @@ union kvm_viommu_ioctl_buffer {
 	struct kvm_viommu_stats stats;
 	struct kvm_viommu_attach attach;
 	struct kvm_viommu_ack_events ack;
+	struct kvm_viommu_sidecore sidecore;
+	struct kvm_viommu_irq_msgs irq_msgs;
 };
 
 /*

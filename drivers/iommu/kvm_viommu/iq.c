@@ -114,6 +114,12 @@ bool kvm_viommu_abandoned(struct kvm_viommu *viommu)
 	return fatal_signal_pending(current);
 }
 
+/* Is this the unit's worker thread? */
+bool kvm_viommu_in_worker(struct kvm_viommu *viommu)
+{
+	return current == viommu->worker->task;
+}
+
 /*
  * A run of work on the shadow begins: a full one (the worker, a call of
  * the VMM's) or a short one (a vCPU thread).  Called with viommu->lock
@@ -130,6 +136,21 @@ void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full)
 }
 
 /*
+ * Apply the tail of the newest doorbell, or (sidecore) of the newest IQT
+ * write KVM's tracking took, if one came since.  Called with viommu->lock
+ * held.
+ */
+void kvm_viommu_take_tail(struct kvm_viommu *viommu)
+{
+	int qt;
+
+	lockdep_assert_held(&viommu->lock);
+	qt = atomic_xchg(&viommu->pending_qt, -1);
+	if (qt >= 0)
+		vtd_reg_write(&viommu->vtd, VTD_IQT_REG, 4, (u64)qt << 4);
+}
+
+/*
  * Apply the newest doorbell and process the queue, in a full or a short
  * run (see kvm_viommu_run_begin()): first what an earlier run left of its
  * shadow walks, then at most one lap of descriptors.  A guest that rings
@@ -141,18 +162,19 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full)
 {
 	struct vtd_unit *vtd = &viommu->vtd;
 	u32 laps, n, done;
-	int qt;
 
 	lockdep_assert_held(&viommu->lock);
 	if (viommu->dead || viommu->cnt.failed)
 		return;
 	kvm_viommu_run_begin(viommu, full);
-	/* What the guest wrote into its page first (sidecore.c). */
-	if (viommu->sc_flags && (viommu->polled || viommu->drain_pending))
+	/*
+	 * The newest doorbell's tail, then what the guest wrote into its
+	 * page (sidecore.c), which the drain takes the same way.
+	 */
+	kvm_viommu_take_tail(viommu);
+	if (viommu->sc_flags && (viommu->polled ||
+				 atomic_read(&viommu->drain_pending)))
 		kvm_viommu_page_drain(viommu);
-	qt = atomic_xchg(&viommu->pending_qt, -1);
-	if (qt >= 0)
-		vtd_reg_write(vtd, VTD_IQT_REG, 4, (u64)qt << 4);
 
 	viommu->run_stalled = false;
 	if (!kvm_viommu_shadow_resume(viommu))

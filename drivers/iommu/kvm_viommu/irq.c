@@ -58,26 +58,64 @@ void kvm_viommu_send_irq(struct kvm_viommu *viommu, unsigned int irq)
 }
 
 /*
+ * Send the interrupts held back, now that their messages are routed.  One
+ * the guest masked meanwhile (IM) is not sent: it is left pending in IP,
+ * as hardware leaves a masked message, and the VT-d core sends it when
+ * the guest unmasks it, or drops it when the guest services its status
+ * first.  Called with viommu->lock held.
+ */
+static void kvm_viommu_send_held(struct kvm_viommu *viommu)
+{
+	static const u32 ctl[KVM_VIOMMU_NR_IRQS][3] = {
+		[KVM_VIOMMU_IRQ_INV_COMPLETION] = {
+			VTD_IECTL_REG, VTD_IECTL_IM, VTD_IECTL_IP },
+		[KVM_VIOMMU_IRQ_FAULT] = {
+			VTD_FECTL_REG, VTD_FECTL_IM, VTD_FECTL_IP },
+	};
+	struct vtd_unit *vtd = &viommu->vtd;
+	unsigned int irq;
+	u32 v;
+
+	lockdep_assert_held(&viommu->lock);
+	for (irq = 0; irq < KVM_VIOMMU_NR_IRQS; irq++) {
+		if (!(viommu->irq_held & BIT(irq)))
+			continue;
+		v = vtd_get32(vtd, ctl[irq][0]);
+		if (v & ctl[irq][1])
+			vtd_set32(vtd, ctl[irq][0], v | ctl[irq][2]);
+		else if (viommu->irqfd[irq])
+			kvm_viommu_eventfd_signal(viommu->irqfd[irq]);
+	}
+	viommu->irq_held = 0;
+}
+
+/*
  * The VMM routed the messages of @gen (KVM_VIOMMU_ACK_EVENTS with
  * KVM_VIOMMU_ACK_IRQ_MSGS): if none changed since, send what was held.
  * Called with viommu->lock held.
  */
 int kvm_viommu_irqs_routed(struct kvm_viommu *viommu, u64 gen)
 {
-	unsigned int irq;
-
 	lockdep_assert_held(&viommu->lock);
 	if (gen > viommu->irq_msg_read)
 		return -EINVAL;
 	if (gen > viommu->irq_msg_acked)
 		viommu->irq_msg_acked = gen;
-	if (viommu->irq_msg_acked != viommu->irq_msg_gen)
-		return 0;
-	for (irq = 0; irq < KVM_VIOMMU_NR_IRQS; irq++)
-		if (viommu->irq_held & BIT(irq) && viommu->irqfd[irq])
-			kvm_viommu_eventfd_signal(viommu->irqfd[irq]);
-	viommu->irq_held = 0;
+	if (viommu->irq_msg_acked == viommu->irq_msg_gen)
+		kvm_viommu_send_held(viommu);
 	return 0;
+}
+
+/*
+ * The sidecore goes off: nothing holds interrupts back from now on (the
+ * relay tells the VMM of each message change as it is made), and those
+ * held go out.  Called with viommu->lock held.
+ */
+void kvm_viommu_irqs_unhold(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	viommu->irq_msg_acked = viommu->irq_msg_gen;
+	kvm_viommu_send_held(viommu);
 }
 
 void kvm_viommu_irqfds_release(struct kvm_viommu *viommu)

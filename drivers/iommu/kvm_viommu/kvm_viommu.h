@@ -14,6 +14,7 @@
 #include <linux/kvm_viommu.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -109,9 +110,14 @@ struct kvm_viommu_counters {
  *	@run_budget and the binding of doorbells.  A mutex: held across
  *	guest memory accesses and IOMMU map/unmap, which sleep.  Taken in
  *	process context only: killably by the VMM's own calls (ioctls,
- *	read(), debugfs readers), plainly by the worker, the unit's release
- *	and the PCI bus notifier, and only with mutex_trylock() by a vCPU
- *	thread's task work; never in a doorbell's wake-up.
+ *	read(), debugfs readers) and by a tracked write's task work (which
+ *	must apply the write before its vCPU runs on, and so waits out a
+ *	queue run in progress: at most one run's budget), plainly by the
+ *	worker, the unit's release and the PCI bus notifier, and only with
+ *	mutex_trylock() by the sidecore poller and by a ringing vCPU's queue
+ *	task work (@iq_twork), which hand the work on when it is busy; never
+ *	in a doorbell's wake-up.  Outside KVM's slots_lock (sidecore.c takes
+ *	that inside it).
  * @dead: set under @lock by ->release() before it tears anything down;
  *	queue runs that start later find nothing to do.
  * @vtd: the VT-d core's state; its register image is @regs.
@@ -178,18 +184,29 @@ struct kvm_viommu_counters {
  *	a leaf beyond its budget: it may, once, and stops after.
  * @pub: what was last published of each 32-bit word of the page; with
  *	the sidecore, a word that differs is a guest write (regpage.c).
+ * @snap: the page as a drain read it, word by word (regpage.c).
  * @sc_flags: KVM_VIOMMU_SIDECORE_* in force, 0 when off (sidecore.c).
  *	Written under @lock, read without it by the page-track notifier.
  * @reg_gfn: where the guest has the page, with the sidecore on; written
  *	under @lock, read without it by KVM's callbacks.
- * @tracked: KVM write-tracks @reg_gfn for the unit (one count of ours).
+ * @tracked: the unit takes the guest's writes from KVM's tracking of
+ *	@reg_gfn (it holds a count there, @track_held, unless a memslot
+ *	change it has not taken in yet, @reg_slot_gone, took it).
  * @polled: the poller owns the page: not tracked, and quiet.  Written
  *	under @lock, read without it by the poller as a hint.
- * @drain_pending: the guest may have written the page before KVM's
- *	tracking took hold: the next queue run applies it.
+ * @drain_pending: the guest may have written the page where no tracking
+ *	saw it (before KVM's tracking took hold, or when a tracked write
+ *	found no memory for its task work): the next queue run applies it.
+ *	Set in any context, taken with atomic_xchg() under @lock.
  * @track_registered: @track_node is registered with KVM (till release).
- * @reg_slot_gone: KVM deleted or moved @reg_gfn's memslot, and with it our
- *	tracking; set by KVM's callback, cleared under @lock by re-arming.
+ * @track_lock: protects @track_held.
+ * @track_held: one count of ours is in KVM's write tracking of @reg_gfn's
+ *	memslot.  Changed only under KVM's slots_lock too: by the unit
+ *	(sidecore.c), and by KVM's memslot callback, which takes the count
+ *	off the memslot it is deleting or moving.
+ * @reg_slot_gone: KVM deleted or moved (or, on 6.1, is deleting or
+ *	moving) @reg_gfn's memslot; set by KVM's callback, taken in with
+ *	atomic_xchg() under @lock, which then looks for the memslot again.
  * @track_node: our page-track notifier.
  * @rearm_work: looks for the page's memslot again (sidecore.c), on
  *	kvm_viommu_wq; cancelled by the release.
@@ -268,12 +285,15 @@ struct kvm_viommu {
 	bool run_overdraw;
 
 	__le32 *pub;
+	__le32 *snap;
 	u32 sc_flags;
 	gfn_t reg_gfn;
 	bool tracked;
 	bool polled;
-	bool drain_pending;
+	atomic_t drain_pending;
 	bool track_registered;
+	spinlock_t track_lock;	/* see @track_lock above */
+	bool track_held;
 	atomic_t reg_slot_gone;
 	struct kvm_page_track_notifier_node track_node;
 	struct delayed_work rearm_work;
@@ -349,14 +369,14 @@ bool kvm_viommu_page_written(struct kvm_viommu *viommu);
 void kvm_viommu_sidecore_init(struct kvm_viommu *viommu);
 int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_sidecore_release(struct kvm_viommu *viommu);
-void kvm_viommu_sidecore_track(struct kvm_viommu *viommu);
+void kvm_viommu_sidecore_publishing(struct kvm_viommu *viommu);
 void kvm_viommu_sidecore_park(struct kvm_viommu *viommu);
 void kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu);
 void kvm_viommu_irq_msg_changed(struct kvm_viommu *viommu);
 int kvm_viommu_get_irq_msgs(struct kvm_viommu_ucmd *ucmd);
 
 /* poller.c: the sidecore threads */
-void kvm_viommu_poller_update(struct kvm_viommu *viommu, bool on);
+void kvm_viommu_poller_sync(struct kvm_viommu *viommu);
 void kvm_viommu_poller_kick(struct kvm_viommu *viommu);
 void kvm_viommu_pollers_exit(void);
 pid_t kvm_viommu_poller_pid(struct kvm_viommu *viommu);
@@ -384,9 +404,11 @@ void kvm_viommu_doorbells_release(struct kvm_viommu *viommu);
 
 /* iq.c: where and how much of the queue is processed */
 void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full);
+void kvm_viommu_take_tail(struct kvm_viommu *viommu);
 void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full);
 bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu);
 bool kvm_viommu_abandoned(struct kvm_viommu *viommu);
+bool kvm_viommu_in_worker(struct kvm_viommu *viommu);
 void kvm_viommu_iq_ring(struct kvm_viommu *viommu);
 void kvm_viommu_iq_kick(struct kvm_viommu *viommu);
 int kvm_viommu_worker_init(struct kvm_viommu *viommu);
@@ -400,6 +422,7 @@ void kvm_viommu_twork_done(void);
 int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_send_irq(struct kvm_viommu *viommu, unsigned int irq);
 int kvm_viommu_irqs_routed(struct kvm_viommu *viommu, u64 gen);
+void kvm_viommu_irqs_unhold(struct kvm_viommu *viommu);
 void kvm_viommu_irqfds_release(struct kvm_viommu *viommu);
 
 /* event.c: descriptors forwarded to the VMM, and their acknowledgment */

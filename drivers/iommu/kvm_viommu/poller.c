@@ -78,7 +78,10 @@ static unsigned int kvm_viommu_nr_pollers;
 /*
  * Poll one unit: if its guest wrote the page, apply the writes and run
  * the queue (a short run; the unit's worker takes what is left).  True if
- * there was something to do.
+ * there was something to do.  False too when the unit's lock is busy:
+ * its holder (the worker, a vCPU, the VMM) drains the page in its own
+ * run, and a poller that counted that as work would spin on a unit it
+ * cannot serve for as long as a long run holds it, and never park.
  */
 static bool kvm_viommu_poll_unit(struct kvm_viommu *viommu)
 {
@@ -89,9 +92,8 @@ static bool kvm_viommu_poll_unit(struct kvm_viommu *viommu)
 		return false;
 	if (!kvm_viommu_page_written(viommu))
 		return false;
-	/* Busy: whoever holds the lock drains the page in its own run. */
 	if (!mutex_trylock(&viommu->lock))
-		return true;
+		return false;
 	if (!viommu->polled || !mmget_not_zero(mm)) {
 		kvm_viommu_unlock(viommu);
 		return false;
@@ -210,17 +212,23 @@ static struct kvm_viommu_poller *kvm_viommu_poller_pick(void)
 }
 
 /**
- * kvm_viommu_poller_update() - have a poller serve the unit, or not
+ * kvm_viommu_poller_sync() - have a poller serve the unit if it polls
  * @viommu: the unit; not locked
- * @on: serve it
  *
- * Process context.  Leaving waits for the poller's round in progress.
+ * A poller serves the unit while its flags in force have
+ * KVM_VIOMMU_SIDECORE_POLL.  Whoever changes them (under the unit's lock)
+ * calls this after: the flags are read under kvm_viommu_pollers_lock, so
+ * of two changes racing, the later call sees the later flags, and a unit
+ * turned off never stays on a poller's list.  Process context.  Leaving
+ * waits for the poller's round in progress.
  */
-void kvm_viommu_poller_update(struct kvm_viommu *viommu, bool on)
+void kvm_viommu_poller_sync(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_poller *p;
+	bool on;
 
 	mutex_lock(&kvm_viommu_pollers_lock);
+	on = READ_ONCE(viommu->sc_flags) & KVM_VIOMMU_SIDECORE_POLL;
 	p = viommu->poller;
 	if (on && !p) {
 		p = kvm_viommu_poller_pick();

@@ -31,8 +31,16 @@
  * applies.  GCMD, write-only, then reads as the enables in force, so that
  * a polled page shows every GCMD write that does anything.
  *
+ * The words of the page depend on each other in one direction: a driver
+ * writes a command's operands before the command, and the command before
+ * the tail that starts the queue; the unit shows a command's results
+ * before the status that says it is done.  So publishing stores the data
+ * words first and the status words after them, and a drain reads the
+ * words the other way round, the tail first (see kvm_viommu_word_class()).
+ *
  * All under the unit's lock.
  */
+#include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -54,13 +62,25 @@ static const struct {
 };
 
 /*
- * The order in which a drain applies the words the guest wrote, when it
- * finds several at once (a polled page says what was written, not in what
- * order): plain registers first, then controls, status clears, commands,
- * and the tail last, as a driver orders them (a root table address before
- * SRTP, a message before unmasking, IQA before QIE, descriptors' effects
- * after the commands that set them up).  Words not listed follow, in
- * offset order.
+ * What a word of the page is to the words around it, in the order a
+ * driver writes them (a root table address before SRTP, a message before
+ * unmasking, IQA before QIE, descriptors' effects after the commands that
+ * set them up), and the order in which the unit shows them: data first,
+ * then the status and control words, GCMD, the command words (CCMD's and
+ * IOTLB_REG's high halves, which hold ICC and IVT), and the tail last.
+ */
+enum kvm_viommu_word_class {
+	KVM_VIOMMU_WORD_PLAIN,
+	KVM_VIOMMU_WORD_STATUS,
+	KVM_VIOMMU_WORD_GCMD,
+	KVM_VIOMMU_WORD_COMMAND,
+	KVM_VIOMMU_WORD_TAIL,
+	KVM_VIOMMU_NR_WORD_CLASSES
+};
+
+/*
+ * Within a class, the order in which a drain applies the words it lists;
+ * the class's other words follow, by offset.
  */
 static const u16 kvm_viommu_drain_order[] = {
 	VTD_RTADDR_REG, VTD_RTADDR_REG + 4, VTD_CCMD_REG,
@@ -70,9 +90,43 @@ static const u16 kvm_viommu_drain_order[] = {
 	VTD_IVA_REG, VTD_IVA_REG + 4,
 	VTD_FECTL_REG, VTD_IECTL_REG, VTD_PMEN_REG,
 	VTD_FSTS_REG, VTD_ICS_REG,
-	VTD_GCMD_REG, VTD_CCMD_REG + 4, VTD_IOTLB_REG + 4,
-	VTD_IQT_REG,
 };
+
+/* The high word of a fault recording register, which holds its F bit. */
+static bool kvm_viommu_is_frcd_f(u32 off)
+{
+	return off >= VTD_FRCD_REG && off < VTD_FRCD_REG + 16 * VTD_NR_FRCD &&
+	       (off & 15) == 12;
+}
+
+static enum kvm_viommu_word_class kvm_viommu_word_class(u32 off)
+{
+	switch (off) {
+	case VTD_IQT_REG:
+		return KVM_VIOMMU_WORD_TAIL;
+	case VTD_CCMD_REG + 4:
+	case VTD_IOTLB_REG + 4:
+		return KVM_VIOMMU_WORD_COMMAND;
+	case VTD_GCMD_REG:
+		return KVM_VIOMMU_WORD_GCMD;
+	case VTD_GSTS_REG:
+	case VTD_FSTS_REG:
+	case VTD_FECTL_REG:
+	case VTD_PMEN_REG:
+	case VTD_ICS_REG:
+	case VTD_IECTL_REG:
+		return KVM_VIOMMU_WORD_STATUS;
+	}
+	return kvm_viommu_is_frcd_f(off) ? KVM_VIOMMU_WORD_STATUS :
+					   KVM_VIOMMU_WORD_PLAIN;
+}
+
+/* The words whose bits a write of 1 clears (RW1C): FSTS, ICS, FRCD.F. */
+static bool kvm_viommu_is_rw1c(u32 off)
+{
+	return off == VTD_FSTS_REG || off == VTD_ICS_REG ||
+	       kvm_viommu_is_frcd_f(off);
+}
 
 /* The message registers, by KVM_VIOMMU_IRQ_*. */
 static bool kvm_viommu_is_msg_reg(u32 off)
@@ -85,7 +139,8 @@ int kvm_viommu_regs_init(struct kvm_viommu *viommu)
 {
 	viommu->regs = kzalloc(VTD_REG_PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 	viommu->pub = kzalloc(VTD_REG_PAGE_SIZE, GFP_KERNEL_ACCOUNT);
-	if (viommu->regs && viommu->pub)
+	viommu->snap = kzalloc(VTD_REG_PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (viommu->regs && viommu->pub && viommu->snap)
 		return 0;
 	kvm_viommu_regs_free(viommu);
 	return -ENOMEM;
@@ -95,8 +150,10 @@ void kvm_viommu_regs_free(struct kvm_viommu *viommu)
 {
 	kfree(viommu->regs);
 	kfree(viommu->pub);
+	kfree(viommu->snap);
 	viommu->regs = NULL;
 	viommu->pub = NULL;
+	viommu->snap = NULL;
 }
 
 static __le32 *kvm_viommu_page32(struct kvm_viommu *viommu, u32 off)
@@ -145,17 +202,31 @@ static void kvm_viommu_publish_word(struct kvm_viommu *viommu, __le32 *p,
 		*pub = v;
 }
 
+/* A status word: one whose value says that the data words are ready. */
+static bool kvm_viommu_is_status_word(u32 off)
+{
+	enum kvm_viommu_word_class c = kvm_viommu_word_class(off);
+
+	return c == KVM_VIOMMU_WORD_STATUS || c == KVM_VIOMMU_WORD_GCMD ||
+	       c == KVM_VIOMMU_WORD_COMMAND;
+}
+
 /**
  * kvm_viommu_publish() - bring the guest's register page up to date
  * @viommu: the unit, locked
  *
  * Ends the holds whose work is done, then copies every register that
- * reads differently now.  Stores only, in offset order; the caller's
- * next guest-visible write is ordered after them.
+ * reads differently now: the data words first, then, after a write
+ * barrier, the status words (GSTS, FSTS, ICS, FECTL, IECTL, PMEN, the
+ * fault records' F bits, GCMD as the sidecore shows it, CCMD.ICC,
+ * IOTLB_REG.IVT).  A guest that reads a status saying a command is done,
+ * or a fault recorded, and then reads the data (a fault record, IQH),
+ * sees the data published with it.  Stores only; the caller's next
+ * guest-visible write is ordered after them.
  */
 void kvm_viommu_publish(struct kvm_viommu *viommu)
 {
-	unsigned int i;
+	unsigned int i, pass;
 	__le32 v, *p;
 	u32 off;
 
@@ -164,25 +235,31 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 	if (viommu->hold && !kvm_viommu_shadow_pending(viommu))
 		viommu->hold = 0;
 	/* Nothing that is not quiet is shown on a page KVM does not track. */
-	if (viommu->sc_flags && !viommu->tracked &&
-	    !kvm_viommu_regs_quiet(viommu))
-		kvm_viommu_sidecore_track(viommu);
-	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++) {
-		for (off = kvm_viommu_reg_ranges[i].start;
-		     off < kvm_viommu_reg_ranges[i].end; off += 4) {
-			v = cpu_to_le32(kvm_viommu_reg_view(viommu, off));
-			p = kvm_viommu_page32(viommu, off);
-			if (!viommu->sc_flags) {
-				if (READ_ONCE(*p) != v)
-					WRITE_ONCE(*p, v);
-				viommu->pub[off / 4] = v;
-				continue;
+	if (viommu->sc_flags)
+		kvm_viommu_sidecore_publishing(viommu);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++) {
+			for (off = kvm_viommu_reg_ranges[i].start;
+			     off < kvm_viommu_reg_ranges[i].end; off += 4) {
+				if (kvm_viommu_is_status_word(off) != pass)
+					continue;
+				v = cpu_to_le32(kvm_viommu_reg_view(viommu, off));
+				p = kvm_viommu_page32(viommu, off);
+				if (!viommu->sc_flags) {
+					if (READ_ONCE(*p) != v)
+						WRITE_ONCE(*p, v);
+					viommu->pub[off / 4] = v;
+					continue;
+				}
+				kvm_viommu_publish_word(viommu, p, off, v);
 			}
-			kvm_viommu_publish_word(viommu, p, off, v);
 		}
+		/*
+		 * The data before the status; and the guest's next status
+		 * word, interrupt or read after both.
+		 */
+		smp_wmb();
 	}
-	/* The guest's next status word, interrupt or read comes after. */
-	smp_wmb();
 }
 
 /* Is the guest's page in a state where a poller can see every write? */
@@ -191,9 +268,15 @@ bool kvm_viommu_regs_quiet(struct kvm_viommu *viommu)
 	unsigned int i;
 
 	lockdep_assert_held(&viommu->lock);
+	/*
+	 * FSTS's status bits only: FRI, the index of the first pending fault
+	 * record, keeps its value when the faults are cleared.
+	 */
 	if (viommu->hold || viommu->cnt.failed ||
 	    !(kvm_viommu_reg_view(viommu, VTD_GSTS_REG) & VTD_GSTS_QIES) ||
-	    kvm_viommu_reg_view(viommu, VTD_FSTS_REG) ||
+	    kvm_viommu_reg_view(viommu, VTD_FSTS_REG) &
+	    (VTD_FSTS_PFO | VTD_FSTS_PPF | VTD_FSTS_IQE | VTD_FSTS_ICE |
+	     VTD_FSTS_ITE) ||
 	    kvm_viommu_reg_view(viommu, VTD_ICS_REG) ||
 	    kvm_viommu_reg_view(viommu, VTD_FECTL_REG) & VTD_FECTL_IP ||
 	    kvm_viommu_reg_view(viommu, VTD_IECTL_REG) & VTD_IECTL_IP)
@@ -229,9 +312,13 @@ static bool kvm_viommu_writes(u32 off, u32 len, u32 reg, u64 val, u32 *v)
 }
 
 /*
- * After a guest write of @val to @off (@len bytes) and the queue run that
- * followed it: hold what a command reads if its shadow work is not done.
- * @gsts: GSTS before the write.
+ * Right after a guest write of @val to @off (@len bytes) took effect in the
+ * VT-d core, which did as much of its shadow work as the current run's
+ * budget allowed (vtd_reg_write() calls the shadow): if shadow work is
+ * still pending, this command's or an earlier one's that it now waits
+ * behind, the command the write started reads as in progress until the
+ * shadow is done (kvm_viommu_publish() ends the hold).  @gsts: GSTS as the
+ * guest read it before the write.
  */
 static void kvm_viommu_hold(struct kvm_viommu *viommu, u32 off, u32 len,
 			    u64 val, u32 gsts)
@@ -298,36 +385,74 @@ int kvm_viommu_reg_apply(struct kvm_viommu *viommu, u32 off, u32 len,
 /*
  * A tracked write of @bytes bytes at @off (any size and alignment the
  * emulator produces): applied as writes of the 32-bit words it touches,
- * each with the bytes the guest did not write as the guest last read them.
+ * each with the bytes the guest did not write as the guest last read them,
+ * but for the RW1C words, where those bytes are 0: a 1-byte write to FSTS
+ * clears only what that byte's ones say, whatever the others show.
  */
 void kvm_viommu_reg_apply_bytes(struct kvm_viommu *viommu, u32 off,
 				const u8 *val, u32 bytes)
 {
+	__le32 word, page;
 	u32 w, start, end;
-	__le32 word;
 
 	lockdep_assert_held(&viommu->lock);
 	for (w = off & ~3U; w < off + bytes && w < VTD_REG_PAGE_SIZE; w += 4) {
-		word = viommu->pub[w / 4];
+		/* What the page holds now, if nothing else wrote the word. */
+		page = viommu->pub[w / 4];
 		start = max(off, w);
 		end = min(off + bytes, w + 4);
-		memcpy((u8 *)&word + (start - w), val + (start - off),
+		memcpy((u8 *)&page + (start - w), val + (start - off),
 		       end - start);
 		/* Our own bytes, still in the page: taken, not a new write. */
-		if (READ_ONCE(*kvm_viommu_page32(viommu, w)) == word)
-			viommu->pub[w / 4] = word;
+		if (READ_ONCE(*kvm_viommu_page32(viommu, w)) == page)
+			viommu->pub[w / 4] = page;
+		word = page;
+		if (kvm_viommu_is_rw1c(w)) {
+			word = 0;
+			memcpy((u8 *)&word + (start - w), val + (start - off),
+			       end - start);
+		}
 		kvm_viommu_reg_apply(viommu, w, 4, le32_to_cpu(word));
 	}
 }
 
-/* One word of the page: if the guest wrote it, apply the write. */
+/* Read the words of class @c from the page into the snapshot. */
+static void kvm_viommu_snap_class(struct kvm_viommu *viommu,
+				  enum kvm_viommu_word_class c)
+{
+	unsigned int i;
+	u32 off;
+
+	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
+		for (off = kvm_viommu_reg_ranges[i].start;
+		     off < kvm_viommu_reg_ranges[i].end; off += 4)
+			if (kvm_viommu_word_class(off) == c)
+				viommu->snap[off / 4] =
+					READ_ONCE(*kvm_viommu_page32(viommu, off));
+}
+
+/*
+ * One word of the snapshot: if the guest wrote it, apply the write.  Of
+ * an RW1C word only the bytes that differ from what was published are
+ * taken as written (the others as 0): the page cannot tell a 1 the guest
+ * wrote to clear a set bit from the 1 published there.  The guest's clear
+ * of a set status comes through KVM's tracking anyway (the page is never
+ * polled while a status is set); what a drain finds is an older write, or
+ * one of the tracked writes again.
+ */
 static unsigned int kvm_viommu_drain_word(struct kvm_viommu *viommu, u32 off)
 {
-	__le32 v = READ_ONCE(*kvm_viommu_page32(viommu, off));
+	__le32 v = viommu->snap[off / 4], pub = viommu->pub[off / 4];
+	u8 *b = (u8 *)&v;
+	unsigned int i;
 
-	if (v == viommu->pub[off / 4])
+	if (v == pub)
 		return 0;
 	viommu->pub[off / 4] = v;
+	if (kvm_viommu_is_rw1c(off))
+		for (i = 0; i < sizeof(v); i++)
+			if (b[i] == ((u8 *)&pub)[i])
+				b[i] = 0;
 	kvm_viommu_reg_apply(viommu, off, 4, le32_to_cpu(v));
 	return 1;
 }
@@ -337,27 +462,54 @@ static unsigned int kvm_viommu_drain_word(struct kvm_viommu *viommu, u32 off)
  * @viommu: the unit, locked, with the sidecore on, at a queue run's start
  *
  * Every word that differs from what was last published is a guest write
- * (polled, or made before KVM's tracking took hold): applied in
- * kvm_viommu_drain_order, then the rest by offset.  Publishing afterwards
- * shows what they made of the registers.
+ * (polled, or made where no tracking saw it).  The guest may be writing
+ * while the drain reads, so the page is read class by class in reverse
+ * order of dependence, the tail first and the plain registers last, each
+ * class after a read barrier: a drain that sees a write sees every write
+ * the guest made before it.  The snapshot is then applied in forward
+ * order: class by class, kvm_viommu_drain_order first in each, then the
+ * class's other words by offset.  Publishing afterwards shows what they
+ * made of the registers.
  *
  * Return: the number of words applied.
  */
 unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 {
+	DECLARE_BITMAP(done, VTD_REG_PAGE_SIZE / 4);
 	unsigned int i, n = 0;
 	u32 off;
+	int c;
 
 	lockdep_assert_held(&viommu->lock);
-	viommu->drain_pending = false;
-	for (i = 0; i < ARRAY_SIZE(kvm_viommu_drain_order); i++)
-		n += kvm_viommu_drain_word(viommu, kvm_viommu_drain_order[i]);
-	for (i = 0; i < VTD_NR_FRCD; i++)
-		n += kvm_viommu_drain_word(viommu, VTD_FRCD_REG + 16 * i + 12);
-	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
-		for (off = kvm_viommu_reg_ranges[i].start;
-		     off < kvm_viommu_reg_ranges[i].end; off += 4)
+	/*
+	 * A tail KVM's tracking took and nobody applied yet is in the page
+	 * too, and no newer than what the page holds now: applied after the
+	 * page's tail, it would take the queue back.  It goes first.
+	 */
+	kvm_viommu_take_tail(viommu);
+	/* A request made from now on asks for a later drain. */
+	atomic_xchg(&viommu->drain_pending, 0);
+	for (c = KVM_VIOMMU_NR_WORD_CLASSES - 1; c >= 0; c--) {
+		kvm_viommu_snap_class(viommu, c);
+		/* Pairs with the guest's store order: see above. */
+		smp_rmb();
+	}
+	bitmap_zero(done, VTD_REG_PAGE_SIZE / 4);
+	for (c = 0; c < KVM_VIOMMU_NR_WORD_CLASSES; c++) {
+		for (i = 0; i < ARRAY_SIZE(kvm_viommu_drain_order); i++) {
+			off = kvm_viommu_drain_order[i];
+			if (kvm_viommu_word_class(off) != c ||
+			    __test_and_set_bit(off / 4, done))
+				continue;
 			n += kvm_viommu_drain_word(viommu, off);
+		}
+		for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
+			for (off = kvm_viommu_reg_ranges[i].start;
+			     off < kvm_viommu_reg_ranges[i].end; off += 4)
+				if (kvm_viommu_word_class(off) == c &&
+				    !__test_and_set_bit(off / 4, done))
+					n += kvm_viommu_drain_word(viommu, off);
+	}
 	if (viommu->polled)
 		viommu->cnt.polled_writes += n;
 	return n;

@@ -108,7 +108,7 @@ void kvm_viommu_charge(struct kvm_viommu *viommu, u64 units)
  * 2^18 pages, and the run stops right after), so that any leaf can be
  * handled; a short one (a vCPU's) hands the rest to the worker.
  */
-static bool kvm_viommu_can_afford(struct kvm_viommu *viommu, u64 units)
+bool kvm_viommu_can_afford(struct kvm_viommu *viommu, u64 units)
 {
 	if (units <= viommu->run_budget)
 		return true;
@@ -482,6 +482,7 @@ void kvm_viommu_shadow_clear(struct kvm_viommu *viommu,
 	kvm_viommu_unmap_range(viommu, vdev, &vdev->doomed, 0, U64_MAX);
 	kvm_viommu_gather_flush(viommu, vdev, false);
 	vdev->identity = false;
+	vdev->identity_pending = false;
 	vdev->sync_pending = false;
 }
 
@@ -717,11 +718,14 @@ static bool kvm_viommu_sync_some(struct kvm_viommu *viommu,
 }
 
 /**
- * kvm_viommu_shadow_resume() - carry on with the walks still to do
+ * kvm_viommu_shadow_resume() - carry on with the shadow work still to do
  * @viommu: the unit, locked, in a queue run (or a VMM call) with a budget
  *
- * Return: true when no walk is left to do; false when the budget, or the
- * run's end, stopped one (the next run resumes it).
+ * Doomed leaves to unmap, translation-off maps to build (in the unit's
+ * worker only: elsewhere they wait for it), walks to finish.
+ *
+ * Return: true when none is left to do; false when the budget, the run's
+ * end, or its context stopped one (a later run resumes it).
  */
 bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu)
 {
@@ -733,6 +737,11 @@ bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu)
 		if (viommu->cnt.failed || !kvm_viommu_drain_doomed(viommu, vdev))
 			return false;
 	list_for_each_entry(vdev, &viommu->devices, node) {
+		/* Only the worker builds a translation-off map (identity.c). */
+		if (vdev->identity_pending &&
+		    (!kvm_viommu_in_worker(viommu) ||
+		     kvm_viommu_identity_build(viommu, vdev, false)))
+			return false;
 		while (vdev->sync_pending) {
 			if (kvm_viommu_iq_should_stop(viommu) ||
 			    viommu->cnt.failed ||
@@ -750,7 +759,7 @@ bool kvm_viommu_shadow_pending(struct kvm_viommu *viommu)
 
 	lockdep_assert_held(&viommu->lock);
 	list_for_each_entry(vdev, &viommu->devices, node)
-		if (vdev->sync_pending ||
+		if (vdev->sync_pending || vdev->identity_pending ||
 		    !RB_EMPTY_ROOT(&vdev->doomed.rb_root))
 			return true;
 	return false;
@@ -767,14 +776,16 @@ static bool kvm_viommu_ctx_equal(const struct vtd_context *a,
 
 /*
  * Make @vdev's shadow follow the unit's translation state.  Translation
- * off: all of guest RAM at IOVA = GPA, or nothing if the unit was created
- * with KVM_VIOMMU_CREATE_TE_OFF_BLOCKS.  Translation on: the device's
- * context looked up again; a context that changed, vanished, or that is
- * pass-through (not shadowed yet: its device gets nothing) takes the whole
- * shadow with it, and a valid one has its whole IOVA space walked.
+ * off: all of guest RAM at IOVA = GPA (built later, see identity.c), or
+ * nothing if the unit was created with KVM_VIOMMU_CREATE_TE_OFF_BLOCKS.
+ * Translation on: the device's context looked up again; a context that
+ * changed, vanished, or that is pass-through (not shadowed yet: its device
+ * gets nothing) takes the whole shadow with it, and a valid one has its
+ * whole IOVA space walked.  Either way the work is only recorded here;
+ * shadow_resume() does it, within a run's budget.
  */
-static int kvm_viommu_refresh(struct kvm_viommu *viommu,
-			      struct kvm_viommu_dev *vdev)
+static void kvm_viommu_refresh(struct kvm_viommu *viommu,
+			       struct kvm_viommu_dev *vdev)
 {
 	struct vtd_unit *vtd = &viommu->vtd;
 	struct vtd_context ctx = {};
@@ -782,37 +793,40 @@ static int kvm_viommu_refresh(struct kvm_viommu *viommu,
 
 	if (!(vtd_get32(vtd, VTD_GSTS_REG) & VTD_GSTS_TES)) {
 		if (vdev->identity)
-			return 0;
+			return;
 		kvm_viommu_doom_all(vdev);
 		vdev->sync_pending = false;
 		vdev->ctx_valid = false;
 		if (viommu->flags & KVM_VIOMMU_CREATE_TE_OFF_BLOCKS ||
 		    vdev->attaching)
-			return 0;
+			return;
 		vdev->identity = true;
-		return kvm_viommu_identity_map(viommu, vdev);
+		vdev->identity_pending = true;
+		vdev->identity_next = 0;
+		return;
 	}
 
 	valid = !vtd_context_lookup(vtd, vdev->sid, &ctx) &&
 		ctx.tt != VTD_TT_PASS_THROUGH;
 	if (valid && vdev->ctx_valid && !vdev->identity &&
 	    kvm_viommu_ctx_equal(&ctx, &vdev->ctx))
-		return 0;
+		return;
 	kvm_viommu_doom_all(vdev);
 	vdev->identity = false;
+	vdev->identity_pending = false;
 	vdev->sync_pending = false;
 	vdev->ctx_valid = valid;
 	vdev->ctx = ctx;
 	if (valid)
 		kvm_viommu_sync_add(vdev, 0,
 				    vtd_context_iova_end(vtd, &vdev->ctx));
-	return 0;
 }
 
 /*
  * A device was just attached (under the unit's lock, in the VMM's attach
  * call): shadow what the guest has for it now.  With translation off that
- * is all of guest RAM, and an error pinning it fails the attach.
+ * is all of guest RAM, mapped here and now, and an error pinning it fails
+ * the attach.
  */
 int kvm_viommu_shadow_attach(struct kvm_viommu *viommu,
 			     struct kvm_viommu_dev *vdev)
@@ -821,9 +835,12 @@ int kvm_viommu_shadow_attach(struct kvm_viommu *viommu,
 
 	lockdep_assert_held(&viommu->lock);
 	kvm_viommu_run_begin(viommu, true);
-	ret = kvm_viommu_refresh(viommu, vdev);
-	if (ret)
-		return ret;
+	kvm_viommu_refresh(viommu, vdev);
+	if (vdev->identity_pending) {
+		ret = kvm_viommu_identity_build(viommu, vdev, true);
+		if (ret)
+			return ret;
+	}
 	if (!kvm_viommu_shadow_resume(viommu))
 		kvm_viommu_iq_kick(viommu);
 	return 0;

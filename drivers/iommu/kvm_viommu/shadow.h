@@ -48,6 +48,8 @@ struct kvm_viommu_resv {
  *	their IOVAs
  * @identity: @shadow holds all of guest RAM at IOVA = GPA (translation
  *	off), not the guest's tables
+ * @identity_pending: that map is not complete yet: guest RAM from
+ *	@identity_next on is still to map (identity.c)
  * @stranded: leaves whose host unmap removed another size than mapped:
  *	kept pinned, since the host IOMMU may still reach their pages,
  *	until detach finds it cannot
@@ -80,6 +82,8 @@ struct kvm_viommu_dev {
 	struct rb_root_cached shadow;
 	struct rb_root_cached doomed;
 	bool identity;
+	bool identity_pending;
+	u64 identity_next;
 	struct list_head stranded;
 	struct iommu_iotlb_gather gather;
 	struct list_head gathered;
@@ -130,6 +134,7 @@ bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu);
 bool kvm_viommu_shadow_pending(struct kvm_viommu *viommu);
 bool kvm_viommu_shadow_flush(struct kvm_viommu *viommu, bool cache);
 void kvm_viommu_charge(struct kvm_viommu *viommu, u64 units);
+bool kvm_viommu_can_afford(struct kvm_viommu *viommu, u64 units);
 
 /* container.c */
 int kvm_viommu_container_claim(struct device *dev,
@@ -139,8 +144,8 @@ int kvm_viommu_container_init(void);
 void kvm_viommu_container_exit(void);
 
 /* identity.c */
-int kvm_viommu_identity_map(struct kvm_viommu *viommu,
-			    struct kvm_viommu_dev *vdev);
+int kvm_viommu_identity_build(struct kvm_viommu *viommu,
+			      struct kvm_viommu_dev *vdev, bool all);
 
 /* attach.c */
 int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd);

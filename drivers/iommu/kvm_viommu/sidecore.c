@@ -41,10 +41,16 @@
  * guest sees its effect as soon as it runs on), outside KVM's SRCU read
  * side.  IQT writes take the doorbells' way instead (iq.c).
  *
- * Locking: the mode fields of struct kvm_viommu are under the unit's lock.
- * KVM calls the notifier with no lock of ours held; the memslot-gone
- * callback may come with KVM's slots_lock held, and only sets a flag and
- * queues a work.
+ * KVM's tracking goes with the page's memslot when the VMM deletes or
+ * moves it.  The unit's count there is added and taken off under KVM's
+ * slots_lock, as KVM's memslot callback runs, so the two never cross;
+ * the callback takes the count off itself (kvm_viommu_track_slot_gone()),
+ * and the unit, told so, looks for the memslot again (re-arms).
+ *
+ * Locking: the mode fields of struct kvm_viommu are under the unit's lock,
+ * taken before KVM's slots_lock.  KVM calls the write notifier with no
+ * lock of ours held, and the memslot callback with its slots_lock held:
+ * that one takes only @track_lock (and, on 6.1, KVM's mmu_lock inside it).
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -111,58 +117,142 @@ static bool kvm_viommu_reg_slot_ok(struct kvm_viommu *viommu, gfn_t gfn)
 	return ok;
 }
 
-/* KVM dropped the page's tracking with its memslot: look for it again. */
+/*
+ * KVM's write tracking of the page for the unit: one count of ours in the
+ * page's memslot, held or not (@track_held).  Added and taken off under
+ * KVM's slots_lock, which KVM holds across every memslot change and its
+ * memslot callback: no memslot changes between the check that the memslot
+ * is the unit's page and the add, and kvm_viommu_track_slot_gone() runs
+ * before or after, never meanwhile.  A loss that callback reported before
+ * (@reg_slot_gone) is taken in here: the memslot is looked at anew.
+ *
+ * True if KVM tracks the page for the unit now.
+ */
+static bool kvm_viommu_track_add(struct kvm_viommu *viommu)
+{
+	struct kvm *kvm = viommu->kvm;
+	bool held;
+
+	mutex_lock(&kvm->slots_lock);
+	atomic_set(&viommu->reg_slot_gone, 0);
+	spin_lock(&viommu->track_lock);
+	held = viommu->track_held;
+	spin_unlock(&viommu->track_lock);
+	if (!held && kvm_viommu_reg_slot_ok(viommu, viommu->reg_gfn) &&
+	    !kvm_viommu_track_gfn(kvm, viommu->reg_gfn, true)) {
+		spin_lock(&viommu->track_lock);
+		viommu->track_held = true;
+		spin_unlock(&viommu->track_lock);
+		held = true;
+	}
+	mutex_unlock(&kvm->slots_lock);
+	return held;
+}
+
+/*
+ * Take our count off, if KVM has one of ours (see above).  True if the
+ * page's memslot is the unit's page, as the poller needs it.
+ */
+static bool kvm_viommu_track_remove(struct kvm_viommu *viommu)
+{
+	struct kvm *kvm = viommu->kvm;
+	bool held, ok;
+
+	mutex_lock(&kvm->slots_lock);
+	atomic_set(&viommu->reg_slot_gone, 0);
+	spin_lock(&viommu->track_lock);
+	held = viommu->track_held;
+	viommu->track_held = false;
+	spin_unlock(&viommu->track_lock);
+	/* Under slots_lock, a count we hold is in the memslot there now. */
+	if (held)
+		kvm_viommu_track_gfn(kvm, viommu->reg_gfn, false);
+	ok = kvm_viommu_reg_slot_ok(viommu, viommu->reg_gfn);
+	mutex_unlock(&kvm->slots_lock);
+	return ok;
+}
+
+/* The poller lets go of the page.  Called with the lock. */
+static void kvm_viommu_unpoll(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (!viommu->polled)
+		return;
+	viommu->polled = false;
+	viommu->cnt.parks++;
+	trace_kvm_viommu_sidecore(viommu->id, false);
+}
+
+/*
+ * Take in a memslot change KVM reported (kvm_viommu_track_slot_gone()):
+ * whatever the unit believed, KVM no longer tracks the page for it, and
+ * the poller may be watching a page the guest no longer reaches.  The
+ * callback queued the re-arming.  Called with the lock.
+ */
+static void kvm_viommu_sync_slot(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (!atomic_read(&viommu->reg_slot_gone) ||
+	    !atomic_xchg(&viommu->reg_slot_gone, 0))
+		return;
+	viommu->tracked = false;
+	kvm_viommu_unpoll(viommu);
+}
+
+/*
+ * No memslot at the page's place is the unit's page: guest writes there
+ * reach nobody until one is.  Look again, 1 ms later and then less and
+ * less often.  Called with the lock.
+ */
 static void kvm_viommu_lost_slot(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
 	viommu->tracked = false;
-	if (viommu->polled) {
-		viommu->polled = false;
-		viommu->cnt.parks++;
-	}
-	if (!viommu->dead)
-		queue_delayed_work(kvm_viommu_wq, &viommu->rearm_work,
-				   msecs_to_jiffies(viommu->rearm_delay_ms));
+	kvm_viommu_unpoll(viommu);
+	if (viommu->dead || !viommu->sc_flags)
+		return;
+	queue_delayed_work(kvm_viommu_wq, &viommu->rearm_work,
+			   msecs_to_jiffies(viommu->rearm_delay_ms));
+	viommu->rearm_delay_ms = min(2 * viommu->rearm_delay_ms,
+				     KVM_VIOMMU_REARM_MAX_MS);
 }
 
-/**
- * kvm_viommu_sidecore_track() - have KVM trap the page's writes again
- * @viommu: the unit, locked, with the sidecore on
- *
- * Once KVM has write-protected the page for every vCPU, guest writes come
- * through the notifier; what the guest wrote before that waits in the
- * page, and the next queue run (one is queued) applies it.
+/*
+ * Have KVM trap the page's writes again.  Once KVM has write-protected the
+ * page for every vCPU, guest writes come through the notifier; what the
+ * guest wrote before that waits in the page, and the next queue run (one
+ * is queued) applies it.  Called with the lock, with the sidecore on.
  */
-void kvm_viommu_sidecore_track(struct kvm_viommu *viommu)
+static void kvm_viommu_sidecore_track(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
+	kvm_viommu_sync_slot(viommu);
 	if (viommu->tracked || !viommu->sc_flags)
 		return;
-	if (atomic_read(&viommu->reg_slot_gone) ||
-	    kvm_viommu_track_gfn(viommu->kvm, viommu->reg_gfn, true)) {
+	if (!kvm_viommu_track_add(viommu)) {
 		kvm_viommu_lost_slot(viommu);
 		return;
 	}
 	viommu->tracked = true;
 	viommu->rearm_delay_ms = 1;
-	if (viommu->polled) {
-		viommu->polled = false;
-		viommu->cnt.parks++;
-		trace_kvm_viommu_sidecore(viommu->id, false);
-	}
-	viommu->drain_pending = true;
+	kvm_viommu_unpoll(viommu);
+	atomic_set(&viommu->drain_pending, 1);
 	kvm_viommu_iq_kick(viommu);
 }
 
-/* Lift the tracking: the page is the poller's.  Called with the lock. */
-static void kvm_viommu_sidecore_untrack(struct kvm_viommu *viommu)
+/**
+ * kvm_viommu_sidecore_publishing() - the unit is about to publish
+ * @viommu: the unit, locked, with the sidecore on
+ *
+ * Nothing that is not quiet is shown on a page KVM does not track: if the
+ * unit is not quiet, the tracking takes hold first.
+ */
+void kvm_viommu_sidecore_publishing(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
-	if (!viommu->tracked)
-		return;
-	if (!atomic_read(&viommu->reg_slot_gone))
-		kvm_viommu_track_gfn(viommu->kvm, viommu->reg_gfn, false);
-	viommu->tracked = false;
+	kvm_viommu_sync_slot(viommu);
+	if (!viommu->tracked && !kvm_viommu_regs_quiet(viommu))
+		kvm_viommu_sidecore_track(viommu);
 }
 
 /*
@@ -181,24 +271,36 @@ void kvm_viommu_sidecore_park(struct kvm_viommu *viommu)
  * The poller is busy: lift the tracking if the unit is quiet.  Writes
  * that KVM trapped just before still reach the notifier; the poller may
  * find the same bytes in the page and apply them too, which for every
- * VT-d register is the same as applying them once (see the rst).
+ * VT-d register is the same as applying them once (see the rst).  Only a
+ * tracked page goes to the poller: one whose memslot went is re-armed
+ * (tracked) first.
  */
 void kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu)
 {
 	mutex_lock(&viommu->lock);
-	if (!viommu->dead && !viommu->cnt.failed && !viommu->polled &&
+	kvm_viommu_sync_slot(viommu);
+	if (!viommu->dead && !viommu->cnt.failed && viommu->tracked &&
 	    viommu->sc_flags & KVM_VIOMMU_SIDECORE_POLL &&
-	    !atomic_read(&viommu->reg_slot_gone) &&
 	    kvm_viommu_regs_quiet(viommu)) {
-		kvm_viommu_sidecore_untrack(viommu);
-		viommu->polled = true;
-		viommu->cnt.unparks++;
-		trace_kvm_viommu_sidecore(viommu->id, true);
+		viommu->tracked = false;
+		if (kvm_viommu_track_remove(viommu)) {
+			viommu->polled = true;
+			viommu->cnt.unparks++;
+			trace_kvm_viommu_sidecore(viommu->id, true);
+		} else {
+			kvm_viommu_lost_slot(viommu);
+		}
 	}
 	kvm_viommu_unlock(viommu);
 }
 
-/* A tracked write, in the vCPU thread that made it, before it runs on. */
+/*
+ * A tracked write, in the vCPU thread that made it, before it runs on.  It
+ * waits for the unit's lock (killably): the guest reads the write's effect
+ * with its next instruction.  What the page holds that no tracking took
+ * (polled writes, or writes made before the tracking took hold) is older
+ * than this write, and goes first.
+ */
 static void kvm_viommu_twrite_fn(struct callback_head *head)
 {
 	struct kvm_viommu_twrite *tw =
@@ -209,6 +311,10 @@ static void kvm_viommu_twrite_fn(struct callback_head *head)
 	    !mutex_lock_killable(&viommu->lock)) {
 		if (!viommu->dead && !viommu->cnt.failed) {
 			kvm_viommu_run_begin(viommu, false);
+			if (viommu->sc_flags &&
+			    (viommu->polled ||
+			     atomic_read(&viommu->drain_pending)))
+				kvm_viommu_page_drain(viommu);
 			kvm_viommu_reg_apply_bytes(viommu, tw->off, tw->val,
 						   tw->bytes);
 			/* What the write let go on, as far as a short run goes. */
@@ -255,8 +361,16 @@ void kvm_viommu_track_write(struct kvm_page_track_notifier_node *node,
 		return;
 	}
 	tw = kzalloc(sizeof(*tw), GFP_KERNEL_ACCOUNT);
-	if (!tw)
-		return;	/* the bytes stay in the page: a drain finds them */
+	if (!tw) {
+		/*
+		 * The bytes are in the page: the worker drains them.  Only a
+		 * write that leaves the page as it was (a 1 over a set RW1C
+		 * bit) is lost so, with the VM out of memory.
+		 */
+		atomic_set(&viommu->drain_pending, 1);
+		kvm_viommu_iq_kick(viommu);
+		return;
+	}
 	tw->viommu = viommu;
 	tw->off = off;
 	tw->bytes = bytes;
@@ -273,11 +387,16 @@ void kvm_viommu_track_write(struct kvm_page_track_notifier_node *node,
 }
 
 /*
- * KVM is deleting or moving a memslot (KVM's slots_lock held): if it is
- * the register page's, its tracking goes with it.
+ * KVM is deleting or moving a memslot (6.1: about to, and the change may
+ * yet be undone; 6.12: it has deleted it), with its slots_lock held: if it
+ * is the register page's, our tracking goes with it.  On 6.1 we take our
+ * count off the slot here, so that it is gone whether or not the change
+ * completes.  The unit takes the loss in under its lock, and looks for the
+ * memslot again.
  */
 void kvm_viommu_track_slot_gone(struct kvm_page_track_notifier_node *node,
-				gfn_t gfn, unsigned long nr_pages)
+				struct kvm_memory_slot *slot, gfn_t gfn,
+				unsigned long nr_pages)
 {
 	struct kvm_viommu *viommu =
 		container_of(node, struct kvm_viommu, track_node);
@@ -285,15 +404,21 @@ void kvm_viommu_track_slot_gone(struct kvm_page_track_notifier_node *node,
 
 	if (reg < gfn || reg - gfn >= nr_pages)
 		return;
+	spin_lock(&viommu->track_lock);
+	if (viommu->track_held && slot)
+		kvm_viommu_track_slot_remove(viommu->kvm, slot, reg);
+	viommu->track_held = false;
+	spin_unlock(&viommu->track_lock);
 	atomic_set(&viommu->reg_slot_gone, 1);
-	queue_delayed_work(kvm_viommu_wq, &viommu->rearm_work, 0);
+	mod_delayed_work(kvm_viommu_wq, &viommu->rearm_work, 0);
 }
 
 /*
  * The register page's memslot went (the VMM deleted or moved it, as VMMs
- * do when they rebuild their memory map): until a memslot at the same
- * place is backed by the page again, guest writes there reach nobody.
- * Look again, 1 ms after and then less and less often.
+ * do when they rebuild their memory map), or was not the unit's page when
+ * last looked at: until a memslot at the same place is backed by the page
+ * again, guest writes there reach nobody.  Whenever the page is neither
+ * tracked nor polled, track it again, or look again later.
  */
 static void kvm_viommu_rearm_fn(struct work_struct *work)
 {
@@ -302,35 +427,34 @@ static void kvm_viommu_rearm_fn(struct work_struct *work)
 			     rearm_work);
 
 	mutex_lock(&viommu->lock);
-	if (viommu->dead || !viommu->sc_flags ||
-	    !atomic_read(&viommu->reg_slot_gone))
+	if (viommu->dead || !viommu->sc_flags)
 		goto out;
-	viommu->tracked = false;
-	viommu->polled = false;
-	if (!kvm_viommu_reg_slot_ok(viommu, viommu->reg_gfn)) {
-		viommu->rearm_delay_ms = min(2 * viommu->rearm_delay_ms,
-					     KVM_VIOMMU_REARM_MAX_MS);
-		queue_delayed_work(kvm_viommu_wq, &viommu->rearm_work,
-				   msecs_to_jiffies(viommu->rearm_delay_ms));
-		goto out;
-	}
-	atomic_set(&viommu->reg_slot_gone, 0);
-	kvm_viommu_sidecore_track(viommu);
+	kvm_viommu_sync_slot(viommu);
+	if (!viommu->tracked && !viommu->polled)
+		kvm_viommu_sidecore_track(viommu);
 out:
 	kvm_viommu_unlock(viommu);
 }
 
-/* Turn the sidecore off.  Called with the lock. */
+/*
+ * Turn the sidecore off.  Interrupts held for the VMM's routing go out:
+ * from now on the relay tells the VMM of every message change as it
+ * happens (KVM_VIOMMU_REG_EVENT_IRQ_MSG), so nothing is left to wait for.
+ * Called with the lock.
+ */
 static void kvm_viommu_sidecore_off(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
-	kvm_viommu_sidecore_untrack(viommu);
+	if (viommu->sc_flags)
+		kvm_viommu_track_remove(viommu);
+	viommu->tracked = false;
 	viommu->polled = false;
-	viommu->drain_pending = false;
-	viommu->sc_flags = 0;
+	atomic_set(&viommu->drain_pending, 0);
+	WRITE_ONCE(viommu->sc_flags, 0);
 	if (viommu->msg_ctx)
 		eventfd_ctx_put(viommu->msg_ctx);
 	viommu->msg_ctx = NULL;
+	kvm_viommu_irqs_unhold(viommu);
 }
 
 /* KVM_VIOMMU_SET_SIDECORE */
@@ -359,9 +483,19 @@ int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 	if (ret)
 		goto out_put;
 	if (!cmd->flags) {
+		/* What the guest wrote into the page and nobody applied yet. */
+		if (viommu->sc_flags && (viommu->polled ||
+					 atomic_read(&viommu->drain_pending))) {
+			kvm_viommu_run_begin(viommu, true);
+			kvm_viommu_page_drain(viommu);
+			kvm_viommu_iq_kick(viommu);
+		}
 		kvm_viommu_sidecore_off(viommu);
 		goto out_unlock;
 	}
+	/* A memslot change not taken in yet: the state below must know. */
+	if (viommu->sc_flags)
+		kvm_viommu_sync_slot(viommu);
 	ret = -EBUSY;
 	if (viommu->sc_flags && gfn != viommu->reg_gfn)
 		goto out_unlock;
@@ -376,24 +510,22 @@ int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 			goto out_unlock;
 		viommu->track_registered = true;
 	}
-	if (!viommu->sc_flags)
+	if (!viommu->sc_flags) {
 		kvm_viommu_regs_sidecore_begin(viommu);
-	WRITE_ONCE(viommu->reg_gfn, gfn);
-	atomic_set(&viommu->reg_slot_gone, 0);
+		WRITE_ONCE(viommu->reg_gfn, gfn);
+		/* A change of an earlier memslot there says nothing now. */
+		atomic_set(&viommu->reg_slot_gone, 0);
+	}
 	swap(viommu->msg_ctx, msg_ctx);
 	WRITE_ONCE(viommu->sc_flags, cmd->flags);
-	if (!(cmd->flags & KVM_VIOMMU_SIDECORE_POLL) && viommu->polled) {
-		viommu->polled = false;
-		viommu->cnt.parks++;
-	}
 	ret = 0;
-	if (!viommu->tracked)
+	/* Tracked, unless the poller has the page and keeps it. */
+	if (!viommu->polled || !(cmd->flags & KVM_VIOMMU_SIDECORE_POLL))
 		kvm_viommu_sidecore_track(viommu);
 out_unlock:
 	kvm_viommu_unlock(viommu);
-	if (!ret)
-		kvm_viommu_poller_update(viommu, cmd->flags &
-					 KVM_VIOMMU_SIDECORE_POLL);
+	/* Whatever the flags are now, also after a call racing this one. */
+	kvm_viommu_poller_sync(viommu);
 out_put:
 	if (msg_ctx)
 		eventfd_ctx_put(msg_ctx);
@@ -406,10 +538,10 @@ out_put:
  */
 void kvm_viommu_sidecore_release(struct kvm_viommu *viommu)
 {
-	kvm_viommu_poller_update(viommu, false);
 	mutex_lock(&viommu->lock);
 	kvm_viommu_sidecore_off(viommu);
 	kvm_viommu_unlock(viommu);
+	kvm_viommu_poller_sync(viommu);
 	/* Waits for notifier calls in progress; none comes after. */
 	if (viommu->track_registered)
 		kvm_viommu_track_unregister(viommu->kvm, &viommu->track_node);
@@ -420,6 +552,7 @@ void kvm_viommu_sidecore_init(struct kvm_viommu *viommu)
 {
 	INIT_DELAYED_WORK(&viommu->rearm_work, kvm_viommu_rearm_fn);
 	INIT_LIST_HEAD(&viommu->poll_node);
+	spin_lock_init(&viommu->track_lock);
 	viommu->rearm_delay_ms = 1;
 }
 

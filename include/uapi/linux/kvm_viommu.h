@@ -418,7 +418,9 @@ struct kvm_viommu_event {
  * Acknowledging an older @seq than already acknowledged does nothing.
  * With @flags KVM_VIOMMU_ACK_IRQ_MSGS, @seq is instead a @gen from
  * KVM_VIOMMU_GET_IRQ_MSGS whose messages the VMM has routed: if no
- * message changed since, the interrupts held back go out.
+ * message changed since, the interrupts held back go out (but one the
+ * guest has masked meanwhile, which stays pending until it unmasks it);
+ * an older @gen releases nothing.
  * Errors: EINVAL @seq of an event not read yet, a @gen not yet returned,
  * or unknown @flags.
  */
@@ -462,7 +464,13 @@ struct kvm_viommu_ack_events {
  * Register writes no longer reach the VMM, so neither do the guest's
  * interrupt messages: the unit signals @msg_fd instead, and holds those
  * interrupts back until the VMM has routed the new messages and said so
- * (KVM_VIOMMU_ACK_EVENTS with KVM_VIOMMU_ACK_IRQ_MSGS).
+ * (KVM_VIOMMU_ACK_EVENTS with KVM_VIOMMU_ACK_IRQ_MSGS).  Turning the
+ * sidecore off applies what the guest wrote and sends the interrupts held
+ * back (masked ones stay pending): route the messages first.
+ *
+ * The unit registers a KVM page-track notifier at the first call and
+ * keeps it until it is closed; on 6.12, KVM refuses to move any memslot
+ * of the VM (EINVAL) while one is registered.
  *
  * Errors: EINVAL bad @flags, nonzero @__reserved, @reg_gpa not page
  * aligned or not such a memslot, or @msg_fd not an eventfd; EBADF @msg_fd

@@ -57,8 +57,11 @@ struct viommu {
 	uint64_t relayed_iqt;
 	/*
 	 * How long the last relayed write that turned translation on, and
-	 * off, took (ns): the unit shadows the whole context, or maps all of
-	 * guest RAM, in that call.
+	 * off, took (ns), if GSTS.TES changed in that call: turning it on,
+	 * the unit walks the whole context there (as far as a queue run's
+	 * budget goes).  Turning it off with a device attached completes
+	 * later, in the unit's worker, which maps all of guest RAM after the
+	 * call returns: then te_off_ns stays 0.
 	 */
 	uint64_t te_on_ns;
 	uint64_t te_off_ns;

@@ -59,7 +59,7 @@ static void show(struct __test_metadata *_metadata, const struct lg_result *r)
 		       (unsigned long long)r->pinned_pages,
 		       (unsigned long long)r->faults);
 	if (r->have_stats)
-		TH_LOG("translation on took %llu us, off (all %d MiB of RAM mapped) %llu us",
+		TH_LOG("translation on took %llu us, off (%d MiB mapped; 0: by the worker) %llu us",
 		       (unsigned long long)r->te_on_ns / 1000, LG_MEM_MB,
 		       (unsigned long long)r->te_off_ns / 1000);
 	TH_LOG("guest console: %s", r->log);

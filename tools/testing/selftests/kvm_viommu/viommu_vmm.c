@@ -74,9 +74,8 @@ static void viommu_wire_doorbells(struct viommu_vmm *v)
 	v->wired = want;
 }
 
-/* Route each interrupt's GSI to @msg. */
-static void viommu_route_msgs(struct viommu_vmm *v,
-			      const struct kvm_viommu_irq_msg *msg)
+void viommu_vmm_route_msgs(struct viommu_vmm *v,
+			   const struct kvm_viommu_irq_msg *msg)
 {
 	struct {
 		struct kvm_irq_routing r;
@@ -113,7 +112,7 @@ static void viommu_route_irqs(struct viommu_vmm *v)
 		msg[i].addr_lo = viommu_reg32(v, reg[i][1]);
 		msg[i].addr_hi = viommu_reg32(v, reg[i][2]);
 	}
-	viommu_route_msgs(v, msg);
+	viommu_vmm_route_msgs(v, msg);
 }
 
 /*
@@ -138,7 +137,7 @@ static void *viommu_msg_thread(void *data)
 		TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_GET_IRQ_MSGS, &msgs),
 			    "KVM_VIOMMU_GET_IRQ_MSGS: %s", strerror(errno));
 		pthread_mutex_lock(&v->lock);
-		viommu_route_msgs(v, msgs.msg);
+		viommu_vmm_route_msgs(v, msgs.msg);
 		pthread_mutex_unlock(&v->lock);
 		ack.seq = msgs.gen;
 		TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_ACK_EVENTS, &ack),
@@ -166,7 +165,21 @@ static int viommu_sidecore_on(struct viommu_vmm *v, uint32_t flags)
 	v->sidecore = flags;
 	TEST_ASSERT(!pthread_create(&v->msg_thread, NULL, viommu_msg_thread,
 				    v), "pthread_create");
+	v->msg_thread_on = 1;
 	return 0;
+}
+
+void viommu_vmm_stop_routing(struct viommu_vmm *v)
+{
+	uint64_t one = 1;
+
+	if (!v->msg_thread_on)
+		return;
+	__atomic_store_n(&v->msg_stop, 1, __ATOMIC_RELEASE);
+	TEST_ASSERT(write(v->msg_fd, &one, sizeof(one)) == sizeof(one),
+		    "eventfd write");
+	pthread_join(v->msg_thread, NULL);
+	v->msg_thread_on = 0;
 }
 
 int viommu_vmm_init_bare(struct viommu_vmm *v, struct kvm_vm *vm,
@@ -265,15 +278,9 @@ int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
 
 void viommu_vmm_fini(struct viommu_vmm *v)
 {
-	uint64_t one = 1;
 	int i;
 
-	if (v->sidecore) {
-		__atomic_store_n(&v->msg_stop, 1, __ATOMIC_RELEASE);
-		TEST_ASSERT(write(v->msg_fd, &one, sizeof(one)) == sizeof(one),
-			    "eventfd write");
-		pthread_join(v->msg_thread, NULL);
-	}
+	viommu_vmm_stop_routing(v);
 	if (v->msg_fd >= 0)
 		close(v->msg_fd);
 

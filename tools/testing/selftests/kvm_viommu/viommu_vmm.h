@@ -51,6 +51,7 @@ struct viommu_vmm {
 	uint32_t sidecore;		/* KVM_VIOMMU_SIDECORE_* on */
 	int msg_fd;			/* the unit says: messages changed */
 	pthread_t msg_thread;		/* routes them */
+	int msg_thread_on;		/* ... and is running */
 	int msg_stop;
 	uint64_t msg_routes;		/* routings it made */
 };
@@ -78,6 +79,16 @@ uint64_t viommu_vcpu_run(struct viommu_vmm *v, struct kvm_vcpu *vcpu,
 			 struct ucall *uc);
 
 void viommu_vmm_stats(struct viommu_vmm *v, struct kvm_viommu_stats *st);
+
+/*
+ * Sidecore: stop the thread that routes the interrupt messages the unit
+ * announces, for a test that routes and acknowledges them itself.
+ */
+void viommu_vmm_stop_routing(struct viommu_vmm *v);
+
+/* Route each interrupt's GSI to @msg (KVM_VIOMMU_NR_IRQS of them). */
+void viommu_vmm_route_msgs(struct viommu_vmm *v,
+			   const struct kvm_viommu_irq_msg *msg);
 
 /* A vCPU statistic of KVM's (binary stats), e.g. "exits". */
 uint64_t viommu_vcpu_stat(struct kvm_vcpu *vcpu, const char *name);

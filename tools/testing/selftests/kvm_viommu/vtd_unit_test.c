@@ -43,8 +43,12 @@ static struct guest_args {
 	uint32_t batch;
 	uint32_t rounds;
 	uint32_t nr_vcpus;
+	uint32_t mode;			/* a test's variant of its guest */
 	uint64_t out_gva;		/* results the host checks */
 } args;
+
+/* Translation structures' pages, queue and status, for tests with edu. */
+static struct guest_iommu_mem gmem;
 
 /* Guest-side state shared by its vCPUs, in guest memory. */
 static struct guest_iq gq;
@@ -398,6 +402,197 @@ static void guest_multi_vcpu(uint32_t id)
 		guest_unlock();
 		guest_poll_mem32(guest_status(id), r + 1);
 	}
+	GUEST_DONE();
+}
+
+/* ---- Several register words between two polls ---- */
+
+/*
+ * Each round writes the completion interrupt's vector and then the tail
+ * of a wait that raises it, back to back: a poller finds both at once,
+ * and must apply the message before the tail, or the interrupt goes out
+ * with the old vector.  The vector alternates between the two handlers'.
+ */
+static void guest_words_in_order(void)
+{
+	uint32_t r;
+
+	x2apic_enable();
+	asm volatile("sti");
+	guest_iq_init();
+	gw32(VTD_IEADDR_REG, 0xfee00000);
+	gw32(VTD_IEUADDR_REG, 0);
+	gw32(VTD_IECTL_REG, 0);
+	for (r = 0; r < args.rounds; r++) {
+		WRITE_ONCE(*guest_status(0), 0);
+		guest_iq_push_wait(&gq, status_gpa(0), r + 1,
+				   VTD_INV_DESC_WAIT_IF);
+		gw32(VTD_IEDATA_REG, r & 1 ? IRQ_VECTOR_FAULT : IRQ_VECTOR_INV);
+		guest_iq_kick(&gq);
+		guest_poll_mem32(guest_status(0), r + 1);
+		guest_wait_irq(r & 1, r / 2 + 1);
+		gw32(VTD_ICS_REG, VTD_ICS_IWC);
+	}
+	GUEST_ASSERT_2(irq_count[0] + irq_count[1] == args.rounds,
+		       irq_count[0], irq_count[1]);
+	GUEST_DONE();
+}
+
+/* ---- The sidecore's own cases, guest side ---- */
+
+/*
+ * A completion interrupt while the message the guest just programmed is
+ * not routed yet: the unit holds it.  With args.mode 1 the guest masks it
+ * afterwards (IM), at its second stop.  Then it waits for it.
+ */
+static void guest_irq_hold(void)
+{
+	x2apic_enable();
+	asm volatile("sti");
+	guest_iq_init();
+	gw32(VTD_IEDATA_REG, IRQ_VECTOR_INV);
+	gw32(VTD_IEADDR_REG, 0xfee00000);
+	gw32(VTD_IEUADDR_REG, 0);
+	gw32(VTD_IECTL_REG, 0);
+	guest_wait_for(0, 1, VTD_INV_DESC_WAIT_IF);
+	GUEST_SYNC(1);
+	if (args.mode) {
+		gw32(VTD_IECTL_REG, VTD_IECTL_IM);
+		GUEST_SYNC(2);
+	}
+	guest_wait_irq(0, 1);
+	GUEST_DONE();
+}
+
+/* A word of the register page that holds no register. */
+#define SCRATCH_OFF		0x300
+#define SCRATCH_WRITES		1000
+
+/*
+ * Queue enabled (stop 1); args.rounds waits of args.batch descriptors
+ * (stop 2); then SCRATCH_WRITES plain stores to the page (stop 3), which
+ * exit only if KVM still write-tracks the page.
+ */
+static void guest_slot_phases(void)
+{
+	uint32_t r, i;
+
+	guest_iq_init();
+	GUEST_SYNC(1);
+	for (r = 0; r < args.rounds; r++) {
+		for (i = 0; i + 1 < args.batch; i++)
+			guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+		guest_wait_for(r % NR_STATUS, r + 1, 0);
+	}
+	GUEST_SYNC(2);
+	for (i = 0; i < SCRATCH_WRITES; i++)
+		gw32(SCRATCH_OFF, i);
+	GUEST_SYNC(3);
+	GUEST_DONE();
+}
+
+static void guest_w8(uint32_t off, uint8_t val)
+{
+	WRITE_ONCE(*(uint8_t *)(VIOMMU_REG_GPA + off), val);
+}
+
+/*
+ * 1- and 2-byte writes to RW1C registers with a status set: the bytes
+ * not written must not count as the ones the page shows.
+ */
+static void guest_partial_rw1c(void)
+{
+	uint32_t bad;
+
+	guest_iq_init();
+	guest_wait_for(0, 1, VTD_INV_DESC_WAIT_IF);
+	GUEST_ASSERT(gr32(VTD_ICS_REG) & VTD_ICS_IWC);
+	/* ICS's other bytes, 0: IWC stays. */
+	guest_w8(VTD_ICS_REG + 1, 0);
+	GUEST_ASSERT(gr32(VTD_ICS_REG) & VTD_ICS_IWC);
+	WRITE_ONCE(*(uint16_t *)(VIOMMU_REG_GPA + VTD_ICS_REG + 2), 0);
+	GUEST_ASSERT(gr32(VTD_ICS_REG) & VTD_ICS_IWC);
+	/* The byte with IWC, with its 1: cleared. */
+	guest_w8(VTD_ICS_REG, VTD_ICS_IWC);
+	GUEST_ASSERT(!(gr32(VTD_ICS_REG) & VTD_ICS_IWC));
+
+	/* IQE, then a write of FSTS's FRI byte: IQE stays. */
+	bad = gq.tail;
+	guest_iq_push(&gq, 0xf, 0);
+	guest_iq_kick(&gq);
+	guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_IQE, VTD_FSTS_IQE);
+	guest_w8(VTD_FSTS_REG + 1, 0);
+	GUEST_ASSERT(gr32(VTD_FSTS_REG) & VTD_FSTS_IQE);
+	WRITE_ONCE(gq.va[bad].lo, DESC_IOTLB_GLOBAL);
+	WRITE_ONCE(gq.va[bad].hi, 0);
+	guest_w8(VTD_FSTS_REG, VTD_FSTS_IQE);
+	GUEST_ASSERT(!(gr32(VTD_FSTS_REG) & VTD_FSTS_IQE));
+	guest_wait_for(1, 2, 0);
+	GUEST_DONE();
+}
+
+/* edu's source-id in the guest, and IOVAs of its mappings. */
+#define EDU_SID			0x18
+#define FAULT_IOVA(n)		(0x200000ULL + 0x1000ULL * (n))
+
+/*
+ * Two faults, each recorded and cleared (a mapping of the register page,
+ * which the unit refuses, then unmapped): FSTS then keeps FRI at 1, with
+ * nothing pending (stop 1).  Then args.rounds invalidations.
+ */
+static void guest_faults_then_waits(void)
+{
+	uint32_t *status = (uint32_t *)gmem.status_gva;
+	struct guest_vtd g;
+	struct guest_iq q;
+	uint32_t n, fri;
+	uint64_t slpt;
+
+	slpt = guest_iommu_enable(&g, &q, &gmem, EDU_SID, 1);
+	for (n = 0; n < 2; n++) {
+		gvtd_map(&g, slpt, FAULT_IOVA(n), VIOMMU_REG_GPA, 1,
+			 VTD_SLPTE_R | VTD_SLPTE_W);
+		guest_iq_sync(&q, DESC_IOTLB_PSI(1), FAULT_IOVA(n), status,
+			      gmem.status_gpa);
+		guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_PPF, VTD_FSTS_PPF);
+		fri = (gr32(VTD_FSTS_REG) & VTD_FSTS_FRI) >> 8;
+		GUEST_ASSERT_2(fri == n, fri, n);
+		gw32(VTD_FRCD_REG + 16 * fri + 12, 1U << 31);
+		guest_poll_reg32(VTD_FSTS_REG, VTD_FSTS_PPF, 0);
+		/* Gone again, or each later walk would fault anew. */
+		gvtd_unmap(&g, slpt, FAULT_IOVA(n), 1);
+		guest_iq_sync(&q, DESC_IOTLB_PSI(1), FAULT_IOVA(n), status,
+			      gmem.status_gpa);
+	}
+	GUEST_SYNC(1);
+	for (n = 0; n < args.rounds; n++)
+		guest_iq_sync(&q, DESC_IOTLB_GLOBAL, 0, status, gmem.status_gpa);
+	GUEST_DONE();
+}
+
+/*
+ * Translation on (stop 1), then off, waiting for GSTS.TES to clear (the
+ * unit maps all of guest RAM first), with a longer patience than the
+ * usual polls (stop 2); then args.rounds invalidations.
+ */
+static void guest_te_off(void)
+{
+	uint32_t *status = (uint32_t *)gmem.status_gva;
+	struct guest_vtd g;
+	struct guest_iq q;
+	uint64_t n = 0;
+	uint32_t r;
+
+	guest_iommu_enable(&g, &q, &gmem, EDU_SID, 1);
+	GUEST_SYNC(1);
+	guest_gcmd(0, VTD_GCMD_TE);
+	while ((gr32(VTD_GSTS_REG) & VTD_GSTS_TES) &&
+	       ++n < 16 * GUEST_POLL_LOOPS)
+		guest_pause();
+	GUEST_ASSERT(!(gr32(VTD_GSTS_REG) & VTD_GSTS_TES));
+	GUEST_SYNC(2);
+	for (r = 0; r < args.rounds; r++)
+		guest_iq_sync(&q, DESC_IOTLB_GLOBAL, 0, status, gmem.status_gpa);
 	GUEST_DONE();
 }
 
@@ -1030,6 +1225,31 @@ TEST_F_TIMEOUT(vtd, several_vcpus_ring_at_once, 300)
 	expect_no_exits(_metadata, &self->u);
 }
 
+/*
+ * Register words that depend on each other, written back to back: the
+ * interrupt message, then the tail of a wait that raises it.  Each time
+ * the interrupt arrives with the vector just written, whether the unit
+ * took the two words one by one (doorbells and the relay, KVM's tracking)
+ * or found them together in the page (the poller).
+ */
+TEST_F_TIMEOUT(vtd, words_written_between_polls_apply_in_order, 300)
+{
+	struct kvm_viommu_stats st;
+
+	if (!unit_vm_setup(_metadata, &self->u, guest_words_in_order, 1))
+		return;
+	args.rounds = 100;
+	sync_global_to_guest(self->u.vm, args);
+	unit_vm_run(_metadata, &self->u);
+	viommu_vmm_stats(&self->u.v, &st);
+	TH_LOG("%llu polled writes, %llu tracked, %llu message routings",
+	       st.polled_writes, st.tracked_writes,
+	       (unsigned long long)self->u.v.msg_routes);
+	EXPECT_EQ(100, st.waits);
+	EXPECT_EQ(100, st.irqs);
+	expect_no_exits(_metadata, &self->u);
+}
+
 /* ---- The sidecore's own cases ---- */
 
 FIXTURE(poller) {
@@ -1043,6 +1263,47 @@ FIXTURE_SETUP(poller)
 FIXTURE_TEARDOWN(poller)
 {
 	viommu_vmm_sidecore = 0;
+	viommu_restore_params();
+}
+
+/* A unit with the sidecore @flags for a new VM running @guest. */
+static bool sidecore_vm_setup(struct __test_metadata *_metadata,
+			      struct unit_vm *u, void *guest, uint32_t flags)
+{
+	bool ok;
+
+	viommu_vmm_sidecore = flags;
+	ok = unit_vm_setup(_metadata, u, guest, 1);
+	viommu_vmm_sidecore = 0;
+	return ok;
+}
+
+static void sidecore_vm_fini(struct unit_vm *u)
+{
+	viommu_vmm_fini(&u->v);
+	kvm_vm_free(u->vm);
+	u->vm = NULL;
+}
+
+/* Run vCPU 0 to its GUEST_SYNC(@want), or to GUEST_DONE if @want is 0. */
+static void run_to(struct __test_metadata *_metadata, struct unit_vm *u,
+		   uint64_t want)
+{
+	struct ucall uc;
+
+	switch (viommu_vcpu_run(&u->v, u->vcpus[0], &uc)) {
+	case UCALL_SYNC:
+		ASSERT_EQ(want, uc.args[1]);
+		return;
+	case UCALL_DONE:
+		ASSERT_EQ(0, want);
+		return;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT_2(uc, "values: %#lx, %#lx");
+		break;
+	default:
+		ASSERT_TRUE(0);
+	}
 }
 
 static int set_sidecore(int unit, uint32_t flags, uint64_t gpa, int msg_fd,
@@ -1289,6 +1550,486 @@ TEST_F_TIMEOUT(poller, one_serves_two_units_and_sleeps_when_idle, 300)
 		kvm_vm_free(u[i].vm);
 	}
 	EXPECT_EQ(0, viommu_count_units());
+}
+
+static int get_irq_msgs(int unit, struct kvm_viommu_irq_msgs *msgs)
+{
+	memset(msgs, 0, sizeof(*msgs));
+	msgs->size = sizeof(*msgs);
+	return ioctl(unit, KVM_VIOMMU_GET_IRQ_MSGS, msgs) ? -errno : 0;
+}
+
+static int ack_irq_msgs(int unit, uint64_t gen)
+{
+	struct kvm_viommu_ack_events ack = {
+		.size = sizeof(ack),
+		.flags = KVM_VIOMMU_ACK_IRQ_MSGS,
+		.seq = gen,
+	};
+
+	return ioctl(unit, KVM_VIOMMU_ACK_EVENTS, &ack) ? -errno : 0;
+}
+
+/* The guest's interrupt count for @which (0: completion vector). */
+static uint32_t guest_irqs(struct kvm_vm *vm, unsigned int which)
+{
+	sync_global_from_guest(vm, irq_count);
+	return irq_count[which];
+}
+
+/*
+ * The VMM has not routed the message the guest just programmed: the
+ * completion interrupt waits.  Acknowledging an older generation than
+ * the messages' releases nothing; the right one sends it.
+ */
+TEST_F_TIMEOUT(poller, irq_held_until_its_generation_is_acked, 120)
+{
+	struct kvm_viommu_irq_msgs msgs;
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_irq_hold,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	viommu_vmm_stop_routing(&u.v);
+	args.mode = 0;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	EXPECT_EQ(1 << KVM_VIOMMU_IRQ_INV_COMPLETION,
+		  viommu_unit_info("irq_held"));
+	ASSERT_EQ(0, get_irq_msgs(u.v.unit_fd, &msgs));
+	ASSERT_LE(2, msgs.gen);
+	EXPECT_EQ(IRQ_VECTOR_INV, msgs.msg[KVM_VIOMMU_IRQ_INV_COMPLETION].data);
+	viommu_vmm_route_msgs(&u.v, msgs.msg);
+
+	EXPECT_EQ(-EINVAL, ack_irq_msgs(u.v.unit_fd, msgs.gen + 1));
+	EXPECT_EQ(0, ack_irq_msgs(u.v.unit_fd, msgs.gen - 1));
+	EXPECT_EQ(msgs.gen - 1, viommu_unit_info("irq_msg_acked"));
+	EXPECT_EQ(1 << KVM_VIOMMU_IRQ_INV_COMPLETION,
+		  viommu_unit_info("irq_held"));
+	EXPECT_EQ(0, guest_irqs(u.vm, 0));
+
+	EXPECT_EQ(0, ack_irq_msgs(u.v.unit_fd, msgs.gen));
+	EXPECT_EQ(0, viommu_unit_info("irq_held"));
+	/* The guest now waits for it. */
+	run_to(_metadata, &u, 0);
+	EXPECT_EQ(1, guest_irqs(u.vm, 0));
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(1, st.irqs);
+	sidecore_vm_fini(&u);
+}
+
+/*
+ * The sidecore goes off while an interrupt waits for the VMM's routing:
+ * the relay reports message changes from now on, so it goes out (@mask
+ * 0); or, if the guest masked it meanwhile, stays pending in IECTL.IP and
+ * goes out when the guest unmasks it (relayed by the VMM, as it is now).
+ */
+static void sidecore_off_with_an_interrupt_held(struct __test_metadata *_metadata,
+						bool mask)
+{
+	struct kvm_viommu_irq_msgs msgs;
+	struct kvm_viommu_reg reg = {
+		.size = sizeof(reg),
+		.offset = VTD_IECTL_REG,
+		.len = 4,
+	};
+	struct unit_vm u = {};
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_irq_hold,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	viommu_vmm_stop_routing(&u.v);
+	args.mode = mask;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	EXPECT_EQ(1 << KVM_VIOMMU_IRQ_INV_COMPLETION,
+		  viommu_unit_info("irq_held"));
+	/* The VMM routes, but says nothing: it turns the sidecore off. */
+	ASSERT_EQ(0, get_irq_msgs(u.v.unit_fd, &msgs));
+	viommu_vmm_route_msgs(&u.v, msgs.msg);
+	if (mask)
+		run_to(_metadata, &u, 2);
+	ASSERT_EQ(0, set_sidecore(u.v.unit_fd, 0, 0, -1, 0));
+	EXPECT_EQ(0, viommu_unit_info("irq_held"));
+	if (mask) {
+		EXPECT_EQ(VTD_IECTL_IM | VTD_IECTL_IP,
+			  viommu_reg32(&u.v, VTD_IECTL_REG));
+		EXPECT_EQ(0, guest_irqs(u.vm, 0));
+		ASSERT_EQ(0, ioctl(u.v.unit_fd, KVM_VIOMMU_REG_WRITE, &reg));
+		EXPECT_EQ(0, viommu_reg32(&u.v, VTD_IECTL_REG));
+	}
+	run_to(_metadata, &u, 0);
+	EXPECT_EQ(1, guest_irqs(u.vm, 0));
+	sidecore_vm_fini(&u);
+}
+
+TEST_F_TIMEOUT(poller, sidecore_off_sends_held_interrupts, 120)
+{
+	sidecore_off_with_an_interrupt_held(_metadata, false);
+}
+
+TEST_F_TIMEOUT(poller, sidecore_off_leaves_a_masked_one_pending, 120)
+{
+	sidecore_off_with_an_interrupt_held(_metadata, true);
+}
+
+/* KVM_SET_USER_MEMORY_REGION, unchecked: 0 or -errno. */
+static int set_region(struct kvm_vm *vm, uint32_t slot, uint64_t gpa,
+		      uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+/* Wait up to a second for the unit to take the page's writes again. */
+static bool page_rearmed(void)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (viommu_unit_info("sidecore_tracked") == 1 ||
+		    viommu_unit_info("sidecore_polled") == 1)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/*
+ * After guest_slot_phases()' stop 2: the sidecore off, the guest's stores
+ * to the page must not exit, or the unit left a count of its own in
+ * KVM's write tracking.
+ */
+static void expect_tracking_gone(struct __test_metadata *_metadata,
+				 struct unit_vm *u)
+{
+	uint64_t exits;
+
+	ASSERT_EQ(0, set_sidecore(u->v.unit_fd, 0, 0, -1, 0));
+	exits = viommu_vcpu_stat(u->vcpus[0], "exits");
+	run_to(_metadata, u, 3);
+	exits = viommu_vcpu_stat(u->vcpus[0], "exits") - exits;
+	TH_LOG("%llu exits for %d stores to the page, sidecore off",
+	       (unsigned long long)exits, SCRATCH_WRITES);
+	EXPECT_GT(SCRATCH_WRITES / 10, exits);
+	run_to(_metadata, u, 0);
+}
+
+/* Runs the guest from its stop 1 to its stop 2 (guest_slot_phases()). */
+static void *slot_phase_thread(void *data)
+{
+	struct unit_vm *u = data;
+	struct ucall uc;
+
+	return (void *)(long)viommu_vcpu_run(&u->v, u->vcpus[0], &uc);
+}
+
+/*
+ * With the poller: the VMM deletes and re-creates the page's memslot
+ * while the guest invalidates.  Nothing the guest writes is lost (what
+ * it writes while the memslot is away reaches the VMM, which relays it),
+ * the unit takes the page again each time, and when it lets go the
+ * count it kept in KVM's tracking goes with it.
+ */
+TEST_F_TIMEOUT(poller, memslot_lost_and_found_while_polled, 300)
+{
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+	pthread_t th;
+	void *ret;
+	int i;
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_slot_phases,
+			       KVM_VIOMMU_SIDECORE_TRACK |
+			       KVM_VIOMMU_SIDECORE_POLL))
+		return;
+	args.batch = 4;
+	args.rounds = 200;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	ASSERT_EQ(0, pthread_create(&th, NULL, slot_phase_thread, &u));
+	for (i = 0; i < 10; i++) {
+		usleep(5 * 1000);
+		ASSERT_EQ(0, set_region(u.vm, VIOMMU_REG_SLOT, VIOMMU_REG_GPA,
+					0, NULL));
+		usleep(5 * 1000);
+		ASSERT_EQ(0, set_region(u.vm, VIOMMU_REG_SLOT, VIOMMU_REG_GPA,
+					4096, u.v.regs));
+	}
+	pthread_join(th, &ret);
+	ASSERT_EQ(UCALL_SYNC, (long)ret);
+	EXPECT_TRUE(page_rearmed());
+	viommu_vmm_stats(&u.v, &st);
+	TH_LOG("%llu polled writes, %llu tracked, %llu relayed, %llu parks",
+	       st.polled_writes, st.tracked_writes,
+	       (unsigned long long)u.v.mmio_writes, st.parks);
+	EXPECT_EQ(200, st.waits);
+	EXPECT_EQ(0, st.iq_errors);
+	expect_tracking_gone(_metadata, &u);
+	sidecore_vm_fini(&u);
+}
+
+/*
+ * The VMM re-creates the page's memslot and sets the sidecore again at
+ * once, before the unit's own re-arming has run: the unit must track the
+ * new memslot (a guest under KVM_VIOMMU_SIDECORE_TRACK alone would wait
+ * for ever otherwise), and hold one count there, not two or none.
+ */
+TEST_F_TIMEOUT(poller, set_sidecore_after_memslot_recreate, 120)
+{
+	struct kvm_viommu_stats st, st0;
+	struct unit_vm u = {};
+	int i;
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_slot_phases,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	args.batch = 4;
+	args.rounds = 50;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	for (i = 0; i < 20; i++) {
+		ASSERT_EQ(0, set_region(u.vm, VIOMMU_REG_SLOT, VIOMMU_REG_GPA,
+					0, NULL));
+		ASSERT_EQ(0, set_region(u.vm, VIOMMU_REG_SLOT, VIOMMU_REG_GPA,
+					4096, u.v.regs));
+		ASSERT_EQ(0, set_sidecore(u.v.unit_fd,
+					  KVM_VIOMMU_SIDECORE_TRACK,
+					  VIOMMU_REG_GPA, u.v.msg_fd, 0));
+	}
+	EXPECT_EQ(1, viommu_unit_info("sidecore_tracked"));
+	viommu_vmm_stats(&u.v, &st0);
+	run_to(_metadata, &u, 2);
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(50, st.waits);
+	EXPECT_LE(50, st.tracked_writes - st0.tracked_writes);
+	EXPECT_EQ(0, u.v.mmio_writes);
+	expect_tracking_gone(_metadata, &u);
+	sidecore_vm_fini(&u);
+}
+
+/*
+ * A move of the page's memslot that KVM refuses: 6.1 tells the unit the
+ * memslot goes before it finds the new place out of bounds and puts the
+ * memslot back as it was (6.12 refuses any move while the unit's notifier
+ * is registered).  The unit keeps taking the guest's writes, and holds
+ * one count in KVM's tracking, not two.
+ */
+TEST_F_TIMEOUT(poller, memslot_move_undone_keeps_one_count, 120)
+{
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_slot_phases,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	args.batch = 4;
+	args.rounds = 50;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	EXPECT_EQ(-EINVAL, set_region(u.vm, VIOMMU_REG_SLOT, 1ULL << 52, 4096,
+				      u.v.regs));
+	EXPECT_TRUE(page_rearmed());
+	run_to(_metadata, &u, 2);
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(50, st.waits);
+	EXPECT_LE(50, st.tracked_writes);
+	EXPECT_EQ(0, u.v.mmio_writes);
+	expect_tracking_gone(_metadata, &u);
+	sidecore_vm_fini(&u);
+}
+
+/* 1- and 2-byte writes to ICS and FSTS clear what they say, no more. */
+TEST_F_TIMEOUT(poller, partial_writes_to_rw1c_clear_only_their_bytes, 120)
+{
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+
+	if (!sidecore_vm_setup(_metadata, &u, guest_partial_rw1c,
+			       KVM_VIOMMU_SIDECORE_TRACK))
+		return;
+	run_to(_metadata, &u, 0);
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(1, st.iq_errors);
+	EXPECT_EQ(2, st.waits);
+	EXPECT_EQ(0, u.v.mmio_writes);
+	sidecore_vm_fini(&u);
+}
+
+/* A unit, with the sidecore @flags, for @vm, attached to edu. */
+static bool edu_unit(struct __test_metadata *_metadata, struct unit_vm *u,
+		     struct viommu_vfio *f, uint32_t flags)
+{
+	int ret;
+
+	viommu_vmm_sidecore = flags;
+	ret = viommu_vmm_init(&u->v, u->vm, viommu_vfio_cap(f), 0);
+	viommu_vmm_sidecore = 0;
+	if (ret)
+		u->v.vm = NULL;		/* nothing for viommu_vmm_fini() */
+	if (ret == -EOPNOTSUPP)
+		SKIP(return false, "no KVM write tracking for modules here");
+	ASSERT_EQ(0, ret) {
+		return false;
+	}
+	viommu_guest_iommu_mem(u->vm, &gmem, 8);
+	sync_global_to_guest(u->vm, gmem);
+	ASSERT_EQ(0, viommu_vfio_attach(f, u->v.unit_fd, EDU_SID)) {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Two faults recorded and cleared leave FSTS.FRI at 1 with nothing
+ * pending: the unit is quiet again, and the poller takes the page again.
+ */
+TEST_F_TIMEOUT(poller, fault_then_polling_continues, 300)
+{
+	struct kvm_viommu_stats st, st0;
+	struct viommu_vfio f = { .container = -1, .group = -1, .device = -1 };
+	struct unit_vm u = {};
+	const char *why = NULL;
+
+	if (viommu_vfio_open(&f, NULL, &why))
+		SKIP(return, "%s", why);
+	u.vm = vm_create_with_vcpus(1, guest_faults_then_waits, u.vcpus);
+	if (!edu_unit(_metadata, &u, &f, KVM_VIOMMU_SIDECORE_TRACK |
+		      KVM_VIOMMU_SIDECORE_POLL))
+		goto out;
+	args.rounds = 200;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+	EXPECT_EQ(1 << 8, viommu_reg32(&u.v, VTD_FSTS_REG));
+	viommu_vmm_stats(&u.v, &st0);
+	EXPECT_EQ(2, st0.faults);
+	run_to(_metadata, &u, 0);
+	viommu_vmm_stats(&u.v, &st);
+	TH_LOG("after the faults: %llu polled writes, %llu unparks",
+	       st.polled_writes - st0.polled_writes,
+	       st.unparks - st0.unparks);
+	EXPECT_LT(st0.unparks, st.unparks);
+	EXPECT_LT(st0.polled_writes, st.polled_writes);
+	EXPECT_EQ(2, st.faults);
+out:
+	if (u.v.vm)
+		viommu_vmm_fini(&u.v);
+	kvm_vm_free(u.vm);
+	viommu_vfio_close(&f);
+}
+
+/* Guest RAM beyond the default memslot, for a translation-off map. */
+#define TE_OFF_RAM_GPA		0x100000000ULL
+#define TE_OFF_RAM_SLOT		12
+#define TE_OFF_RAM_PAGES	16384	/* 64 MiB: 32 chunks of 2 MiB */
+
+/* What each thread mapped, by the kvm_viommu_shadow trace events. */
+static void trace_maps(pid_t worker, int *by_worker, int *by_others)
+{
+	static char buf[1 << 18];
+	char *line, *ev, *dash, *save;
+	ssize_t n, len = 0;
+	int fd;
+
+	*by_worker = 0;
+	*by_others = 0;
+	fd = open("/sys/kernel/tracing/trace", O_RDONLY);
+	if (fd < 0)
+		return;
+	while (len < (ssize_t)sizeof(buf) - 1 &&
+	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		ev = strstr(line, "kvm_viommu_shadow: ");
+		if (!ev || !strstr(ev, " map iova") || !strstr(ev, " ret 0"))
+			continue;
+		/* "<comm>-<pid> [cpu] ...": the pid ends where " [" starts. */
+		ev = strstr(line, " [");
+		if (!ev)
+			continue;
+		*ev = 0;
+		dash = strrchr(line, '-');
+		if (dash && atoi(dash + 1) == worker)
+			(*by_worker)++;
+		else
+			(*by_others)++;
+	}
+}
+
+/*
+ * The guest turns translation off under the poller, with edu attached: all
+ * of guest RAM is to be mapped.  Whoever applies the GCMD write (the
+ * poller, or the vCPU's task work) leaves that to the unit's worker,
+ * which maps it in runs of its budget (here one 2 MiB chunk each) while
+ * the guest waits for GSTS.TES; the poller goes on serving the guest
+ * afterwards.
+ */
+TEST_F_TIMEOUT(poller, te_off_under_the_poller_maps_in_the_worker, 300)
+{
+	struct viommu_vfio f = { .container = -1, .group = -1, .device = -1 };
+	struct kvm_viommu_stats st, st0;
+	long long runs0, runs1, worker;
+	int by_worker, by_others;
+	struct unit_vm u = {};
+	const char *why = NULL;
+
+	if (viommu_vfio_open(&f, NULL, &why))
+		SKIP(return, "%s", why);
+	if (access("/sys/kernel/tracing/trace", F_OK))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	u.vm = vm_create_with_vcpus(1, guest_te_off, u.vcpus);
+	vm_userspace_mem_region_add(u.vm, VM_MEM_SRC_ANONYMOUS, TE_OFF_RAM_GPA,
+				    TE_OFF_RAM_SLOT, TE_OFF_RAM_PAGES, 0);
+	if (!edu_unit(_metadata, &u, &f, KVM_VIOMMU_SIDECORE_TRACK |
+		      KVM_VIOMMU_SIDECORE_POLL))
+		goto out;
+	args.rounds = 50;
+	sync_global_to_guest(u.vm, args);
+	run_to(_metadata, &u, 1);
+
+	ASSERT_EQ(0, viommu_set_param("run_budget", "64"));
+	ASSERT_EQ(0, tracefs_write("trace", ""));
+	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/kvm_viommu_shadow/enable",
+				   "1"));
+	viommu_vmm_stats(&u.v, &st0);
+	runs0 = viommu_unit_info("iq_runs_worker");
+	run_to(_metadata, &u, 2);
+	runs1 = viommu_unit_info("iq_runs_worker");
+	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/kvm_viommu_shadow/enable",
+				   "0"));
+	viommu_vmm_stats(&u.v, &st);
+	worker = viommu_unit_info("worker_pid");
+	trace_maps(worker, &by_worker, &by_others);
+	TH_LOG("%llu maps: %d by the worker, %d elsewhere, in %lld worker runs",
+	       st.maps - st0.maps, by_worker, by_others, runs1 - runs0);
+	EXPECT_LE(TE_OFF_RAM_PAGES / 512, st.maps - st0.maps);
+	EXPECT_EQ(st.maps - st0.maps, by_worker);
+	EXPECT_EQ(0, by_others);
+	/* One chunk per run at this budget. */
+	EXPECT_LE(TE_OFF_RAM_PAGES / 512, runs1 - runs0);
+	EXPECT_EQ(viommu_guest_ram_pages(u.vm), st.pinned_pages);
+
+	/* The poller serves the guest on. */
+	ASSERT_EQ(0, viommu_set_param("run_budget", "1048576"));
+	run_to(_metadata, &u, 0);
+	viommu_vmm_stats(&u.v, &st0);
+	EXPECT_EQ(st.waits + 50, st0.waits);
+	EXPECT_EQ(0, st0.pin_failures);
+out:
+	if (u.v.vm)
+		viommu_vmm_fini(&u.v);
+	kvm_vm_free(u.vm);
+	viommu_vfio_close(&f);
 }
 
 TEST_HARNESS_MAIN
