@@ -887,8 +887,15 @@ static void batches(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(vtd, exits_per_tail, 300)
 {
 	const uint32_t rounds = 400;
+	static const char * const why[] = {
+		"halt_exits", "irq_exits", "io_exits", "mmio_exits",
+		"signal_exits", "request_irq_exits", "irq_window_exits",
+		"nmi_window_exits", "pf_taken", "pf_fixed", "pf_emulate",
+		"pf_spurious", "insn_emulation", "hypercalls", "halt_wakeup",
+	};
+	uint64_t exits, why_n[ARRAY_SIZE(why)];
 	struct kvm_viommu_stats st;
-	uint64_t exits;
+	unsigned int i;
 
 	/*
 	 * A poller that shares the vCPU's only CPU runs when the vCPU is
@@ -904,9 +911,14 @@ TEST_F_TIMEOUT(vtd, exits_per_tail, 300)
 	args.batch = 1;
 	args.rounds = rounds;
 	sync_global_to_guest(self->u.vm, args);
+	for (i = 0; i < ARRAY_SIZE(why); i++)
+		why_n[i] = viommu_vcpu_stat(self->u.vcpus[0], why[i]);
 	exits = viommu_vcpu_stat(self->u.vcpus[0], "exits");
 	unit_vm_run(_metadata, &self->u);
 	exits = viommu_vcpu_stat(self->u.vcpus[0], "exits") - exits;
+	for (i = 0; i < ARRAY_SIZE(why); i++)
+		TH_LOG("%s: %llu", why[i], (unsigned long long)
+		       (viommu_vcpu_stat(self->u.vcpus[0], why[i]) - why_n[i]));
 	viommu_vmm_stats(&self->u.v, &st);
 	TH_LOG("%llu exits for %u tails; %llu tracked writes, %llu polled",
 	       (unsigned long long)exits, rounds + 1, st.tracked_writes,
