@@ -7,6 +7,7 @@
 #   make check      boot the testbed, run the selftests, print the result
 #   make demo       boot the testbed and show what the module does
 #   make bench      compare the vIOMMU modes; JSON path on the last line
+#   make qemu       QEMU 10.0.2 with the kvm_viommu patches (tools/qemu), once
 #   make lint       W=1 build, sparse, checkpatch --strict
 #   make compat-check  compile against linux-source-6.12 too
 #   make check-debug   make check on a KASAN/lockdep/kmemleak L1 kernel
@@ -35,7 +36,7 @@ endif
 KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
 .PHONY: all module selftests vmm guest check check-debug demo bench lint compat-check \
-	fuzz fuzz-replay clean help
+	fuzz fuzz-replay clean help qemu
 
 all: module selftests vmm guest
 
@@ -97,6 +98,15 @@ lint: module guest
 
 compat-check:
 	$(SELFTESTS)/compat_check.sh $(BUILD)
+
+# QEMU with kvm-viommu=on, which the testbed runs in L1 beside Debian's
+# QEMU: built once into the cache (keyed by the patch series) and linked
+# where guest/run_qemu_kvm.sh looks for it.
+qemu:
+	@mkdir -p $(BUILD)/qemu
+	tools/qemu/build.sh $(BUILD)/qemu/qemu-system-x86_64
+
+check demo bench: qemu
 
 fuzz:
 	$(MAKE) -C $(SELFTESTS)/fuzz fuzz OUTPUT=$(BUILD)/fuzz
