@@ -42,7 +42,7 @@ static const enum lg_vmm order[] = {
 	LG_KVM_VIOMMU, LG_QEMU_VIOMMU, LG_VMM_NO_VIOMMU, LG_QEMU_NO_VIOMMU,
 };
 
-#define NR_ORDER	LG_NR_VMMS
+#define NR_ORDER	(sizeof(order) / sizeof(order[0]))
 
 int main(void)
 {

@@ -6,12 +6,15 @@
  *
  * Inside the testbed's L1, l1_run.sh exports where things are:
  * KVM_VIOMMU_VMM (viommu-vmm), KVM_VIOMMU_QEMU_RUN (guest/run_qemu.sh),
- * KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD and KVM_VIOMMU_EDU_BDF.
+ * KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD and KVM_VIOMMU_EDU_BDF.  The
+ * patched QEMU (tools/qemu) runs through guest/run_qemu_kvm.sh, found beside
+ * run_qemu.sh.
  */
 #ifndef _LINUX_GUEST_H
 #define _LINUX_GUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum lg_vmm {
@@ -19,6 +22,8 @@ enum lg_vmm {
 	LG_VMM_NO_VIOMMU,	/* viommu-vmm --vfio: RAM mapped, no vIOMMU */
 	LG_QEMU_VIOMMU,		/* QEMU's intel-iommu + vfio-pci, in L1 */
 	LG_QEMU_NO_VIOMMU,	/* QEMU with vfio-pci only */
+	LG_QEMU_KVM_ON,		/* patched QEMU: intel-iommu,kvm-viommu=on */
+	LG_QEMU_KVM_OFF,	/* the same QEMU and line without the property */
 	LG_NR_VMMS,
 };
 
@@ -40,7 +45,10 @@ struct lg_result {
 	uint64_t p99_ns;
 	uint64_t mean_ns;
 	double seconds;		/* boot to power-off, wall clock in L1 */
-	/* kvm_viommu's statistics at the guest's power-off (viommu-vmm). */
+	/*
+	 * kvm_viommu's statistics at the guest's power-off (viommu-vmm, and
+	 * the patched QEMU with kvm-viommu=on).
+	 */
 	bool have_stats;
 	uint64_t maps, unmaps, pinned_pages, faults, iq_errors, doorbells;
 	uint64_t relayed_iqt, relayed_writes, walk_faults, pin_failures;
@@ -50,6 +58,12 @@ struct lg_result {
 	char log[256];		/* the guest console, kept for a reader */
 };
 
+/* Whether vmm is the patched QEMU (LG_QEMU_KVM_ON or _OFF). */
+static inline bool lg_is_qemu_kvm(enum lg_vmm vmm)
+{
+	return vmm == LG_QEMU_KVM_ON || vmm == LG_QEMU_KVM_OFF;
+}
+
 /*
  * Boots the guest under vmm with edu_dma timing iters map+unmap pairs.
  * Returns 0 when the run could be made (r says how it went), or -errno
@@ -57,6 +71,12 @@ struct lg_result {
  */
 int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 	   struct lg_result *r, const char **why);
+
+/*
+ * The patched QEMU's command line for vmm (LG_QEMU_KVM_ON or _OFF), without
+ * the guest's kernel and console options, into buf.  Returns 0 or -errno.
+ */
+int lg_qemu_cmdline(enum lg_vmm vmm, char *buf, size_t len);
 
 /* The same with the guest on cpus vCPUs (viommu-vmm: 1 or 2). */
 int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
