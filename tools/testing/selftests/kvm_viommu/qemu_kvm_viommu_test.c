@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * QEMU with kvm-viommu=on: the seed's use case 1 under the patched QEMU
+ * (tools/qemu) inside L1.  An unmodified Linux guest (Debian's kernel,
+ * intel_iommu=on) drives edu through vfio-pci behind QEMU's intel-iommu
+ * with caching-mode=on and intremap=on; with kvm-viommu=on the VT-d unit is
+ * kvm_viommu's, and no queue submission may reach QEMU.  The same line
+ * without the property runs QEMU's own emulation.  Then the combinations
+ * QEMU must refuse at startup, each with a message a user can act on.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "linux_guest.h"
+
+#define GUEST_ITERS	1000
+#define GUEST_TIMEOUT	300
+
+/* A failed guest's last lines, for whoever reads the TAP. */
+static void tail_log(struct __test_metadata *_metadata, const char *path)
+{
+	char ring[20][160];
+	int n = 0, i;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(ring[n % 20], sizeof(ring[0]), f))
+		n++;
+	fclose(f);
+	for (i = n > 20 ? n - 20 : 0; i < n; i++)
+		TH_LOG("| %.*s", (int)strcspn(ring[i % 20], "\n"), ring[i % 20]);
+}
+
+static void show(struct __test_metadata *_metadata, const struct lg_result *r)
+{
+	TH_LOG("exit %d, %.1f s, iommu=%s, dma %s, result %s, dmar_errors %d",
+	       r->exit_status, r->seconds, r->iommu[0] ? r->iommu : "?",
+	       r->dma_ok ? "ok" : "bad", r->pass ? "pass" : "fail",
+	       r->dmar_errors);
+	TH_LOG("map+unmap: %llu iterations, median %llu ns, p99 %llu ns",
+	       (unsigned long long)r->iters,
+	       (unsigned long long)r->median_ns,
+	       (unsigned long long)r->p99_ns);
+	if (r->have_stats) {
+		TH_LOG("unit: %llu doorbells, %llu IQT writes reached QEMU",
+		       (unsigned long long)r->doorbells,
+		       (unsigned long long)r->relayed_iqt);
+		TH_LOG("unit: %llu maps, %llu unmaps, %llu faults, %llu queue errors",
+		       (unsigned long long)r->maps,
+		       (unsigned long long)r->unmaps,
+		       (unsigned long long)r->faults,
+		       (unsigned long long)r->iq_errors);
+	}
+	TH_LOG("guest console: %s", r->log);
+	if (!r->pass || r->exit_status)
+		tail_log(_metadata, r->log);
+}
+
+/* A Linux boot takes longer than the harness's default 30 s. */
+FIXTURE(guest) {
+	int unused;
+};
+
+FIXTURE_SETUP(guest)
+{
+}
+
+FIXTURE_TEARDOWN(guest)
+{
+}
+
+/* What both runs must show: the guest's DMA check passed, translated. */
+static void check_guest(struct __test_metadata *_metadata,
+			const struct lg_result *r)
+{
+	ASSERT_EQ(0, r->exit_status);
+	ASSERT_TRUE(r->done);
+	ASSERT_STREQ("translated", r->iommu);
+	ASSERT_TRUE(r->dma_ok);
+	ASSERT_TRUE(r->pass);
+	ASSERT_EQ(GUEST_ITERS, r->iters);
+	ASSERT_NE(0, r->median_ns);
+	ASSERT_EQ(0, r->dmar_errors);
+}
+
+/* Use case 1 with the VT-d unit in L1's kernel. */
+TEST_F_TIMEOUT(guest, kvm_viommu_on, GUEST_TIMEOUT + 30)
+{
+	struct lg_result r;
+	const char *why;
+
+	if (lg_run(LG_QEMU_KVM_ON, GUEST_ITERS, GUEST_TIMEOUT, &r, &why))
+		SKIP(return, "%s", why);
+	show(_metadata, &r);
+	check_guest(_metadata, &r);
+	/* The unit's counters, traced by QEMU when the guest stopped. */
+	ASSERT_TRUE(r.have_stats);
+	ASSERT_NE(0, r.doorbells);
+	ASSERT_GE(r.maps, GUEST_ITERS);
+	ASSERT_GE(r.unmaps, GUEST_ITERS);
+	/* No queue submission took the slow path through QEMU. */
+	EXPECT_EQ(0, r.relayed_iqt);
+	EXPECT_EQ(0, r.faults);
+	EXPECT_EQ(0, r.iq_errors);
+	EXPECT_EQ(0, r.walk_faults);
+	EXPECT_EQ(0, r.pin_failures);
+}
+
+/* The same command line without the property: QEMU's own emulation. */
+TEST_F_TIMEOUT(guest, kvm_viommu_off, GUEST_TIMEOUT + 30)
+{
+	struct lg_result r;
+	const char *why;
+
+	if (lg_run(LG_QEMU_KVM_OFF, GUEST_ITERS, GUEST_TIMEOUT, &r, &why))
+		SKIP(return, "%s", why);
+	show(_metadata, &r);
+	check_guest(_metadata, &r);
+	/* No unit was created, so QEMU traced none. */
+	ASSERT_FALSE(r.have_stats);
+}
+
+/* The patched binary, as run_qemu_kvm.sh finds it; NULL if not built. */
+static const char *qemu_binary(char *buf, size_t len)
+{
+	const char *env = getenv("KVM_VIOMMU_QEMU_KVM");
+	const char *run = getenv("KVM_VIOMMU_QEMU_RUN");
+	const char *tail = "/tools/testing/selftests/kvm_viommu/guest/run_qemu.sh";
+	size_t n;
+
+	if (env && *env)
+		return access(env, X_OK) ? NULL : env;
+	if (!run)
+		return NULL;
+	n = strlen(run);
+	if (n < strlen(tail) || strcmp(run + n - strlen(tail), tail))
+		return NULL;
+	snprintf(buf, len, "%.*s/build/qemu/qemu-system-x86_64",
+		 (int)(n - strlen(tail)), run);
+	return access(buf, X_OK) ? NULL : buf;
+}
+
+/* Runs QEMU with args for at most 60 s; its exit status and output. */
+static int qemu_output(const char *qemu, const char *args, char *out,
+		       size_t len)
+{
+	char cmd[2048];
+	size_t n = 0;
+	FILE *f;
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+		 "timeout -k 5 60 %s -nodefaults -display none -serial none -S %s 2>&1 </dev/null",
+		 qemu, args);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (n + 1 < len && !feof(f))
+		n += fread(out + n, 1, len - 1 - n, f);
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define SEED_MACHINE	"-machine q35,accel=kvm,kernel-irqchip=split -m 256M"
+#define SEED_IOMMU	"-device intel-iommu,intremap=on,caching-mode=on"
+/* edu (@B) behind a PCIe root port rather than on pcie.0 */
+#define BEHIND_ROOT_PORT \
+	"-device pcie-root-port,id=rp0,chassis=1 -device vfio-pci,host=@B,bus=rp0"
+
+/*
+ * Configurations kvm-viommu=on cannot serve: QEMU exits at startup, before
+ * the guest runs (-S would otherwise keep it waiting), saying why.
+ */
+TEST(bad_combinations_fail_at_startup)
+{
+	static const struct {
+		const char *what;
+		const char *args;
+		const char *says;
+	} cases[] = {
+		{ "caching mode off",
+		  SEED_MACHINE " -device intel-iommu,intremap=on,caching-mode=off,kvm-viommu=on",
+		  "kvm-viommu=on needs caching-mode=on" },
+		{ "no KVM",
+		  "-machine q35,accel=tcg -m 256M -device intel-iommu,caching-mode=on,kvm-viommu=on",
+		  "kvm-viommu=on needs accel=kvm" },
+		{ "scalable mode",
+		  SEED_MACHINE " " SEED_IOMMU ",x-scalable-mode=on,kvm-viommu=on",
+		  "legacy mode only" },
+		{ "device IOTLB",
+		  SEED_MACHINE " " SEED_IOMMU ",device-iotlb=on,kvm-viommu=on",
+		  "does not support device-iotlb=on" },
+		/*
+		 * A device the unit cannot attach: behind a root port, its
+		 * source-id waits for the guest to number the bus.
+		 */
+		{ "device behind a root port",
+		  SEED_MACHINE " " SEED_IOMMU ",kvm-viommu=on " BEHIND_ROOT_PORT,
+		  "attaches devices on a root bus only" },
+	};
+	const char *bdf = getenv("KVM_VIOMMU_EDU_BDF");
+	char path[512], args[1024], out[4096];
+	const char *qemu = qemu_binary(path, sizeof(path));
+	size_t i;
+	int st;
+
+	if (!qemu)
+		SKIP(return, "no patched QEMU (make qemu)");
+	if (!bdf)
+		SKIP(return, "no edu device bound to vfio-pci (run in the testbed)");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *at = strstr(cases[i].args, "@B");
+
+		if (at)
+			snprintf(args, sizeof(args), "%.*s%s%s",
+				 (int)(at - cases[i].args), cases[i].args, bdf,
+				 at + 2);
+		else
+			snprintf(args, sizeof(args), "%s", cases[i].args);
+		st = qemu_output(qemu, args, out, sizeof(out));
+		TH_LOG("%s: exit %d: %.*s", cases[i].what, st,
+		       (int)strcspn(out, "\n"), out);
+		EXPECT_EQ(1, st);
+		EXPECT_NE(NULL, strstr(out, cases[i].says));
+	}
+}
+
+/*
+ * Without the module, kvm-viommu=on says how to get it and fails; without
+ * the property the same QEMU starts (and is stopped by -S's timeout).
+ */
+TEST(no_module_fails_with_modprobe_hint)
+{
+	char path[512], out[4096];
+	const char *qemu = qemu_binary(path, sizeof(path));
+	int st;
+
+	if (!qemu)
+		SKIP(return, "no patched QEMU (make qemu)");
+	if (system("rmmod kvm_viommu 2>/dev/null"))
+		SKIP(return, "kvm_viommu cannot be unloaded now");
+	st = qemu_output(qemu, SEED_MACHINE " " SEED_IOMMU ",kvm-viommu=on",
+			 out, sizeof(out));
+	TH_LOG("exit %d: %.*s", st, (int)strcspn(out, "\n"), out);
+	/* Back as the testbed had it, whatever the result. */
+	if (system("modprobe kvm_viommu"))
+		TH_LOG("modprobe kvm_viommu failed");
+	EXPECT_EQ(1, st);
+	EXPECT_NE(NULL, strstr(out, "modprobe kvm_viommu"));
+	ASSERT_EQ(0, access("/dev/kvm_viommu", F_OK));
+}
+
+TEST_HARNESS_MAIN
