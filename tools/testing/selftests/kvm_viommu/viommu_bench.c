@@ -444,9 +444,13 @@ static struct lg_result linux_results[LG_NR_VMMS];
 
 static void run_linux_guests(void)
 {
+	/*
+	 * The last pair is the fairest: one QEMU binary (tools/qemu), one
+	 * guest, one command line, with and without kvm-viommu=on.
+	 */
 	static const enum lg_vmm order[] = {
 		LG_QEMU_VIOMMU, LG_KVM_VIOMMU, LG_QEMU_NO_VIOMMU,
-		LG_VMM_NO_VIOMMU,
+		LG_VMM_NO_VIOMMU, LG_QEMU_KVM_OFF, LG_QEMU_KVM_ON,
 	};
 	const char *why;
 	size_t i;
@@ -507,11 +511,11 @@ static void json_linux(FILE *js)
 static void print_linux(const char *name, const struct lg_result *r)
 {
 	if (linux_ok(r))
-		printf("%-18s %12llu %12llu\n", name,
+		printf("%-20s %12llu %12llu\n", name,
 		       (unsigned long long)r->median_ns,
 		       (unsigned long long)r->p99_ns);
 	else
-		printf("%-18s %12s\n", name, "failed");
+		printf("%-20s %12s\n", name, "failed");
 }
 
 static const char *verdict(bool ok)
@@ -523,7 +527,7 @@ int main(void)
 {
 	const char *path = getenv("KVM_VIOMMU_BENCH_OUT");
 	struct result *a1, *b1, *c1, *d1;
-	double a_over_c, a_over_floor, speedup, linux_ratio;
+	double a_over_c, a_over_floor, speedup, linux_ratio, qemu_accel;
 	struct viommu_vfio f;
 	const char *why;
 	FILE *js;
@@ -576,7 +580,7 @@ int main(void)
 	printf("target: batch64_speedup >= 5: %.2f, %s\n", speedup,
 	       verdict(speedup >= 5));
 	printf("\n(f) Linux guest, dma_map_single+dma_unmap_single of 4 KiB:\n");
-	printf("%-18s %12s %12s\n", "vmm", "median ns", "p99 ns");
+	printf("%-20s %12s %12s\n", "vmm", "median ns", "p99 ns");
 	for (m = 0; m < LG_NR_VMMS; m++)
 		print_linux(lg_vmm_name[m], &linux_results[m]);
 	linux_ratio = 0;
@@ -589,6 +593,17 @@ int main(void)
 		       linux_ratio, verdict(linux_ratio >= 4));
 	else
 		printf("target: linux_qemu_over_kvm_viommu: not measured\n");
+	/* The same QEMU with kvm-viommu=off over kvm-viommu=on. */
+	qemu_accel = 0;
+	if (linux_ok(&linux_results[LG_QEMU_KVM_OFF]) &&
+	    linux_ok(&linux_results[LG_QEMU_KVM_ON]))
+		qemu_accel = (double)linux_results[LG_QEMU_KVM_OFF].median_ns /
+			     linux_results[LG_QEMU_KVM_ON].median_ns;
+	if (qemu_accel)
+		printf("qemu_accel_speedup (QEMU 10, kvm-viommu off over on): %.2f\n",
+		       qemu_accel);
+	else
+		printf("qemu_accel_speedup: not measured\n");
 
 	js = path ? fopen(path, "w") : NULL;
 	if (!js) {
@@ -610,6 +625,10 @@ int main(void)
 		a_over_c, a_over_floor);
 	fprintf(js, "  \"batch64_speedup\": %.3f,\n", speedup);
 	json_linux(js);
+	if (qemu_accel)
+		fprintf(js, "  \"qemu_accel_speedup\": %.3f,\n", qemu_accel);
+	else
+		fprintf(js, "  \"qemu_accel_speedup\": null,\n");
 	if (linux_ratio)
 		fprintf(js, "  \"linux_qemu_over_kvm_viommu\": %.3f\n}\n",
 			linux_ratio);
