@@ -13,8 +13,9 @@
 #   on   the VT-d unit is kvm_viommu's, in L1's kernel
 #   off  QEMU's own intel-iommu emulation, as Debian's QEMU does it
 #
-# Prints the guest's console (without carriage returns); the caller parses
-# the "guest: " lines (see mkinitrd.sh).  Exit status: QEMU's, 124 if the
+# Prints the guest's console (without carriage returns, a line at a time,
+# so that a caller can follow it); the caller parses the "guest: " lines
+# (see mkinitrd.sh).  Exit status: QEMU's, 124 if the
 # guest ran out of time, 4 if there is no patched QEMU.
 #
 # With GUEST_STATS set (a file), the unit's counters when the guest stopped
@@ -27,7 +28,9 @@
 # build/qemu/qemu-system-x86_64 link that make qemu leaves),
 # KVM_VIOMMU_EDU_BDF (the device, from l1_run.sh), GUEST_TIMEOUT (seconds,
 # default 180), GUEST_APPEND (more kernel parameters), GUEST_MEM (default
-# 512M), GUEST_QEMU_ARGS (more QEMU options, split on blanks).
+# 512M), GUEST_QEMU_ARGS (more QEMU options, split on blanks; e.g. a
+# monitor), GUEST_RESET=1 (a system reset reboots the guest rather than
+# ending QEMU: -no-reboot is left out).
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/../../../../.." && pwd)
@@ -76,10 +79,11 @@ trap 'rm -f "$trace"' EXIT
 timeout --foreground -k 10 "${GUEST_TIMEOUT:-180}" "$QEMU" "${args[@]}" \
 	-kernel "$KERNEL" -initrd "$INITRD" \
 	-append "console=ttyS0 quiet panic=-1 rdinit=/init intel_iommu=on ${GUEST_APPEND:-}" \
-	-nodefaults -serial stdio -display none -no-reboot \
+	-nodefaults -serial stdio -display none \
+	$([ "${GUEST_RESET:-}" = 1 ] || echo -no-reboot) \
 	-trace 'enable=vtd_kvm_stats*' -D "$trace" \
 	${GUEST_QEMU_ARGS:-} \
-	< /dev/null 2>&1 | tr -d '\r'
+	< /dev/null 2>&1 | stdbuf -oL tr -d '\r'
 rc=${PIPESTATUS[0]}
 
 if [ -n "${GUEST_STATS:-}" ]; then
