@@ -176,6 +176,7 @@ static void parse_stats(struct lg_result *r, const char *path)
 		  offsetof(struct lg_result, relayed_writes) },
 		{ "unmap_mismatches",
 		  offsetof(struct lg_result, unmap_mismatches) },
+		{ "forwarded", offsetof(struct lg_result, forwarded) },
 		{ "vmm_te_on_ns", offsetof(struct lg_result, te_on_ns) },
 		{ "vmm_te_off_ns", offsetof(struct lg_result, te_off_ns) },
 		{ }

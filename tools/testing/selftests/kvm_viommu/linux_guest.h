@@ -53,6 +53,7 @@ struct lg_result {
 	uint64_t maps, unmaps, pinned_pages, faults, iq_errors, doorbells;
 	uint64_t relayed_iqt, relayed_writes, walk_faults, pin_failures;
 	uint64_t unmap_mismatches;
+	uint64_t forwarded;	/* descriptors the unit handed to the VMM */
 	/* The VMM's time in the relayed GCMD writes that turned TE on, off. */
 	uint64_t te_on_ns, te_off_ns;
 	char log[256];		/* the guest console, kept for a reader */

@@ -5,15 +5,24 @@
  * intel_iommu=on) drives edu through vfio-pci behind QEMU's intel-iommu
  * with caching-mode=on and intremap=on; with kvm-viommu=on the VT-d unit is
  * kvm_viommu's, and no queue submission may reach QEMU.  The same line
- * without the property runs QEMU's own emulation.  Then the combinations
- * QEMU must refuse at startup, each with a message a user can act on.
+ * without the property runs QEMU's own emulation; and a system reset while
+ * the guest translates must leave the unit as after power-on.  Then the
+ * combinations QEMU must refuse at startup, each with a message a user can
+ * act on.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/bits.h>
 
 #include "kselftest_harness.h"
 #include "linux_guest.h"
@@ -49,9 +58,10 @@ static void show(struct __test_metadata *_metadata, const struct lg_result *r)
 	       (unsigned long long)r->median_ns,
 	       (unsigned long long)r->p99_ns);
 	if (r->have_stats) {
-		TH_LOG("unit: %llu doorbells, %llu IQT writes reached QEMU",
+		TH_LOG("unit: %llu doorbells, %llu IQT writes reached QEMU, %llu forwarded",
 		       (unsigned long long)r->doorbells,
-		       (unsigned long long)r->relayed_iqt);
+		       (unsigned long long)r->relayed_iqt,
+		       (unsigned long long)r->forwarded);
 		TH_LOG("unit: %llu maps, %llu unmaps, %llu faults, %llu queue errors",
 		       (unsigned long long)r->maps,
 		       (unsigned long long)r->unmaps,
@@ -107,6 +117,12 @@ TEST_F_TIMEOUT(guest, kvm_viommu_on, GUEST_TIMEOUT + 30)
 	ASSERT_GE(r.unmaps, GUEST_ITERS);
 	/* No queue submission took the slow path through QEMU. */
 	EXPECT_EQ(0, r.relayed_iqt);
+	/*
+	 * intremap=on: the guest's interrupt entry cache invalidations went
+	 * to QEMU's interrupt remapping, and were acknowledged, or the
+	 * guest's waits behind them would never have completed.
+	 */
+	EXPECT_NE(0, r.forwarded);
 	EXPECT_EQ(0, r.faults);
 	EXPECT_EQ(0, r.iq_errors);
 	EXPECT_EQ(0, r.walk_faults);
@@ -125,6 +141,182 @@ TEST_F_TIMEOUT(guest, kvm_viommu_off, GUEST_TIMEOUT + 30)
 	check_guest(_metadata, &r);
 	/* No unit was created, so QEMU traced none. */
 	ASSERT_FALSE(r.have_stats);
+}
+
+/* GSTS as the unit's debugfs shows it; 0 if there is no unit. */
+static unsigned long long unit_gsts(void)
+{
+	unsigned long long v = 0;
+	char line[128];
+	glob_t g;
+	FILE *f;
+
+	if (glob("/sys/kernel/debug/kvm_viommu/*/regs", 0, NULL, &g))
+		return 0;
+	f = fopen(g.gl_pathv[0], "r");
+	globfree(&g);
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "GSTS %llx", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+#define GSTS_TES	BIT_ULL(31)
+#define GSTS_QIES	BIT_ULL(26)
+#define GSTS_IRES	BIT_ULL(25)
+
+/* Sends one HMP command to the monitor at path (shorter than sun_path). */
+static int hmp(const char *path, const char *cmd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret = 0;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		ret = -errno;
+	/* Let QEMU read it before the connection goes. */
+	usleep(500 * 1000);
+	close(fd);
+	return ret;
+}
+
+static int count_lines(const char *path, const char *what, char *last,
+		       size_t len)
+{
+	char line[512];
+	int n = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, what))
+			continue;
+		n++;
+		if (last)
+			snprintf(last, len, "%s", line);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * System reset while the guest's driver has translation, queued
+ * invalidation and interrupt remapping on, in the middle of its DMA: QEMU
+ * must put the unit back to its reset state, so that the guest boots
+ * again from scratch (Linux finds translation off, as it says otherwise)
+ * and its DMA check passes again with no DMAR error.
+ */
+TEST_F_TIMEOUT(guest, kvm_viommu_on_system_reset, 2 * GUEST_TIMEOUT + 30)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char run[512], log[256], mon[256], args[300], stats[256], last[512];
+	const char *runq = getenv("KVM_VIOMMU_QEMU_RUN");
+	const char *kernel = getenv("KVM_VIOMMU_L2_KERNEL");
+	const char *initrd = getenv("KVM_VIOMMU_L2_INITRD");
+	const char *slash = runq ? strrchr(runq, '/') : NULL;
+	unsigned long long gsts = 0, on = GSTS_TES | GSTS_QIES | GSTS_IRES;
+	time_t deadline;
+	int status = 0, fd, starts;
+	pid_t pid, w = 0;
+	bool ready;
+
+	if (!slash || !kernel || !initrd || !getenv("KVM_VIOMMU_EDU_BDF"))
+		SKIP(return, "not in the testbed");
+	snprintf(run, sizeof(run), "%.*s/run_qemu_kvm.sh", (int)(slash - runq),
+		 runq);
+	snprintf(log, sizeof(log), "%s/l2-qemu-kvm-reset.log", tmp);
+	snprintf(mon, sizeof(mon), "%s/qemu-kvm-reset.mon", tmp);
+	snprintf(stats, sizeof(stats), "%s/l2-qemu-kvm-reset.stats", tmp);
+	snprintf(args, sizeof(args), "-monitor unix:%s,server=on,wait=off", mon);
+	unlink(mon);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		setpgid(0, 0);
+		setenv("GUEST_RESET", "1", 1);
+		setenv("GUEST_QEMU_ARGS", args, 1);
+		setenv("GUEST_APPEND", "edu_dma.iters=10000", 1);
+		setenv("GUEST_STATS", stats, 1);
+		setenv("GUEST_TIMEOUT", "500", 1);
+		execl(run, run, "on", kernel, initrd, (char *)NULL);
+		_exit(127);
+	}
+
+	/*
+	 * Wait until the guest's init runs edu_dma (its mappings come and go
+	 * for seconds then), with everything on in the unit.
+	 */
+	deadline = time(NULL) + GUEST_TIMEOUT;
+	ready = false;
+	while (!ready && time(NULL) < deadline) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		gsts = unit_gsts();
+		ready = (gsts & on) == on &&
+			count_lines(log, "guest: start", NULL, 0) == 1;
+		if (!ready)
+			usleep(100 * 1000);
+	}
+	TH_LOG("GSTS 0x%08llx when resetting", gsts);
+	if (!ready) {
+		/* Exited already, or never got there. */
+		if (w != pid) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+		tail_log(_metadata, log);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
+			SKIP(return, "no patched QEMU (make qemu)");
+		ASSERT_TRUE(ready);
+	}
+	EXPECT_EQ(0, hmp(mon, "system_reset\n"));
+
+	deadline = time(NULL) + GUEST_TIMEOUT + 60;
+	while ((w = waitpid(pid, &status, WNOHANG)) == 0 &&
+	       time(NULL) < deadline)
+		usleep(200 * 1000);
+	if (w != pid) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	starts = count_lines(log, "guest: start", NULL, 0);
+	TH_LOG("exit %d, %d boots, console %s",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, starts, log);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) || starts != 2)
+		tail_log(_metadata, log);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	/* Reset amid the first run, then a whole second boot. */
+	ASSERT_EQ(2, starts);
+	ASSERT_EQ(1, count_lines(log, "guest: done", NULL, 0));
+	ASSERT_EQ(1, count_lines(log, "edu_dma: result pass", NULL, 0));
+	ASSERT_EQ(1, count_lines(log, "edu_dma: iommu=translated", NULL, 0));
+	ASSERT_EQ(1, count_lines(log, "guest: dmar_errors=", last,
+				 sizeof(last)));
+	EXPECT_NE(NULL, strstr(last, "guest: dmar_errors=0"));
+	/* Linux says so when it finds translation or IR on at boot. */
+	EXPECT_EQ(0, count_lines(log, "but we are not in kdump mode", NULL,
+				 0));
+	/* The unit's counters at power-off: no IQT write through QEMU. */
+	EXPECT_EQ(1, count_lines(stats, "viommu 1", NULL, 0));
+	EXPECT_EQ(1, count_lines(stats, "vmm_relayed_iqt 0", NULL, 0));
+	unlink(mon);
 }
 
 /* The patched binary, as run_qemu_kvm.sh finds it; NULL if not built. */
