@@ -7,18 +7,31 @@
 #   make check      boot the testbed, run the selftests, print the result
 #   make demo       boot the testbed and show what the module does
 #   make bench      compare the vIOMMU modes; JSON path on the last line
+#   make soak       boot the L2 Linux guest SOAK_BOOTS times in each VMM
+#   make soak-dma   the Linux guest SOAK_RUNS (30) times, panic on hangs
 #   make qemu       QEMU 10.0.2 with the kvm_viommu patches (tools/qemu), once
 #   make lint       W=1 build, sparse, checkpatch --strict
 #   make compat-check  compile against linux-source-6.12 too
 #   make check-debug   make check on a KASAN/lockdep/kmemleak L1 kernel
 #   make fuzz       fuzz the VT-d core (libFuzzer); fuzz-replay: the corpus
 #   make clean
+#
+# Testbed variables: L1_KERNEL=6.1|6.12|RELEASE (L1's and the L2 Linux
+# guest's kernel, default 6.1), L1_CPUS (default 2), QEMU_ANCHOR=10|7.2
+# (the QEMU that runs the L2 Linux guest inside L1, default 10),
+# SOAK_BOOTS (default 30).
 
 SELFTESTS := tools/testing/selftests/kvm_viommu
 MODDIR := drivers/iommu/kvm_viommu
 VMMDIR := tools/kvm/viommu_vmm
 BUILD := $(CURDIR)/build
-CONFIG_MK := $(BUILD)/config.mk
+GUESTDIR := $(SELFTESTS)/guest
+
+L1_KERNEL ?= 6.1
+L1_CPUS ?= 2
+QEMU_ANCHOR ?= 10
+SOAK_BOOTS ?= 30
+CONFIG_MK := $(BUILD)/config-$(L1_KERNEL).mk
 
 NO_SETUP_GOALS := clean help
 # The config.mk rule below comes first; a bare `make` still means `all`.
@@ -26,21 +39,42 @@ NO_SETUP_GOALS := clean help
 ifeq ($(filter-out $(NO_SETUP_GOALS),$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
 else
 # Installs the packages and unpacks the kernel trees on first use; make
-# re-reads the variables it writes (KVER, KDIR, KIMG, KSRC).
+# re-reads the variables it writes (KVER, KDIR, KIMG, KSRC, QEMU72), one
+# file per L1 kernel.
 $(CONFIG_MK): $(SELFTESTS)/setup.sh
 	@mkdir -p $(BUILD)
-	$(SELFTESTS)/setup.sh $@.tmp && mv $@.tmp $@
+	$(SELFTESTS)/setup.sh -k $(L1_KERNEL) $@.tmp && mv $@.tmp $@
 include $(CONFIG_MK)
 endif
 
-KBUILD_ARGS := -C $(KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m
+# Where the module and the guest's module are built for the L1 kernel:
+# in the tree for Debian 12's 6.1 (what lint and a developer build), in a
+# copy under build/ for any other kernel, so objects never mix.
+ifeq ($(L1_KERNEL),6.1)
+KOBJ := $(CURDIR)
+else
+KOBJ := $(BUILD)/l1-$(KVER)
+endif
+KO := $(KOBJ)/$(MODDIR)/kvm_viommu.ko
+GUEST_INITRD := $(BUILD)/guest/initrd-$(KVER).cpio.gz
+KBUILD_ARGS := -C $(KDIR) M=$(KOBJ)/$(MODDIR) CONFIG_KVM_VIOMMU=m
 
-.PHONY: all module selftests vmm guest check check-debug demo bench lint compat-check \
-	fuzz fuzz-replay clean help qemu
+# What vmtest.sh boots (see its header).
+VMTEST_ENV = VMTEST_CONFIG=$(CONFIG_MK) VMTEST_KO=$(KO) \
+	VMTEST_L2_INITRD=$(GUEST_INITRD) VMTEST_SMP=$(L1_CPUS) \
+	VMTEST_QEMU_ANCHOR=$(QEMU_ANCHOR)
+
+.PHONY: all copy module selftests vmm guest check check-debug demo bench soak soak-dma lint \
+	compat-check fuzz fuzz-replay clean help qemu
 
 all: module selftests vmm guest
 
-module:
+copy:
+ifneq ($(KOBJ),$(CURDIR))
+	$(SELFTESTS)/copy_module.sh $(KOBJ)
+endif
+
+module: copy
 	$(MAKE) $(KBUILD_ARGS) modules
 
 selftests:
@@ -53,24 +87,42 @@ vmm:
 # The L2 Linux guest's side: edu_dma.ko, built against the guest kernel's
 # headers (the testbed's L2 runs the same Debian kernel as L1), and the
 # initramfs that loads it.
-GUESTDIR := $(SELFTESTS)/guest
-guest:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(GUESTDIR) modules
+guest: copy
+	$(MAKE) -C $(KDIR) M=$(KOBJ)/$(GUESTDIR) modules
 	@mkdir -p $(BUILD)/guest
-	$(GUESTDIR)/mkinitrd.sh $(BUILD)/guest/initrd.cpio.gz \
-		$(GUESTDIR)/edu_dma.ko
+	$(GUESTDIR)/mkinitrd.sh $(GUEST_INITRD) $(KOBJ)/$(GUESTDIR)/edu_dma.ko
 
 check: all
-	$(SELFTESTS)/vmtest.sh check
+	$(VMTEST_ENV) $(SELFTESTS)/vmtest.sh check
 
+# The debug L1 kernel is a 6.1 built from source; its L2 guest is 6.1's.
 check-debug: all
-	$(SELFTESTS)/debug_kernel.sh $(BUILD)
+ifneq ($(L1_KERNEL),6.1)
+	$(error check-debug builds a 6.1 debug kernel: run it without L1_KERNEL)
+endif
+	$(VMTEST_ENV) $(SELFTESTS)/debug_kernel.sh $(BUILD)
 
 demo: all
-	$(SELFTESTS)/vmtest.sh demo
+	$(VMTEST_ENV) $(SELFTESTS)/vmtest.sh demo
 
 bench: all
-	$(SELFTESTS)/vmtest.sh bench
+	$(VMTEST_ENV) $(SELFTESTS)/vmtest.sh bench
+
+# One L1 boot for the whole soak: up to a minute per L2 boot, 7 VMMs.
+soak: all
+	$(VMTEST_ENV) SOAK_BOOTS=$(SOAK_BOOTS) \
+		VMTEST_TIMEOUT=$${VMTEST_TIMEOUT:-$$(($(SOAK_BOOTS) * 420 + 600))} \
+		$(SELFTESTS)/vmtest.sh soak
+
+# The Linux guest SOAK_RUNS times in a row (3000 map+unmap pairs each) on
+# an L1 that panics on a hung task or a soft lockup: what backs the
+# vCPU-context queue path being the default.
+SOAK_RUNS ?= 30
+soak-dma: all
+	$(VMTEST_ENV) KVM_VIOMMU_SOAK_RUNS=$(SOAK_RUNS) VMTEST_TESTS=linux_soak \
+	VMTEST_TIMEOUT=$$((300 + 120 * $(SOAK_RUNS))) \
+	VMTEST_APPEND="hung_task_panic=1 softlockup_panic=1 hung_task_timeout_secs=60" \
+		$(SELFTESTS)/vmtest.sh check
 
 # A W=1 build and a sparse pass (C=2 checks every file, built or not) whose
 # output must hold no diagnostic, then checkpatch --strict on every C file
@@ -84,7 +136,7 @@ lint: module guest
 	@echo "lint: W=1 build and sparse"
 	@$(MAKE) -s $(KBUILD_ARGS) W=1 C=2 \
 		modules > $(BUILD)/lint.log 2>&1 || { cat $(BUILD)/lint.log; exit 1; }
-	@$(MAKE) -s -C $(KDIR) M=$(CURDIR)/$(GUESTDIR) W=1 C=2 \
+	@$(MAKE) -s -C $(KDIR) M=$(KOBJ)/$(GUESTDIR) W=1 C=2 \
 		modules >> $(BUILD)/lint.log 2>&1 || { cat $(BUILD)/lint.log; exit 1; }
 	@if grep -E 'warning|error' $(BUILD)/lint.log; then \
 		echo "lint: W=1/sparse diagnostics above"; exit 1; fi
@@ -114,12 +166,13 @@ fuzz:
 fuzz-replay:
 	$(MAKE) -C $(SELFTESTS)/fuzz replay OUTPUT=$(BUILD)/fuzz
 
+# The tree's own objects are 6.1's; every other kernel's live in build/.
 clean:
-	-[ ! -f $(CONFIG_MK) ] || $(MAKE) -C $$(sed -n 's/^KDIR := //p' \
-		$(CONFIG_MK)) M=$(CURDIR)/$(MODDIR) clean
-	-[ ! -f $(CONFIG_MK) ] || $(MAKE) -C $$(sed -n 's/^KDIR := //p' \
-		$(CONFIG_MK)) M=$(CURDIR)/$(SELFTESTS)/guest clean
+	-[ ! -f $(BUILD)/config-6.1.mk ] || $(MAKE) -C $$(sed -n \
+		's/^KDIR := //p' $(BUILD)/config-6.1.mk) M=$(CURDIR)/$(MODDIR) clean
+	-[ ! -f $(BUILD)/config-6.1.mk ] || $(MAKE) -C $$(sed -n \
+		's/^KDIR := //p' $(BUILD)/config-6.1.mk) M=$(CURDIR)/$(GUESTDIR) clean
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,23p' Makefile

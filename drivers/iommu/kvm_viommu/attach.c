@@ -4,13 +4,12 @@
  *
  * The VMM passes the device's VFIO device fd; the device, and so its host
  * PCI address, comes from that file (compat.h).  Any VFIO PCI driver will
- * do, vfio-pci's variant drivers included.  The device's domain is its
- * VFIO type1 container's, which the unit maps into directly, and which
- * must serve this device alone: it must be the only device of its IOMMU
- * group, its group the only one using the domain (no other group in the
- * container), and the domain attached to no other unit.  A device fd bound
- * through iommufd is refused: iommufd may replace the device's domain at
- * any time.
+ * do, vfio-pci's variant drivers included.  The device must be the only
+ * one of its IOMMU group, and its group in a VFIO container of the
+ * module's own backend (container.c), whose domain the unit then maps
+ * into directly and no one else can: one group per such container, one
+ * unit per domain.  A device fd bound through iommufd is refused: iommufd
+ * may replace the device's domain at any time.
  *
  * References: the attachment holds the VMM's device file and the PCI
  * device.  With the device file held, VFIO counts the device open, so it
@@ -27,7 +26,8 @@
  * let go of from a worker then (see kvm_viommu_put_work).
  *
  * Lock order: device lock, then the unit's lock, then
- * kvm_viommu_attached_lock.
+ * kvm_viommu_attached_lock or kvm_viommu_containers_lock (container.c
+ * gives the whole order around VFIO's locks).
  */
 #include <linux/device.h>
 #include <linux/file.h>
@@ -51,20 +51,18 @@ static DEFINE_MUTEX(kvm_viommu_attached_lock);
 static LIST_HEAD(kvm_viommu_attached);
 
 /*
- * @viommu: the unit @dev is attached to, through @domain; valid while on
- * the list (the unit's release takes the entry off before it drops its
- * file's reference).
+ * @viommu: the unit @dev is attached to; valid while on the list (the
+ * unit's release takes the entry off before it drops its file's
+ * reference).
  */
 struct kvm_viommu_attached_dev {
 	struct list_head node;
 	struct device *dev;
-	struct iommu_domain *domain;
 	struct kvm_viommu *viommu;
 };
 
-/* Record that @dev, through @domain, now belongs to @viommu. */
-static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev,
-			    struct iommu_domain *domain)
+/* Record that @dev now belongs to @viommu. */
+static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev)
 {
 	struct kvm_viommu_attached_dev *a;
 	int ret = 0;
@@ -75,11 +73,6 @@ static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev,
 			ret = -EEXIST;
 			goto out;
 		}
-		/* The domain already serves another attached device. */
-		if (a->domain == domain) {
-			ret = -EBUSY;
-			goto out;
-		}
 	}
 	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a) {
@@ -87,7 +80,6 @@ static int kvm_viommu_claim(struct kvm_viommu *viommu, struct device *dev,
 		goto out;
 	}
 	a->dev = dev;
-	a->domain = domain;
 	a->viommu = viommu;
 	list_add(&a->node, &kvm_viommu_attached);
 out:
@@ -114,19 +106,6 @@ static int kvm_viommu_count_dev(struct device *dev, void *data)
 {
 	(*(unsigned int *)data)++;
 	return 0;
-}
-
-struct kvm_viommu_domain_user {
-	struct device *self;
-	struct iommu_domain *domain;
-};
-
-/* Does a PCI device other than the one attaching use the domain? */
-static int kvm_viommu_other_user(struct device *dev, void *data)
-{
-	struct kvm_viommu_domain_user *u = data;
-
-	return dev != u->self && iommu_get_domain_for_dev(dev) == u->domain;
 }
 
 /*
@@ -168,15 +147,15 @@ out:
 }
 
 /*
- * Check that the device is alone in its IOMMU group, translated through
- * an unmanaged (VFIO type1) domain that no other device uses and that can
- * map every IOVA the unit's guest may use; note its reserved ranges.
- * Called with the device lock held: it keeps the VFIO driver bound.
+ * Check that the device is alone in its IOMMU group, note its reserved
+ * ranges, and take its domain: the one of its container of this module's
+ * backend, if it can map every IOVA the unit's guest may use.  Called
+ * with the device lock held: it keeps the VFIO driver bound.  On success
+ * the caller owns the claim on the domain (kvm_viommu_container_unclaim()).
  */
 static int kvm_viommu_check_domain(struct kvm_viommu *viommu,
 				   struct kvm_viommu_dev *vdev)
 {
-	struct kvm_viommu_domain_user u = { .self = vdev->dev };
 	struct iommu_domain *domain;
 	struct iommu_group *group;
 	unsigned int n = 0;
@@ -194,13 +173,9 @@ static int kvm_viommu_check_domain(struct kvm_viommu *viommu,
 	if (ret)
 		return ret;
 
-	domain = iommu_get_domain_for_dev(vdev->dev);
-	if (!domain || domain->type != IOMMU_DOMAIN_UNMANAGED)
-		return -EINVAL;
-	/* Another group in the same container shares its domain. */
-	u.domain = domain;
-	if (bus_for_each_dev(&pci_bus_type, NULL, &u, kvm_viommu_other_user))
-		return -EBUSY;
+	ret = kvm_viommu_container_claim(vdev->dev, &domain);
+	if (ret)
+		return ret;
 	/*
 	 * Every IOVA the guest can use must be one the host domain can map,
 	 * or its DMA would fault for no reason it can see: the VMM gives
@@ -209,8 +184,10 @@ static int kvm_viommu_check_domain(struct kvm_viommu *viommu,
 	if (domain->geometry.force_aperture &&
 	    (domain->geometry.aperture_start ||
 	     domain->geometry.aperture_end <
-	     BIT_ULL(vtd_mgaw(&viommu->vtd)) - 1))
+	     BIT_ULL(vtd_mgaw(&viommu->vtd)) - 1)) {
+		kvm_viommu_container_unclaim(domain);
 		return -ERANGE;
+	}
 	vdev->domain = domain;
 	return 0;
 }
@@ -244,14 +221,18 @@ static void kvm_viommu_free_vdev(struct kvm_viommu_dev *vdev)
 	kfree(vdev);
 }
 
+static void kvm_viommu_detach(struct kvm_viommu *viommu,
+			      struct kvm_viommu_dev *vdev, bool from_worker);
+
 /* KVM_VIOMMU_ATTACH_DEVICE */
 int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 {
 	struct kvm_viommu *viommu = ucmd->file->private_data;
 	struct kvm_viommu_attach *cmd = ucmd->cmd;
-	struct kvm_viommu_dev *vdev;
+	struct kvm_viommu_dev *vdev, *other;
 	struct file *device_file;
 	struct device *dev;
+	u64 id;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved)
@@ -281,32 +262,52 @@ int kvm_viommu_attach_device(struct kvm_viommu_ucmd *ucmd)
 		goto err_unlock_dev;
 	ret = kvm_viommu_lock(viommu);
 	if (ret)
-		goto err_unlock_dev;
+		goto err_unclaim_domain;
 	ret = -EEXIST;
 	if (kvm_viommu_find_sid(viommu, cmd->sid))
 		goto err_unlock;
-	ret = kvm_viommu_claim(viommu, dev, vdev->domain);
+	ret = kvm_viommu_claim(viommu, dev);
 	if (ret)
 		goto err_unlock;
 	get_device(dev);
+	vdev->attach_id = ++viommu->attach_seq;
+	vdev->attaching = true;
+	vdev->shadow = RB_ROOT_CACHED;
+	vdev->doomed = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&vdev->stranded);
 	list_add_tail(&vdev->node, &viommu->devices);
 	viommu->cnt.devices++;
-	ret = kvm_viommu_shadow_attach(viommu, vdev);
-	if (ret) {
-		/* Undone as a detach would: unmapped, unpinned, let go. */
-		kvm_viommu_shadow_detach(viommu, vdev);
-		list_del(&vdev->node);
-		viommu->cnt.devices--;
-		kvm_viommu_unclaim(dev);
-		put_device(dev);
-		goto err_unlock;
-	}
-	mutex_unlock(&viommu->lock);
+	id = vdev->attach_id;
+	kvm_viommu_unlock(viommu);
 	device_unlock(dev);
-	return 0;
+
+	/*
+	 * Shadow what the guest has for it now, which for translation off
+	 * means pinning all of guest RAM: seconds for a large guest, so not
+	 * under the device lock, which an administrator's unbind waits for.
+	 * The device may be gone again already (that unbind), and the sid
+	 * even attached anew: @vdev may be freed, only the id tells.  Not
+	 * killable: a device is never left attached without its shadow
+	 * (the walk itself stops for a fatal signal).
+	 */
+	mutex_lock(&viommu->lock);
+	other = kvm_viommu_find_sid(viommu, cmd->sid);
+	if (other && other->attach_id == id) {
+		other->attaching = false;
+		ret = kvm_viommu_shadow_attach(viommu, other);
+		/* Undone as a detach would: unmapped, unpinned, let go. */
+		if (ret)
+			kvm_viommu_detach(viommu, other, false);
+	} else {
+		ret = -ENODEV;
+	}
+	kvm_viommu_unlock(viommu);
+	return ret;
 
 err_unlock:
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
+err_unclaim_domain:
+	kvm_viommu_container_unclaim(vdev->domain);
 err_unlock_dev:
 	device_unlock(dev);
 	kvm_viommu_free_vdev(vdev);
@@ -348,6 +349,7 @@ static void kvm_viommu_detach(struct kvm_viommu *viommu,
 	kvm_viommu_shadow_detach(viommu, vdev);
 	list_del(&vdev->node);
 	viommu->cnt.devices--;
+	kvm_viommu_container_unclaim(vdev->domain);
 	kvm_viommu_unclaim(vdev->dev);
 	put_device(vdev->dev);
 	if (from_worker) {
@@ -377,7 +379,7 @@ int kvm_viommu_detach_device(struct kvm_viommu_ucmd *ucmd)
 		kvm_viommu_detach(viommu, vdev, false);
 	else
 		ret = -ENOENT;
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return ret;
 }
 
@@ -389,13 +391,14 @@ void kvm_viommu_devices_release(struct kvm_viommu *viommu)
 	mutex_lock(&viommu->lock);
 	list_for_each_entry_safe(vdev, tmp, &viommu->devices, node)
 		kvm_viommu_detach(viommu, vdev, false);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 }
 
 /*
  * A PCI device loses its driver (or goes away): if it is attached, detach
- * it now, while VFIO's domain still exists.  Process context, with the
- * device lock held by the driver core.
+ * it now, while VFIO's domain still exists.  Process context; the driver
+ * core holds the device lock for BUS_NOTIFY_UNBIND_DRIVER (not for
+ * BUS_NOTIFY_DEL_DEVICE, which comes after any unbind).
  */
 static int kvm_viommu_pci_notify(struct notifier_block *nb,
 				 unsigned long action, void *data)
@@ -430,7 +433,7 @@ static int kvm_viommu_pci_notify(struct notifier_block *nb,
 			break;
 		}
 	}
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	kvm_viommu_put(viommu);
 	return NOTIFY_OK;
 }

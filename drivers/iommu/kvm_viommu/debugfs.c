@@ -25,6 +25,10 @@ static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 		   atomic64_read(&viommu->nr_iq_runs_vcpu));
 	seq_printf(m, "iq_runs_worker: %lld\n",
 		   atomic64_read(&viommu->nr_iq_runs_worker));
+	seq_printf(m, "sidecore: %u\n", READ_ONCE(viommu->sc_flags));
+	seq_printf(m, "sidecore_polled: %d\n", READ_ONCE(viommu->polled));
+	seq_printf(m, "sidecore_poller_pid: %d\n",
+		   kvm_viommu_poller_pid(viommu));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kvm_viommu_info);
@@ -61,7 +65,7 @@ static int kvm_viommu_regs_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%-7s 0x%016llx\n",
 			   kvm_viommu_debugfs_regs[i].name, val);
 	}
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kvm_viommu_regs);

@@ -119,7 +119,7 @@ static int kvm_viommu_doorbell_bind(struct kvm_viommu *viommu, int fd, u32 qt)
 	}
 	old = xa_store(&viommu->doorbells, qt, db, GFP_KERNEL_ACCOUNT);
 	if (xa_is_err(old)) {
-		mutex_unlock(&viommu->lock);
+		kvm_viommu_unlock(viommu);
 		ret = xa_err(old);
 		eventfd_ctx_put(db->ctx);
 		kfree(db);
@@ -127,7 +127,7 @@ static int kvm_viommu_doorbell_bind(struct kvm_viommu *viommu, int fd, u32 qt)
 	}
 	/* Signals that came before the binding are not doorbells. */
 	vfs_poll(file, &db->pt);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 
 	kvm_viommu_doorbell_free(old);
 	ret = 0;
@@ -153,7 +153,7 @@ int kvm_viommu_set_doorbell(struct kvm_viommu_ucmd *ucmd)
 	if (ret)
 		return ret;
 	db = xa_erase(&viommu->doorbells, cmd->qt);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	if (!db)
 		return -ENOENT;
 	kvm_viommu_doorbell_free(db);

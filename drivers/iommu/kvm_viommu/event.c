@@ -65,48 +65,63 @@ bool kvm_viommu_events_acked(struct kvm_viommu *viommu)
 	return false;
 }
 
-/* read() on the unit fd: whole events only, oldest first. */
+/*
+ * read() on the unit fd: whole events only, oldest first.  The events are
+ * copied out without the unit's lock (a VMM's faulting buffer must not
+ * hold the unit up), and taken off the ring once copied; @read_lock keeps
+ * readers from taking the same ones twice.
+ */
 ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 			      size_t count, loff_t *ppos)
 {
 	struct kvm_viommu *viommu = file->private_data;
-	size_t done = 0;
+	struct kvm_viommu_event evs[8];
+	unsigned int n, i;
 	ssize_t ret;
 
 	if (count < sizeof(struct kvm_viommu_event))
 		return -EINVAL;
-
+	ret = mutex_lock_killable(&viommu->read_lock);
+	if (ret)
+		return ret;
 	for (;;) {
 		ret = kvm_viommu_lock(viommu);
 		if (ret)
-			return ret;
+			goto out;
 		if (viommu->ev_count)
 			break;
-		mutex_unlock(&viommu->lock);
+		kvm_viommu_unlock(viommu);
+		ret = -EAGAIN;
 		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
+			goto out;
 		ret = wait_event_interruptible(viommu->event_wq,
 					       READ_ONCE(viommu->ev_count));
 		if (ret)
-			return ret;
+			goto out;
 	}
+	n = min3(viommu->ev_count, (unsigned int)ARRAY_SIZE(evs),
+		 (unsigned int)(count / sizeof(evs[0])));
+	for (i = 0; i < n; i++)
+		evs[i] = viommu->events[(viommu->ev_head + i) %
+					KVM_VIOMMU_EVENT_RING];
+	kvm_viommu_unlock(viommu);
 
-	while (viommu->ev_count && count - done >= sizeof(*viommu->events)) {
-		if (copy_to_user(buf + done, &viommu->events[viommu->ev_head],
-				 sizeof(*viommu->events)))
-			break;
-		viommu->ev_read_seq = viommu->events[viommu->ev_head].seq;
-		viommu->ev_head = (viommu->ev_head + 1) % KVM_VIOMMU_EVENT_RING;
-		WRITE_ONCE(viommu->ev_count, viommu->ev_count - 1);
-		done += sizeof(*viommu->events);
-	}
-	mutex_unlock(&viommu->lock);
+	ret = -EFAULT;
+	if (copy_to_user(buf, evs, n * sizeof(evs[0])))
+		goto out;
 
-	if (!done)
-		return -EFAULT;
+	/* Only readers take events off, and we are the one reader. */
+	mutex_lock(&viommu->lock);
+	viommu->ev_head = (viommu->ev_head + n) % KVM_VIOMMU_EVENT_RING;
+	WRITE_ONCE(viommu->ev_count, viommu->ev_count - n);
+	viommu->ev_read_seq = evs[n - 1].seq;
+	kvm_viommu_unlock(viommu);
+	ret = n * sizeof(evs[0]);
 	/* Room again: let a queue stalled on a full ring go on. */
 	kvm_viommu_iq_kick(viommu);
-	return done;
+out:
+	mutex_unlock(&viommu->read_lock);
+	return ret;
 }
 
 __poll_t kvm_viommu_event_poll(struct file *file, poll_table *wait)
@@ -127,18 +142,20 @@ int kvm_viommu_ack_events(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu_ack_events *cmd = ucmd->cmd;
 	int ret;
 
-	if (cmd->flags)
+	if (cmd->flags & ~KVM_VIOMMU_ACK_IRQ_MSGS)
 		return -EINVAL;
 	ret = kvm_viommu_lock(viommu);
 	if (ret)
 		return ret;
-	if (cmd->seq > viommu->ev_read_seq) {
+	if (cmd->flags) {
+		ret = kvm_viommu_irqs_routed(viommu, cmd->seq);
+	} else if (cmd->seq > viommu->ev_read_seq) {
 		ret = -EINVAL;
 	} else if (cmd->seq > viommu->ev_acked_seq) {
 		viommu->ev_acked_seq = cmd->seq;
 		if (viommu->ack_stalled)
 			kvm_viommu_iq_run(viommu, true);
 	}
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return ret;
 }

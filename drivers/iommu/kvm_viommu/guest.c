@@ -41,11 +41,14 @@ static int kvm_viommu_read_gpa(struct vtd_unit *u, u64 gpa, void *buf,
 static int kvm_viommu_write_gpa(struct vtd_unit *u, u64 gpa, const void *buf,
 				u32 len)
 {
-	struct kvm *kvm = vtd_to_viommu(u)->kvm;
+	struct kvm_viommu *viommu = vtd_to_viommu(u);
+	struct kvm *kvm = viommu->kvm;
 	int idx, ret = 0;
 	unsigned long hva;
 	u32 seg;
 
+	/* A guest that sees this word sees the registers as they are now. */
+	kvm_viommu_publish(viommu);
 	idx = srcu_read_lock(&kvm->srcu);
 	while (len) {
 		seg = min_t(u32, len, PAGE_SIZE - offset_in_page(gpa));
@@ -84,6 +87,8 @@ static void kvm_viommu_translation_changed(struct vtd_unit *u)
 
 static void kvm_viommu_vtd_send_irq(struct vtd_unit *u, enum vtd_irq irq)
 {
+	/* Its handler reads the status the interrupt is about. */
+	kvm_viommu_publish(vtd_to_viommu(u));
 	kvm_viommu_send_irq(vtd_to_viommu(u), irq == VTD_IRQ_FAULT ?
 			    KVM_VIOMMU_IRQ_FAULT :
 			    KVM_VIOMMU_IRQ_INV_COMPLETION);

@@ -8,9 +8,10 @@
  * charged as VFIO type1 does for a VM without a vIOMMU, unless the VMM
  * created the unit with KVM_VIOMMU_CREATE_TE_OFF_BLOCKS.
  *
- * RAM is what the VM's user memslots hold that is neither read-only (the
- * unit's own register page among them) nor device memory (a BAR mmap()ed
- * into the guest): those are left unmapped, as are the IOVAs the host
+ * RAM is what the VM's user memslots hold that is neither read-only, nor
+ * device memory (a BAR mmap()ed into the guest), nor the unit's own
+ * register page (read-only, or under the sidecore writable): those are
+ * left unmapped, as are the IOVAs the host
  * reserves for the device.  Memory the VMM adds or removes while TES stays
  * clear is seen at the next change of TES; pages of a removed memslot stay
  * pinned, and so unused by anyone else, until then.
@@ -35,15 +36,20 @@ struct kvm_viommu_ram {
 	u64 size;
 };
 
-/* Is the VMM memory at @hva RAM, not read-only and not device memory? */
-static bool kvm_viommu_is_ram(struct mm_struct *mm, unsigned long hva)
+/*
+ * Is the VMM memory at @hva RAM: not device memory, and not the unit's
+ * register page (writable under the sidecore)?
+ */
+static bool kvm_viommu_is_ram(struct kvm_viommu *viommu, unsigned long hva)
 {
+	struct mm_struct *mm = viommu->kvm->mm;
 	struct vm_area_struct *vma;
 	bool ram;
 
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, hva);
-	ram = vma && !(vma->vm_flags & (VM_IO | VM_PFNMAP));
+	ram = vma && !(vma->vm_flags & (VM_IO | VM_PFNMAP)) &&
+	      !(vma->vm_file && kvm_viommu_file_is_unit(vma->vm_file, viommu));
 	mmap_read_unlock(mm);
 	return ram;
 }
@@ -52,9 +58,10 @@ static bool kvm_viommu_is_ram(struct mm_struct *mm, unsigned long hva)
  * The VM's RAM memslots, copied out: the memslots may change once KVM's
  * SRCU is left, and pinning takes long.  @nr: entries filled.
  */
-static struct kvm_viommu_ram *kvm_viommu_ram_ranges(struct kvm *kvm,
+static struct kvm_viommu_ram *kvm_viommu_ram_ranges(struct kvm_viommu *viommu,
 						    unsigned int *nr)
 {
+	struct kvm *kvm = viommu->kvm;
 	struct kvm_viommu_ram *ram = NULL, *grown;
 	struct kvm_memory_slot *slot;
 	unsigned int n = 0, cap = 0;
@@ -80,7 +87,7 @@ static struct kvm_viommu_ram *kvm_viommu_ram_ranges(struct kvm *kvm,
 		}
 		ram[n].gpa = slot->base_gfn << PAGE_SHIFT;
 		ram[n].size = slot->npages << PAGE_SHIFT;
-		if (kvm_viommu_is_ram(kvm->mm, slot->userspace_addr))
+		if (kvm_viommu_is_ram(viommu, slot->userspace_addr))
 			n++;
 	}
 	srcu_read_unlock(&kvm->srcu, idx);
@@ -131,7 +138,8 @@ static int kvm_viommu_identity_chunk(struct kvm_viommu *viommu,
 				ret = ret ?: err;
 			}
 		}
-		if (!r)
+		/* A region reaching the top of the address space ends it. */
+		if (!r || r->last >= end - 1)
 			break;
 		start = PAGE_ALIGN(r->last + 1);
 	}
@@ -144,8 +152,9 @@ static int kvm_viommu_identity_chunk(struct kvm_viommu *viommu,
  * @vdev: the device, whose shadow is empty
  *
  * Return: 0, or the first error met (-ENOMEM over RLIMIT_MEMLOCK, -EINTR
- * for a fatal signal, ...).  What could not be mapped stays unmapped and
- * is counted in pin_failures; the rest is mapped.
+ * once nobody waits for it (kvm_viommu_abandoned()), ...).  What could
+ * not be mapped stays unmapped and is counted in pin_failures; the rest
+ * is mapped.
  */
 int kvm_viommu_identity_map(struct kvm_viommu *viommu,
 			    struct kvm_viommu_dev *vdev)
@@ -156,13 +165,13 @@ int kvm_viommu_identity_map(struct kvm_viommu *viommu,
 	int ret = 0, err;
 
 	lockdep_assert_held(&viommu->lock);
-	ram = kvm_viommu_ram_ranges(viommu->kvm, &nr);
+	ram = kvm_viommu_ram_ranges(viommu, &nr);
 	if (IS_ERR(ram))
 		return PTR_ERR(ram);
 	for (i = 0; i < nr; i++) {
 		end = ram[i].gpa + ram[i].size;
 		for (pos = ram[i].gpa; pos < end; pos = next) {
-			if (fatal_signal_pending(current)) {
+			if (kvm_viommu_abandoned(viommu)) {
 				ret = ret ?: -EINTR;
 				goto out;
 			}

@@ -22,11 +22,13 @@
  * its cursor in the next run, before any later descriptor.
  */
 #include <linux/cgroup.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/kvm_host.h>
 #include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/task_work.h>
@@ -52,21 +54,60 @@ MODULE_PARM_DESC(vcpu_run_budget,
 		 "The same, per queue run in the ringing vCPU's thread (default: 4096, at least 64)");
 
 static bool vcpu_fast_path = true;
+
+/*
+ * Task works queued and not yet returned.  The last put of a unit may be
+ * a task work's, whose thread then still runs this module's text for a
+ * few instructions after the unit, and with it the module's reference,
+ * is gone: the module's exit waits for this to reach 0, then for every
+ * task to leave this text (kvm_viommu_iq_exit()).
+ */
+static atomic_t kvm_viommu_tworks = ATOMIC_INIT(0);
+
+/* Any task work of this module is queued: count it (see above). */
+void kvm_viommu_twork_start(void)
+{
+	atomic_inc(&kvm_viommu_tworks);
+}
+
+/* The last thing a task work of this module does. */
+void kvm_viommu_twork_done(void)
+{
+	atomic_dec(&kvm_viommu_tworks);
+}
+
+void kvm_viommu_iq_exit(void)
+{
+	while (atomic_read(&kvm_viommu_tworks))
+		msleep(20);
+	synchronize_rcu_tasks();
+}
 module_param(vcpu_fast_path, bool, 0644);
 MODULE_PARM_DESC(vcpu_fast_path,
 		 "Process the invalidation queue in the ringing vCPU's thread (default: on)");
 
 /*
  * Should the current queue run stop after this descriptor, or this walk
- * before the next table?  Yes once the run's budget is spent; in the
- * worker, once its reference is the last on the VM's mm (the VMM process
- * is gone and nobody waits for the rest); in a user thread, once it has a
- * fatal signal.  Called with viommu->lock held.
+ * before the next table?  Yes once the run's budget is spent, or nobody
+ * waits for the rest (kvm_viommu_abandoned()).  Called with viommu->lock
+ * held.
  */
 bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
-	if (!viommu->run_budget || viommu->dead)
+	return !viommu->run_budget || kvm_viommu_abandoned(viommu);
+}
+
+/*
+ * Is the work at hand for nobody?  Yes once the unit is dead; in a kernel
+ * thread, once its reference is the last on the VM's mm (the VMM process
+ * is gone); in a user thread, once it has a fatal signal.  Called with
+ * viommu->lock held.
+ */
+bool kvm_viommu_abandoned(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	if (viommu->dead)
 		return true;
 	if (current->flags & PF_KTHREAD)
 		return atomic_read(&viommu->kvm->mm->mm_users) <= 1;
@@ -84,7 +125,7 @@ void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full)
 
 	lockdep_assert_held(&viommu->lock);
 	viommu->run_budget = max(budget, 64U);
-	viommu->run_full = full;
+	viommu->run_overdraw = full;
 }
 
 /*
@@ -104,11 +145,14 @@ void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full)
 	lockdep_assert_held(&viommu->lock);
 	if (viommu->dead || viommu->cnt.failed)
 		return;
+	kvm_viommu_run_begin(viommu, full);
+	/* What the guest wrote into its page first (sidecore.c). */
+	if (viommu->sc_flags && (viommu->polled || viommu->drain_pending))
+		kvm_viommu_page_drain(viommu);
 	qt = atomic_xchg(&viommu->pending_qt, -1);
 	if (qt >= 0)
 		vtd_reg_write(vtd, VTD_IQT_REG, 4, (u64)qt << 4);
 
-	kvm_viommu_run_begin(viommu, full);
 	viommu->run_stalled = false;
 	if (!kvm_viommu_shadow_resume(viommu))
 		goto requeue;
@@ -165,7 +209,7 @@ static void kvm_viommu_iq_work(struct kthread_work *work)
 	atomic64_inc(&viommu->nr_iq_runs_worker);
 	mutex_lock(&viommu->lock);
 	kvm_viommu_iq_run(viommu, true);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
 	kthread_unuse_mm(mm);
@@ -194,17 +238,19 @@ static void kvm_viommu_iq_task_work(struct callback_head *head)
 	 * Pairs with the wake-up's atomic_xchg(): a wake-up that saw us
 	 * claimed stored its tail before, and iq_run() reads it after.
 	 */
-	smp_mb__after_atomic();
+	smp_mb();
 	if (current->mm == viommu->kvm->mm && !fatal_signal_pending(current) &&
 	    mutex_trylock(&viommu->lock)) {
 		atomic64_inc(&viommu->nr_iq_runs_vcpu);
 		kvm_viommu_iq_run(viommu, false);
-		mutex_unlock(&viommu->lock);
+		kvm_viommu_unlock(viommu);
 	} else {
 		/* Busy, or no guest to enter: the worker takes it. */
 		kvm_viommu_iq_kick(viommu);
 	}
 	kvm_viommu_put(viommu);
+	/* The last thing this module's text does here: see the exit. */
+	atomic_dec(&kvm_viommu_tworks);
 }
 
 /*
@@ -228,10 +274,12 @@ static bool kvm_viommu_iq_claim_vcpu(struct kvm_viommu *viommu)
 		return false;
 	/* Doorbells are bound only while the file holds its reference. */
 	kvm_viommu_get(viommu);
+	atomic_inc(&kvm_viommu_tworks);
 	init_task_work(&viommu->iq_twork, kvm_viommu_iq_task_work);
 	if (!task_work_add(current, &viommu->iq_twork, TWA_RESUME))
 		return true;
 	atomic_set(&viommu->iq_twork_busy, 0);
+	atomic_dec(&kvm_viommu_tworks);
 	kvm_viommu_put(viommu);
 	return false;
 }

@@ -34,19 +34,50 @@ int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd)
 	}
 	old = viommu->irqfd[cmd->irq];
 	viommu->irqfd[cmd->irq] = ctx;
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 
 	if (old)
 		eventfd_ctx_put(old);
 	return 0;
 }
 
-/* Called with viommu->lock held.  No eventfd: the interrupt is lost. */
+/*
+ * Called with viommu->lock held.  No eventfd: the interrupt is lost.  With
+ * the sidecore on, a message the VMM has not routed yet holds it back
+ * (kvm_viommu_irqs_routed() sends it).
+ */
 void kvm_viommu_send_irq(struct kvm_viommu *viommu, unsigned int irq)
 {
 	lockdep_assert_held(&viommu->lock);
+	if (viommu->sc_flags && viommu->irq_msg_acked != viommu->irq_msg_gen) {
+		viommu->irq_held |= BIT(irq);
+		return;
+	}
 	if (viommu->irqfd[irq])
 		kvm_viommu_eventfd_signal(viommu->irqfd[irq]);
+}
+
+/*
+ * The VMM routed the messages of @gen (KVM_VIOMMU_ACK_EVENTS with
+ * KVM_VIOMMU_ACK_IRQ_MSGS): if none changed since, send what was held.
+ * Called with viommu->lock held.
+ */
+int kvm_viommu_irqs_routed(struct kvm_viommu *viommu, u64 gen)
+{
+	unsigned int irq;
+
+	lockdep_assert_held(&viommu->lock);
+	if (gen > viommu->irq_msg_read)
+		return -EINVAL;
+	if (gen > viommu->irq_msg_acked)
+		viommu->irq_msg_acked = gen;
+	if (viommu->irq_msg_acked != viommu->irq_msg_gen)
+		return 0;
+	for (irq = 0; irq < KVM_VIOMMU_NR_IRQS; irq++)
+		if (viommu->irq_held & BIT(irq) && viommu->irqfd[irq])
+			kvm_viommu_eventfd_signal(viommu->irqfd[irq]);
+	viommu->irq_held = 0;
+	return 0;
 }
 
 void kvm_viommu_irqfds_release(struct kvm_viommu *viommu)

@@ -9,6 +9,7 @@
 #include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/kthread.h>
+#include <linux/kvm_host.h>
 #include <linux/poll.h>
 #include <linux/kvm_viommu.h>
 #include <linux/list.h>
@@ -25,6 +26,7 @@ struct dentry;
 struct eventfd_ctx;
 struct file;
 struct kvm;
+struct kvm_viommu_poller;
 struct page;
 struct seq_file;
 struct task_struct;
@@ -65,6 +67,10 @@ struct kvm_viommu_counters {
 	u64 ack_stalls;
 	u64 unmap_mismatches;
 	u64 failed;
+	u64 polled_writes;
+	u64 polled_runs;
+	u64 parks;
+	u64 unparks;
 };
 
 /**
@@ -95,10 +101,15 @@ struct kvm_viommu_counters {
  *	thread's task work; never in a doorbell's wake-up.
  * @dead: set under @lock by ->release() before it tears anything down;
  *	queue runs that start later find nothing to do.
- * @vtd: the VT-d core's state; its register image is @reg_page.
- * @reg_page: the register page, mapped read-only by the VMM (and so into
- *	the guest) through mmap() of the unit fd.  The unit owns one
- *	reference; each mapping holds its own.
+ * @vtd: the VT-d core's state; its register image is @regs.
+ * @regs: the core's register image, VTD_REG_PAGE_SIZE bytes.
+ * @reg_page: the register page the guest reads: @regs as published
+ *	(regpage.c), mapped read-only by the VMM (and so into the guest)
+ *	through mmap() of the unit fd.  The unit owns one reference; each
+ *	mapping holds its own.
+ * @hold: KVM_VIOMMU_HOLD_* (regpage.c): registers that read as a command
+ *	still in progress while its shadow work is pending.
+ * @held_gsts: what GSTS reads meanwhile, under KVM_VIOMMU_HOLD_GSTS.
  * @doorbells: IQT.QT value -> struct kvm_viommu_db.  Stores and erases
  *	happen under @lock; the xarray's own lock covers lookups.
  * @pending_qt: the IQT.QT value of the newest doorbell not yet applied, or
@@ -125,16 +136,50 @@ struct kvm_viommu_counters {
  *	acknowledgment that lets the wait complete).
  * @run_stalled: the current queue run stopped at such a wait.
  * @event_wq: readers and pollers of @events.
+ * @read_lock: serializes read()s of @events (taken killably, outside
+ *	@lock): a reader copies events out without @lock, then takes them
+ *	off the ring.
  * @nr_doorbells: doorbell signals received (atomic: counted in wake-ups).
  * @nr_iq_runs_vcpu: queue runs as a vCPU thread's task work.
  * @nr_iq_runs_worker: queue runs by the worker.
  * @devices: attached devices, struct kvm_viommu_dev.
+ * @pins: the pin table (pin.c): pfn -> the shadow leaves holding that
+ *	host page pinned, over all devices.  Under @lock.
+ * @attach_seq: the newest device's attach_id.
  * @te: GSTS.TES as the shadow last saw it.
  * @cnt: the unit's statistics.
  * @run_budget: work the current queue run may still do (see
  *	KVM_VIOMMU_RUN_BUDGET); walks and page loops charge it.
- * @run_full: the current run is a full one: it may take on a whole leaf
- *	beyond what is left, and stops after.
+ * @run_overdraw: the current run is a full one that has not yet taken on
+ *	a leaf beyond its budget: it may, once, and stops after.
+ * @pub: what was last published of each 32-bit word of the page; with
+ *	the sidecore, a word that differs is a guest write (regpage.c).
+ * @sc_flags: KVM_VIOMMU_SIDECORE_* in force, 0 when off (sidecore.c).
+ *	Written under @lock, read without it by the page-track notifier.
+ * @reg_gfn: where the guest has the page, with the sidecore on; written
+ *	under @lock, read without it by KVM's callbacks.
+ * @tracked: KVM write-tracks @reg_gfn for the unit (one count of ours).
+ * @polled: the poller owns the page: not tracked, and quiet.  Written
+ *	under @lock, read without it by the poller as a hint.
+ * @drain_pending: the guest may have written the page before KVM's
+ *	tracking took hold: the next queue run applies it.
+ * @track_registered: @track_node is registered with KVM (till release).
+ * @reg_slot_gone: KVM deleted or moved @reg_gfn's memslot, and with it our
+ *	tracking; set by KVM's callback, cleared under @lock by re-arming.
+ * @track_node: our page-track notifier.
+ * @rearm_work: looks for the page's memslot again (sidecore.c), on
+ *	kvm_viommu_wq; cancelled by the release.
+ * @rearm_delay_ms: its next delay.
+ * @msg_ctx: the VMM's eventfd for changed interrupt messages.
+ * @irq_msg_gen: changes of a message register under the sidecore.
+ * @irq_msg_read: the newest @irq_msg_gen KVM_VIOMMU_GET_IRQ_MSGS returned.
+ * @irq_msg_acked: the newest the VMM routed (KVM_VIOMMU_ACK_EVENTS);
+ *	interrupts wait in @irq_held while it is behind @irq_msg_gen.
+ * @irq_held: KVM_VIOMMU_IRQ_* bits of interrupts held back meanwhile.
+ * @nr_tracked_writes: writes the notifier saw (atomic: no lock there).
+ * @poller: the poller serving the unit, or NULL; under
+ *	kvm_viommu_pollers_lock (poller.c), read without it as a hint.
+ * @poll_node: in the poller's list of units, under the poller's lock.
  *
  * The unit's resources that reach other subsystems (doorbells, devices,
  * irqfds, debugfs) go in its file's ->release(); the struct, its worker and
@@ -155,7 +200,10 @@ struct kvm_viommu {
 	struct mutex lock;	/* see @lock above */
 	bool dead;
 	struct vtd_unit vtd;
+	u8 *regs;
 	struct page *reg_page;
+	u8 hold;
+	u32 held_gsts;
 
 	struct xarray doorbells;
 	atomic_t pending_qt;
@@ -175,16 +223,39 @@ struct kvm_viommu {
 	bool ack_stalled;
 	bool run_stalled;
 	wait_queue_head_t event_wq;
+	struct mutex read_lock;	/* see @read_lock above */
 
 	atomic64_t nr_doorbells;
 	atomic64_t nr_iq_runs_vcpu;
 	atomic64_t nr_iq_runs_worker;
 
 	struct list_head devices;
+	struct xarray pins;
+	u64 attach_seq;
 	bool te;
 	struct kvm_viommu_counters cnt;
 	u32 run_budget;
-	bool run_full;
+	bool run_overdraw;
+
+	__le32 *pub;
+	u32 sc_flags;
+	gfn_t reg_gfn;
+	bool tracked;
+	bool polled;
+	bool drain_pending;
+	bool track_registered;
+	atomic_t reg_slot_gone;
+	struct kvm_page_track_notifier_node track_node;
+	struct delayed_work rearm_work;
+	unsigned int rearm_delay_ms;
+	struct eventfd_ctx *msg_ctx;
+	u64 irq_msg_gen;
+	u64 irq_msg_read;
+	u64 irq_msg_acked;
+	u8 irq_held;
+	atomic64_t nr_tracked_writes;
+	struct kvm_viommu_poller *poller;
+	struct list_head poll_node;
 };
 
 /* An ioctl call in flight: the user's buffer and the kernel's copy of it. */
@@ -225,6 +296,40 @@ void kvm_viommu_get(struct kvm_viommu *viommu);
 void kvm_viommu_put(struct kvm_viommu *viommu);
 int kvm_viommu_lock(struct kvm_viommu *viommu);
 void kvm_viommu_fail(struct kvm_viommu *viommu, const char *why);
+bool kvm_viommu_file_is_unit(struct file *file, struct kvm_viommu *viommu);
+
+/* regpage.c: the register page the guest reads */
+int kvm_viommu_regs_init(struct kvm_viommu *viommu);
+void kvm_viommu_regs_free(struct kvm_viommu *viommu);
+u32 kvm_viommu_reg_view(struct kvm_viommu *viommu, u32 off);
+void kvm_viommu_publish(struct kvm_viommu *viommu);
+void kvm_viommu_unlock(struct kvm_viommu *viommu);
+int kvm_viommu_reg_write_guest(struct kvm_viommu *viommu, u32 off, u32 len,
+			       u64 val);
+int kvm_viommu_reg_apply(struct kvm_viommu *viommu, u32 off, u32 len,
+			 u64 val);
+void kvm_viommu_reg_apply_bytes(struct kvm_viommu *viommu, u32 off,
+				const u8 *val, u32 bytes);
+bool kvm_viommu_regs_quiet(struct kvm_viommu *viommu);
+void kvm_viommu_regs_sidecore_begin(struct kvm_viommu *viommu);
+unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu);
+bool kvm_viommu_page_written(struct kvm_viommu *viommu);
+
+/* sidecore.c: the guest writing the register page itself */
+void kvm_viommu_sidecore_init(struct kvm_viommu *viommu);
+int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd);
+void kvm_viommu_sidecore_release(struct kvm_viommu *viommu);
+void kvm_viommu_sidecore_track(struct kvm_viommu *viommu);
+void kvm_viommu_sidecore_park(struct kvm_viommu *viommu);
+void kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu);
+void kvm_viommu_irq_msg_changed(struct kvm_viommu *viommu);
+int kvm_viommu_get_irq_msgs(struct kvm_viommu_ucmd *ucmd);
+
+/* poller.c: the sidecore threads */
+void kvm_viommu_poller_update(struct kvm_viommu *viommu, bool on);
+void kvm_viommu_poller_kick(struct kvm_viommu *viommu);
+void kvm_viommu_pollers_exit(void);
+pid_t kvm_viommu_poller_pid(struct kvm_viommu *viommu);
 
 /* debugfs.c: the unit's debugfs directory */
 void kvm_viommu_debugfs_init(struct kvm_viommu *viommu);
@@ -251,15 +356,20 @@ void kvm_viommu_doorbells_release(struct kvm_viommu *viommu);
 void kvm_viommu_run_begin(struct kvm_viommu *viommu, bool full);
 void kvm_viommu_iq_run(struct kvm_viommu *viommu, bool full);
 bool kvm_viommu_iq_should_stop(struct kvm_viommu *viommu);
+bool kvm_viommu_abandoned(struct kvm_viommu *viommu);
 void kvm_viommu_iq_ring(struct kvm_viommu *viommu);
 void kvm_viommu_iq_kick(struct kvm_viommu *viommu);
 int kvm_viommu_worker_init(struct kvm_viommu *viommu);
 void kvm_viommu_worker_stop(struct kvm_viommu *viommu);
 void kvm_viommu_worker_destroy(struct kvm_viommu *viommu);
+void kvm_viommu_iq_exit(void);
+void kvm_viommu_twork_start(void);
+void kvm_viommu_twork_done(void);
 
 /* irq.c: the unit's interrupts */
 int kvm_viommu_set_irqfd(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_send_irq(struct kvm_viommu *viommu, unsigned int irq);
+int kvm_viommu_irqs_routed(struct kvm_viommu *viommu, u64 gen);
 void kvm_viommu_irqfds_release(struct kvm_viommu *viommu);
 
 /* event.c: descriptors forwarded to the VMM, and their acknowledgment */

@@ -68,9 +68,12 @@ static int __init kvm_viommu_init(void)
 	if (!kvm_viommu_wq)
 		return -ENOMEM;
 	kvm_viommu_debugfs_root = debugfs_create_dir("kvm_viommu", NULL);
-	ret = kvm_viommu_attach_init();
+	ret = kvm_viommu_container_init();
 	if (ret)
 		goto err_debugfs;
+	ret = kvm_viommu_attach_init();
+	if (ret)
+		goto err_container;
 	ret = misc_register(&kvm_viommu_misc);
 	if (ret)
 		goto err_attach;
@@ -78,6 +81,8 @@ static int __init kvm_viommu_init(void)
 
 err_attach:
 	kvm_viommu_attach_exit();
+err_container:
+	kvm_viommu_container_exit();
 err_debugfs:
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
 	destroy_workqueue(kvm_viommu_wq);
@@ -93,8 +98,12 @@ static void __exit kvm_viommu_exit(void)
 {
 	misc_deregister(&kvm_viommu_misc);
 	kvm_viommu_attach_exit();
+	/* Each container of the backend holds the module: none is left. */
+	kvm_viommu_container_exit();
 	debugfs_remove_recursive(kvm_viommu_debugfs_root);
 	destroy_workqueue(kvm_viommu_wq);
+	kvm_viommu_pollers_exit();
+	kvm_viommu_iq_exit();
 }
 
 module_init(kvm_viommu_init);

@@ -30,7 +30,7 @@ int kvm_viommu_get_info(struct kvm_viommu_ucmd *ucmd)
 	cmd->cap = vtd_get64(&viommu->vtd, VTD_CAP_REG);
 	cmd->ecap = vtd_get64(&viommu->vtd, VTD_ECAP_REG);
 	cmd->doorbells = vtd_iq_entries(&viommu->vtd);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	cmd->reg_page_size = KVM_VIOMMU_REG_PAGE_SIZE;
 	cmd->iqt_offset = KVM_VIOMMU_IQT_OFFSET;
 	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
@@ -62,10 +62,12 @@ int kvm_viommu_reg_read(struct kvm_viommu_ucmd *ucmd)
 	if (ret)
 		return ret;
 	viommu->cnt.relay_reads++;
-	ret = vtd_reg_read(&viommu->vtd, cmd->offset, cmd->len, &cmd->value);
-	mutex_unlock(&viommu->lock);
-	if (ret)
-		return ret;
+	/* What the guest reads from the page: see regpage.c. */
+	cmd->value = kvm_viommu_reg_view(viommu, cmd->offset);
+	if (cmd->len == 8)
+		cmd->value |= (u64)kvm_viommu_reg_view(viommu,
+						       cmd->offset + 4) << 32;
+	kvm_viommu_unlock(viommu);
 	cmd->events = 0;
 	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
 }
@@ -89,18 +91,16 @@ int kvm_viommu_reg_write(struct kvm_viommu_ucmd *ucmd)
 		return ret;
 	viommu->cnt.relay_writes++;
 	/*
-	 * An earlier doorbell's tail first, then this write.  The relay runs
-	 * in the VMM's thread, which a fatal signal stops: it gets the
-	 * worker's budget, and what is left over goes to the worker.
+	 * The relay runs in the VMM's thread, which a fatal signal stops:
+	 * it gets the worker's budget, and what is left over goes to the
+	 * worker.
 	 */
-	kvm_viommu_iq_run(viommu, true);
 	entries = vtd_iq_entries(vtd);
-	ret = vtd_reg_write(vtd, cmd->offset, cmd->len, cmd->value);
-	if (!ret)
-		kvm_viommu_iq_run(viommu, true);
+	ret = kvm_viommu_reg_write_guest(viommu, cmd->offset, cmd->len,
+					 cmd->value);
 	if (vtd_iq_entries(vtd) != entries)
 		cmd->events |= KVM_VIOMMU_REG_EVENT_DOORBELLS;
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	if (ret)
 		return ret;
 

@@ -21,8 +21,9 @@
  *
  * Pages are unpinned only after iommu_unmap(), which flushes the host
  * IOTLB, has returned the size that was mapped.  Any other size means the
- * domain changed under the unit (the VMM mapped or unmapped through its
- * container): the leaf's pages stay pinned and the unit fails.  Anything
+ * domain changed under the unit (which owns it, through its VFIO backend:
+ * a kernel bug, or something mapping into it behind VFIO's back): the
+ * leaf's pages stay pinned and the unit fails.  Anything
  * else that fails leaves the range unmapped: the device's DMA there
  * faults, it never reaches memory the guest did not give it.
  *
@@ -93,16 +94,26 @@ void kvm_viommu_charge(struct kvm_viommu *viommu, u64 units)
 }
 
 /*
- * May the current run take on @units of work at once?  A full run always
- * may (a single leaf is at most 2^18 pages, and the run stops right
- * after); a short one (a vCPU's) only within what it has left, and hands
- * the rest to the worker.
+ * May the current run take on @units of work at once?  Within what it has
+ * left, yes.  Beyond that, a full run may once (a single leaf is at most
+ * 2^18 pages, and the run stops right after), so that any leaf can be
+ * handled; a short one (a vCPU's) hands the rest to the worker.
  */
 static bool kvm_viommu_can_afford(struct kvm_viommu *viommu, u64 units)
 {
-	return units <= viommu->run_budget ||
-	       viommu->run_full;
+	if (units <= viommu->run_budget)
+		return true;
+	if (!viommu->run_overdraw)
+		return false;
+	/* Once per full run: it ends right after. */
+	viommu->run_overdraw = false;
+	return true;
 }
+
+static void kvm_viommu_unmap_range(struct kvm_viommu *viommu,
+				   struct kvm_viommu_dev *vdev,
+				   struct rb_root_cached *tree, u64 start,
+				   u64 last);
 
 static void kvm_viommu_free_map(struct kvm_viommu_map *map)
 {
@@ -143,11 +154,16 @@ static void kvm_viommu_strand(struct kvm_viommu *viommu,
 	viommu->cnt.unmap_mismatches++;
 	viommu->cnt.leaves--;
 	list_add_tail(&map->stale, &vdev->stranded);
-	dev_err(vdev->dev, "kvm_viommu: unmapping IOVA 0x%llx size 0x%llx removed 0x%zx\n",
-		(u64)map->it.start, kvm_viommu_map_size(map), unmapped);
+	dev_err_ratelimited(vdev->dev, "kvm_viommu: unmapping IOVA 0x%llx size 0x%llx removed 0x%zx\n",
+			    (u64)map->it.start, kvm_viommu_map_size(map),
+			    unmapped);
 	kvm_viommu_fail(viommu, "the host IOMMU domain changed under it");
 }
 
+/*
+ * Unmap and unpin @map, which the caller has taken out of whatever tree or
+ * list held it.
+ */
 static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 				  struct kvm_viommu_dev *vdev,
 				  struct kvm_viommu_map *map)
@@ -156,7 +172,6 @@ static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 
 	trace_kvm_viommu_shadow(vdev->sid, false, map->it.start, size,
 				map->gpa, 0);
-	interval_tree_remove(&map->it, &vdev->shadow);
 	kvm_viommu_charge(viommu, 2 * map->nr_pages);
 	/* Returns once the host IOTLB no longer holds the range. */
 	unmapped = iommu_unmap(vdev->domain, map->it.start, size);
@@ -164,10 +179,9 @@ static void kvm_viommu_unmap_leaf(struct kvm_viommu *viommu,
 		kvm_viommu_strand(viommu, vdev, map, unmapped);
 		return;
 	}
-	kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->write);
+	kvm_viommu_unpin(viommu, map->pages, map->nr_pages);
 	viommu->cnt.unmaps++;
 	viommu->cnt.leaves--;
-	viommu->cnt.pinned_pages -= map->nr_pages;
 	kvm_viommu_free_map(map);
 }
 
@@ -202,8 +216,9 @@ static int kvm_viommu_map_pages(struct kvm_viommu *viommu,
 				struct kvm_viommu_dev *vdev,
 				struct kvm_viommu_map *map)
 {
+	/* As VFIO type1: the device's DMA snoops where the IOMMU can say so. */
 	int prot = (map->read ? IOMMU_READ : 0) |
-		   (map->write ? IOMMU_WRITE : 0);
+		   (map->write ? IOMMU_WRITE : 0) | IOMMU_CACHE;
 	unsigned long n = map->nr_pages, i, run;
 	size_t unmapped;
 	int ret = 0;
@@ -228,7 +243,6 @@ static int kvm_viommu_map_pages(struct kvm_viommu *viommu,
 		/* The pages stay pinned and the map stranded: see there. */
 		map->it.last = map->it.start + i * PAGE_SIZE - 1;
 		viommu->cnt.leaves++;
-		viommu->cnt.pinned_pages += n;
 		kvm_viommu_strand(viommu, vdev, map, unmapped);
 		return -EBUSY;
 	}
@@ -255,6 +269,12 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	struct kvm_viommu_map *map;
 	int ret;
 
+	/*
+	 * A doomed leaf still mapped there goes first; it no longer counts
+	 * against the limit either.
+	 */
+	kvm_viommu_unmap_range(viommu, vdev, &vdev->doomed, leaf->iova,
+			       leaf->iova + leaf->size - 1);
 	if (viommu->cnt.leaves >= READ_ONCE(max_shadow_leaves))
 		return -ENOSPC;
 	if (kvm_viommu_resv_overlaps(vdev, leaf->iova,
@@ -278,12 +298,12 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 	map->nr_pages = n;
 
 	kvm_viommu_charge(viommu, 2 * n);
-	ret = kvm_viommu_pin(viommu, leaf->gpa, n, map->pages);
+	ret = kvm_viommu_pin(viommu, leaf->gpa, n, leaf->write, map->pages);
 	if (ret)
 		goto err_free;
 	/*
-	 * The domain must not map any of it already: that would be a VMM
-	 * mapping through its container, against the attach contract, and
+	 * The domain must not map any of it already: the unit owns the
+	 * domain, so that would be a mapping the unit lost track of, and
 	 * intel-iommu WARNs on a mapping over a live entry.
 	 */
 	ret = -EEXIST;
@@ -300,11 +320,10 @@ int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
 				leaf->gpa, 0);
 	viommu->cnt.maps++;
 	viommu->cnt.leaves++;
-	viommu->cnt.pinned_pages += n;
 	return 0;
 
 err_unpin:
-	kvm_viommu_unpin(viommu, map->pages, n, false);
+	kvm_viommu_unpin(viommu, map->pages, n);
 err_free:
 	kvm_viommu_free_map(map);
 err_trace:
@@ -313,24 +332,79 @@ err_trace:
 	return ret;
 }
 
-/* Remove every shadow leaf overlapping [@start, @last]. */
-static void kvm_viommu_unmap_range(struct kvm_viommu *viommu,
-				   struct kvm_viommu_dev *vdev, u64 start,
-				   u64 last)
+/* Take @map out of the shadow, unmap and unpin it. */
+static void kvm_viommu_drop(struct kvm_viommu *viommu,
+			    struct kvm_viommu_dev *vdev,
+			    struct rb_root_cached *tree,
+			    struct kvm_viommu_map *map)
+{
+	interval_tree_remove(&map->it, tree);
+	kvm_viommu_unmap_leaf(viommu, vdev, map);
+}
+
+static struct kvm_viommu_map *kvm_viommu_first(struct rb_root_cached *tree,
+					       u64 start, u64 last)
 {
 	struct interval_tree_node *node;
 
-	while ((node = interval_tree_iter_first(&vdev->shadow, start, last)))
-		kvm_viommu_unmap_leaf(viommu, vdev,
-				      container_of(node, struct kvm_viommu_map,
-						   it));
+	node = interval_tree_iter_first(tree, start, last);
+	return node ? container_of(node, struct kvm_viommu_map, it) : NULL;
 }
 
-/* Every leaf goes, and any walk still to do. */
+/* Remove every leaf of @tree overlapping [@start, @last]. */
+static void kvm_viommu_unmap_range(struct kvm_viommu *viommu,
+				   struct kvm_viommu_dev *vdev,
+				   struct rb_root_cached *tree, u64 start,
+				   u64 last)
+{
+	struct kvm_viommu_map *map;
+
+	while ((map = kvm_viommu_first(tree, start, last)))
+		kvm_viommu_drop(viommu, vdev, tree, map);
+}
+
+/*
+ * The whole shadow is stale (a context changed, translation went on or
+ * off): its leaves move to @vdev->doomed, still mapped, to be unmapped
+ * within the runs' budgets (kvm_viommu_drain_doomed()) before any later
+ * descriptor, or at once where a new mapping needs their IOVAs.
+ */
+static void kvm_viommu_doom_all(struct kvm_viommu_dev *vdev)
+{
+	struct kvm_viommu_map *map;
+
+	if (RB_EMPTY_ROOT(&vdev->doomed.rb_root)) {
+		swap(vdev->doomed, vdev->shadow);
+		return;
+	}
+	while ((map = kvm_viommu_first(&vdev->shadow, 0, U64_MAX))) {
+		interval_tree_remove(&map->it, &vdev->shadow);
+		interval_tree_insert(&map->it, &vdev->doomed);
+		cond_resched();
+	}
+}
+
+/* Unmap doomed leaves while the run can afford it; true when none is left. */
+static bool kvm_viommu_drain_doomed(struct kvm_viommu *viommu,
+				    struct kvm_viommu_dev *vdev)
+{
+	struct kvm_viommu_map *map;
+
+	while ((map = kvm_viommu_first(&vdev->doomed, 0, U64_MAX))) {
+		if (kvm_viommu_iq_should_stop(viommu) ||
+		    !kvm_viommu_can_afford(viommu, 2 * map->nr_pages))
+			return false;
+		kvm_viommu_drop(viommu, vdev, &vdev->doomed, map);
+	}
+	return true;
+}
+
+/* Every leaf goes now, doomed or not, and any walk still to do. */
 void kvm_viommu_shadow_clear(struct kvm_viommu *viommu,
 			     struct kvm_viommu_dev *vdev)
 {
-	kvm_viommu_unmap_range(viommu, vdev, 0, U64_MAX);
+	kvm_viommu_unmap_range(viommu, vdev, &vdev->shadow, 0, U64_MAX);
+	kvm_viommu_unmap_range(viommu, vdev, &vdev->doomed, 0, U64_MAX);
 	vdev->identity = false;
 	vdev->sync_pending = false;
 }
@@ -361,15 +435,21 @@ void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
 				continue;
 			}
 		}
-		kvm_viommu_unpin(viommu, map->pages, map->nr_pages, map->write);
-		viommu->cnt.pinned_pages -= map->nr_pages;
+		kvm_viommu_unpin(viommu, map->pages, map->nr_pages);
 		kvm_viommu_free_map(map);
 	}
 }
 
+/*
+ * A walk in progress: and the hull of what it must walk again, because a
+ * leaf it replaced (a superpage split into a table, say) reached beyond
+ * the leaf that replaced it.
+ */
 struct kvm_viommu_sync {
 	struct kvm_viommu *viommu;
 	struct kvm_viommu_dev *vdev;
+	u64 again_start;
+	u64 again_end;
 };
 
 /* Pages held by the shadow leaves overlapping [@start, @last]. */
@@ -436,8 +516,20 @@ static int kvm_viommu_sync_leaf(void *opaque, const struct vtd_mapping *m)
 	if (!kvm_viommu_can_afford(viommu, 2 * ((m->size >> PAGE_SHIFT) +
 			kvm_viommu_pages_in(vdev, m->iova, last))))
 		return -E2BIG;
-	/* Whatever overlaps is stale: out before the new leaf goes in. */
-	kvm_viommu_unmap_range(viommu, vdev, m->iova, last);
+	/*
+	 * Whatever overlaps is stale: out before the new leaf goes in.  What
+	 * of it lies outside the new leaf is walked again: the guest may
+	 * still map it, through other entries.
+	 */
+	while ((map = kvm_viommu_first(&vdev->shadow, m->iova, last))) {
+		if (map->it.start < m->iova || map->it.last > last) {
+			s->again_start = min_t(u64, s->again_start,
+					       map->it.start);
+			s->again_end = max_t(u64, s->again_end,
+					     map->it.last + 1);
+		}
+		kvm_viommu_drop(viommu, vdev, &vdev->shadow, map);
+	}
 	if (viommu->cnt.failed)
 		return -EIO;
 	leaf.iova = m->iova;
@@ -454,6 +546,23 @@ static int kvm_viommu_sync_leaf(void *opaque, const struct vtd_mapping *m)
 	return 0;
 }
 
+/* Add [@start, @end) to @vdev's walk still to do. */
+static void kvm_viommu_sync_add(struct kvm_viommu_dev *vdev, u64 start,
+				u64 end)
+{
+	if (start >= end)
+		return;
+	if (!vdev->sync_pending) {
+		vdev->sync_pending = true;
+		vdev->sync_next = start;
+		vdev->sync_end = end;
+		return;
+	}
+	/* One range per device: the union's hull, walked once more. */
+	vdev->sync_next = min(vdev->sync_next, start);
+	vdev->sync_end = max(vdev->sync_end, end);
+}
+
 /*
  * Walk on from @vdev's cursor, as far as the run's budget goes.  Leaves
  * the walk passed without seeing are gone from the guest's tables; leaves
@@ -463,12 +572,14 @@ static int kvm_viommu_sync_leaf(void *opaque, const struct vtd_mapping *m)
 static bool kvm_viommu_sync_some(struct kvm_viommu *viommu,
 				 struct kvm_viommu_dev *vdev)
 {
-	struct kvm_viommu_sync s = { .viommu = viommu, .vdev = vdev };
+	struct kvm_viommu_sync s = {
+		.viommu = viommu, .vdev = vdev, .again_start = U64_MAX,
+	};
 	u64 start = vdev->sync_next, end = vdev->sync_end, next = end;
 	struct interval_tree_node *node;
 	struct kvm_viommu_map *map, *tmp;
-	u64 reached, stale_pages = 0;
 	LIST_HEAD(stale);
+	u64 reached;
 	int ret;
 
 	vdev->gen++;
@@ -497,43 +608,35 @@ static bool kvm_viommu_sync_some(struct kvm_viommu *viommu,
 		     node;
 		     node = interval_tree_iter_next(node, start, reached - 1)) {
 			map = container_of(node, struct kvm_viommu_map, it);
-			if (map->gen != vdev->gen) {
+			if (map->gen != vdev->gen)
 				list_add_tail(&map->stale, &stale);
-				stale_pages += map->nr_pages;
-			}
 		}
 	}
-	/* Can't remove them all now: this part is walked again later. */
-	if (!kvm_viommu_can_afford(viommu, 2 * stale_pages)) {
-		viommu->cnt.walk_yields++;
-		return false;
+	/*
+	 * As many as the run can afford; if not all, this part is walked
+	 * again later (the cursor stays), and the rest found stale then.
+	 */
+	while (!list_empty(&stale)) {
+		map = list_first_entry(&stale, struct kvm_viommu_map, stale);
+		if (!kvm_viommu_can_afford(viommu, 2 * map->nr_pages)) {
+			/* In IOVA order: the next run walks again from here. */
+			reached = max_t(u64, start, map->it.start);
+			break;
+		}
+		list_del_init(&map->stale);
+		kvm_viommu_drop(viommu, vdev, &vdev->shadow, map);
 	}
 	list_for_each_entry_safe(map, tmp, &stale, stale)
-		kvm_viommu_unmap_leaf(viommu, vdev, map);
+		list_del_init(&map->stale);
+	/* What is left to walk: the rest of the range, and the again part. */
+	vdev->sync_pending = false;
+	kvm_viommu_sync_add(vdev, reached, end);
+	kvm_viommu_sync_add(vdev, s.again_start, s.again_end);
 	if (reached < end) {
-		vdev->sync_next = reached;
 		viommu->cnt.walk_yields++;
 		return false;
 	}
-	vdev->sync_pending = false;
 	return true;
-}
-
-/* Add [@start, @end) to @vdev's walk still to do. */
-static void kvm_viommu_sync_add(struct kvm_viommu_dev *vdev, u64 start,
-				u64 end)
-{
-	if (start >= end)
-		return;
-	if (!vdev->sync_pending) {
-		vdev->sync_pending = true;
-		vdev->sync_next = start;
-		vdev->sync_end = end;
-		return;
-	}
-	/* One range per device: the union's hull, walked once more. */
-	vdev->sync_next = min(vdev->sync_next, start);
-	vdev->sync_end = max(vdev->sync_end, end);
 }
 
 /**
@@ -548,24 +651,30 @@ bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu)
 	struct kvm_viommu_dev *vdev;
 
 	lockdep_assert_held(&viommu->lock);
-	list_for_each_entry(vdev, &viommu->devices, node) {
-		if (!vdev->sync_pending)
-			continue;
-		if (kvm_viommu_iq_should_stop(viommu) || viommu->cnt.failed ||
-		    !kvm_viommu_sync_some(viommu, vdev))
+	/* Doomed leaves first: they hold pins a walk's new leaves may need. */
+	list_for_each_entry(vdev, &viommu->devices, node)
+		if (viommu->cnt.failed || !kvm_viommu_drain_doomed(viommu, vdev))
 			return false;
+	list_for_each_entry(vdev, &viommu->devices, node) {
+		while (vdev->sync_pending) {
+			if (kvm_viommu_iq_should_stop(viommu) ||
+			    viommu->cnt.failed ||
+			    !kvm_viommu_sync_some(viommu, vdev))
+				return false;
+		}
 	}
 	return true;
 }
 
-/* Is any walk left to do? */
+/* Is any walk, or unmap of a doomed leaf, left to do? */
 bool kvm_viommu_shadow_pending(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_dev *vdev;
 
 	lockdep_assert_held(&viommu->lock);
 	list_for_each_entry(vdev, &viommu->devices, node)
-		if (vdev->sync_pending)
+		if (vdev->sync_pending ||
+		    !RB_EMPTY_ROOT(&vdev->doomed.rb_root))
 			return true;
 	return false;
 }
@@ -597,9 +706,11 @@ static int kvm_viommu_refresh(struct kvm_viommu *viommu,
 	if (!(vtd_get32(vtd, VTD_GSTS_REG) & VTD_GSTS_TES)) {
 		if (vdev->identity)
 			return 0;
-		kvm_viommu_shadow_clear(viommu, vdev);
+		kvm_viommu_doom_all(vdev);
+		vdev->sync_pending = false;
 		vdev->ctx_valid = false;
-		if (viommu->flags & KVM_VIOMMU_CREATE_TE_OFF_BLOCKS)
+		if (viommu->flags & KVM_VIOMMU_CREATE_TE_OFF_BLOCKS ||
+		    vdev->attaching)
 			return 0;
 		vdev->identity = true;
 		return kvm_viommu_identity_map(viommu, vdev);
@@ -610,7 +721,9 @@ static int kvm_viommu_refresh(struct kvm_viommu *viommu,
 	if (valid && vdev->ctx_valid && !vdev->identity &&
 	    kvm_viommu_ctx_equal(&ctx, &vdev->ctx))
 		return 0;
-	kvm_viommu_shadow_clear(viommu, vdev);
+	kvm_viommu_doom_all(vdev);
+	vdev->identity = false;
+	vdev->sync_pending = false;
 	vdev->ctx_valid = valid;
 	vdev->ctx = ctx;
 	if (valid)
@@ -630,8 +743,6 @@ int kvm_viommu_shadow_attach(struct kvm_viommu *viommu,
 	int ret;
 
 	lockdep_assert_held(&viommu->lock);
-	vdev->shadow = RB_ROOT_CACHED;
-	INIT_LIST_HEAD(&vdev->stranded);
 	kvm_viommu_run_begin(viommu, true);
 	ret = kvm_viommu_refresh(viommu, vdev);
 	if (ret)

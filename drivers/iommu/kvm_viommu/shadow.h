@@ -32,7 +32,7 @@ struct kvm_viommu_resv {
  * @sid: the device's guest source-id
  * @device_file: the VMM's VFIO device file.  While we hold it VFIO counts
  *	the device open: its group stays in its container (VFIO refuses
- *	VFIO_GROUP_UNSET_CONTAINER), hence the container's type1 domain
+ *	VFIO_GROUP_UNSET_CONTAINER), hence the container's domain
  *	alive, whatever the VMM closes or asks first.
  * @dev: the host device; we hold a reference
  * @domain: the VFIO container's domain that @dev translates through
@@ -41,6 +41,10 @@ struct kvm_viommu_resv {
  * @ctx: the guest's context for @sid, as of the last context-cache
  *	invalidation (or translation change); valid if @ctx_valid
  * @shadow: interval tree of struct kvm_viommu_map, by IOVA
+ * @doomed: leaves of a shadow gone stale at once (a context change, TE
+ *	switched), still mapped: unmapped within the queue runs' budgets
+ *	before any later descriptor, or at once where a new leaf needs
+ *	their IOVAs
  * @identity: @shadow holds all of guest RAM at IOVA = GPA (translation
  *	off), not the guest's tables
  * @stranded: leaves whose host unmap removed another size than mapped:
@@ -52,6 +56,10 @@ struct kvm_viommu_resv {
  *	queue run's budget cut short.  No later descriptor is processed
  *	before it is done.
  * @put_node: on the list of device files to release, once detached
+ * @attach_id: which attachment of its unit this is (numbered from 1)
+ * @attaching: listed, but the attach call has not shadowed it yet: a
+ *	queue run meanwhile leaves its translation-off identity map to the
+ *	attach (which can take seconds, and belongs to the VMM's call)
  *
  * All fields but @put_node are under the unit's lock while attached.
  */
@@ -66,6 +74,7 @@ struct kvm_viommu_dev {
 	bool ctx_valid;
 	struct vtd_context ctx;
 	struct rb_root_cached shadow;
+	struct rb_root_cached doomed;
 	bool identity;
 	struct list_head stranded;
 	u64 gen;
@@ -73,6 +82,8 @@ struct kvm_viommu_dev {
 	u64 sync_next;
 	u64 sync_end;
 	struct llist_node put_node;
+	u64 attach_id;
+	bool attaching;
 };
 
 /* One IOVA range to map, guest leaf or chunk of guest RAM. */
@@ -86,9 +97,9 @@ struct kvm_viommu_leaf {
 
 /* pin.c */
 int kvm_viommu_pin(struct kvm_viommu *viommu, u64 gpa, unsigned long n,
-		   struct page **pages);
+		   bool write, struct page **pages);
 void kvm_viommu_unpin(struct kvm_viommu *viommu, struct page **pages,
-		      unsigned long n, bool dirty);
+		      unsigned long n);
 
 /* shadow.c */
 int kvm_viommu_map_leaf(struct kvm_viommu *viommu,
@@ -108,6 +119,13 @@ void kvm_viommu_shadow_detach(struct kvm_viommu *viommu,
 bool kvm_viommu_shadow_resume(struct kvm_viommu *viommu);
 bool kvm_viommu_shadow_pending(struct kvm_viommu *viommu);
 void kvm_viommu_charge(struct kvm_viommu *viommu, u64 units);
+
+/* container.c */
+int kvm_viommu_container_claim(struct device *dev,
+			       struct iommu_domain **domainp);
+void kvm_viommu_container_unclaim(struct iommu_domain *domain);
+int kvm_viommu_container_init(void);
+void kvm_viommu_container_exit(void);
 
 /* identity.c */
 int kvm_viommu_identity_map(struct kvm_viommu *viommu,

@@ -14,6 +14,7 @@ enum kvm_viommu_stat_src {
 	STAT_VTD,		/* struct vtd_stats, the VT-d core's */
 	STAT_UNIT,		/* struct kvm_viommu_counters */
 	STAT_DOORBELLS,	/* the wake-ups' atomic counter */
+	STAT_TRACKED,	/* the page-track notifier's */
 };
 
 struct kvm_viommu_stat_desc {
@@ -54,6 +55,11 @@ static const struct kvm_viommu_stat_desc kvm_viommu_stat_descs[] = {
 	{ "ack_stalls", UAPI(ack_stalls), STAT_UNIT, UNIT(ack_stalls) },
 	{ "unmap_mismatches", UAPI(unmap_mismatches), STAT_UNIT, UNIT(unmap_mismatches) },
 	{ "failed", UAPI(failed), STAT_UNIT, UNIT(failed) },
+	{ "tracked_writes", UAPI(tracked_writes), STAT_TRACKED, 0 },
+	{ "polled_writes", UAPI(polled_writes), STAT_UNIT, UNIT(polled_writes) },
+	{ "polled_runs", UAPI(polled_runs), STAT_UNIT, UNIT(polled_runs) },
+	{ "parks", UAPI(parks), STAT_UNIT, UNIT(parks) },
+	{ "unparks", UAPI(unparks), STAT_UNIT, UNIT(unparks) },
 };
 
 /* Every statistic, into @st (whose size and flags are left alone). */
@@ -74,6 +80,9 @@ void kvm_viommu_stats_fill(struct kvm_viommu *viommu,
 		case STAT_UNIT:
 			val = *(u64 *)((u8 *)&viommu->cnt + d->src_off);
 			break;
+		case STAT_TRACKED:
+			val = atomic64_read(&viommu->nr_tracked_writes);
+			break;
 		default:
 			val = atomic64_read(&viommu->nr_doorbells);
 			break;
@@ -91,7 +100,7 @@ void kvm_viommu_stats_show(struct kvm_viommu *viommu, struct seq_file *m)
 	if (kvm_viommu_lock(viommu))
 		return;
 	kvm_viommu_stats_fill(viommu, &st);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	for (i = 0; i < ARRAY_SIZE(kvm_viommu_stat_descs); i++)
 		seq_printf(m, "%s: %llu\n", kvm_viommu_stat_descs[i].name,
 			   *(u64 *)((u8 *)&st + kvm_viommu_stat_descs[i].uapi_off));
@@ -110,6 +119,6 @@ int kvm_viommu_get_stats(struct kvm_viommu_ucmd *ucmd)
 	if (ret)
 		return ret;
 	kvm_viommu_stats_fill(viommu, cmd);
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	return kvm_viommu_ucmd_respond(ucmd, sizeof(*cmd));
 }

@@ -81,6 +81,18 @@ TRACE_EVENT(kvm_viommu_shadow,
 		      __entry->ret)
 );
 
+/* The sidecore poller took the register page (polled) or gave it back. */
+TRACE_EVENT(kvm_viommu_sidecore,
+	    TP_PROTO(u32 id, bool polled),
+	    TP_ARGS(id, polled),
+	    TP_STRUCT__entry(__field(u32, id)
+			     __field(bool, polled)),
+	    TP_fast_assign(__entry->id = id;
+			   __entry->polled = polled;),
+	    TP_printk("unit %u register page %s", __entry->id,
+		      __entry->polled ? "polled" : "write-tracked")
+);
+
 #endif /* _KVM_VIOMMU_TRACE_H_ */
 
 #undef TRACE_INCLUDE_PATH

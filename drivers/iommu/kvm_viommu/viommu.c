@@ -73,6 +73,9 @@ static void kvm_viommu_destroy(struct kvm_viommu *viommu)
 	kvm_viommu_worker_destroy(viommu);
 	put_task_struct(viommu->owner);
 	put_page(viommu->reg_page);
+	kvm_viommu_regs_free(viommu);
+	/* Left only by leaves a host IOMMU may still reach: pinned for good. */
+	xa_destroy(&viommu->pins);
 	kvm_put_kvm(viommu->kvm);
 	ida_free(&kvm_viommu_ida, viommu->id);
 	kfree(viommu);
@@ -135,9 +138,10 @@ static int kvm_viommu_release(struct inode *inode, struct file *file)
 	/* Waits for debugfs readers of this unit to finish. */
 	debugfs_remove_recursive(viommu->debugfs_dir);
 	kvm_viommu_doorbells_release(viommu);
+	kvm_viommu_sidecore_release(viommu);
 	mutex_lock(&viommu->lock);
 	viommu->dead = true;
-	mutex_unlock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	kvm_viommu_worker_stop(viommu);
 	/* Unmaps and unpins; needs no mm (the process may be gone). */
 	kvm_viommu_devices_release(viommu);
@@ -209,6 +213,18 @@ static const struct kvm_viommu_ioctl_op kvm_viommu_unit_ops[] = {
 		.min_size = offsetofend(struct kvm_viommu_ack_events, seq),
 		.execute = kvm_viommu_ack_events,
 	},
+	[KVM_VIOMMU_CMD_SET_SIDECORE - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_SET_SIDECORE,
+		.size = sizeof(struct kvm_viommu_sidecore),
+		.min_size = offsetofend(struct kvm_viommu_sidecore, __reserved),
+		.execute = kvm_viommu_set_sidecore,
+	},
+	[KVM_VIOMMU_CMD_GET_IRQ_MSGS - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_GET_IRQ_MSGS,
+		.size = sizeof(struct kvm_viommu_irq_msgs),
+		.min_size = sizeof(struct kvm_viommu_irq_msgs),
+		.execute = kvm_viommu_get_irq_msgs,
+	},
 };
 
 /*
@@ -258,9 +274,11 @@ static __poll_t kvm_viommu_poll(struct file *file, poll_table *wait)
 }
 
 /*
- * The register page, read-only: the VMM maps it into the guest as a
- * KVM_MEM_READONLY memslot, so guest reads cost no exit and guest writes
- * exit (to an ioeventfd or to the VMM).  Not inherited by a child (the
+ * The register page.  Usually read-only: the VMM maps it into the guest
+ * as a KVM_MEM_READONLY memslot, so guest reads cost no exit and guest
+ * writes exit (to an ioeventfd or to the VMM).  With the sidecore the
+ * guest writes it too: a shared mapping may be writable (a private one
+ * never: its writes would go to a copy).  Not inherited by a child (the
  * child cannot use the unit) and never grown by mremap().
  */
 static int kvm_viommu_mmap(struct file *file, struct vm_area_struct *vma)
@@ -274,10 +292,12 @@ static int kvm_viommu_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff != KVM_VIOMMU_REG_PAGE_OFFSET >> PAGE_SHIFT ||
 	    vma->vm_end - vma->vm_start != KVM_VIOMMU_REG_PAGE_SIZE)
 		return -EINVAL;
-	if (vma->vm_flags & VM_WRITE)
-		return -EPERM;
-	kvm_viommu_vma_set_flags(vma, VM_DONTCOPY | VM_DONTEXPAND,
-				 VM_MAYWRITE);
+	if (!(vma->vm_flags & VM_SHARED)) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EPERM;
+		kvm_viommu_vma_set_flags(vma, 0, VM_MAYWRITE);
+	}
+	kvm_viommu_vma_set_flags(vma, VM_DONTCOPY | VM_DONTEXPAND, 0);
 	return vm_insert_page(vma, vma->vm_start, viommu->reg_page);
 }
 
@@ -291,6 +311,12 @@ static const struct file_operations kvm_viommu_fops = {
 	.poll = kvm_viommu_poll,
 	.llseek = noop_llseek,
 };
+
+/* Is @file @viommu's unit fd? */
+bool kvm_viommu_file_is_unit(struct file *file, struct kvm_viommu *viommu)
+{
+	return file->f_op == &kvm_viommu_fops && file->private_data == viommu;
+}
 
 /* Insert @viommu unless its VM has a unit already. */
 static int kvm_viommu_list_add(struct kvm_viommu *viommu)
@@ -323,7 +349,10 @@ static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
 	kref_init(&viommu->ref);
 	INIT_WORK(&viommu->free_work, kvm_viommu_free_work);
 	mutex_init(&viommu->lock);
+	mutex_init(&viommu->read_lock);
 	INIT_LIST_HEAD(&viommu->devices);
+	xa_init(&viommu->pins);
+	kvm_viommu_sidecore_init(viommu);
 	xa_init(&viommu->doorbells);
 	atomic_set(&viommu->pending_qt, -1);
 	init_waitqueue_head(&viommu->event_wq);
@@ -333,6 +362,9 @@ static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	ret = kvm_viommu_regs_init(viommu);
+	if (ret)
+		goto err_free_page;
 	/*
 	 * Pass-through contexts are not shadowed yet: a guest that used
 	 * them would lose its device's DMA, so ECAP.PT is not offered.
@@ -340,11 +372,14 @@ static struct kvm_viommu *kvm_viommu_alloc(struct kvm *kvm,
 	ret = -EINVAL;
 	if (cmd->ecap & VTD_ECAP_PT)
 		goto err_free_page;
-	ret = vtd_unit_init(&viommu->vtd, &kvm_viommu_vtd_ops,
-			    page_address(viommu->reg_page), cmd->cap,
+	ret = vtd_unit_init(&viommu->vtd, &kvm_viommu_vtd_ops, viommu->regs,
+			    cmd->cap,
 			    cmd->ecap ?: vtd_ecap_default() & ~VTD_ECAP_PT);
 	if (ret)
 		goto err_free_page;
+	/* Nobody else knows the unit yet; the lock is for the record. */
+	mutex_lock(&viommu->lock);
+	kvm_viommu_unlock(viommu);
 	ret = ida_alloc(&kvm_viommu_ida, GFP_KERNEL);
 	if (ret < 0)
 		goto err_free_page;
@@ -366,6 +401,7 @@ err_put_kvm:
 	put_task_struct(viommu->owner);
 	ida_free(&kvm_viommu_ida, viommu->id);
 err_free_page:
+	kvm_viommu_regs_free(viommu);
 	__free_page(viommu->reg_page);
 err_free:
 	kfree(viommu);

@@ -24,6 +24,16 @@
 #define KVM_VIOMMU_DEVICE_NAME	"kvm_viommu"
 
 /*
+ * The VFIO IOMMU type (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU) of the
+ * module's own container backend: the container of a device attached to a
+ * unit.  It holds one group, gives it a domain of its own, reports page
+ * sizes and usable IOVA ranges as type1 does (VFIO_IOMMU_GET_INFO), and
+ * refuses VFIO_IOMMU_MAP_DMA and _UNMAP_DMA (EPERM): the unit owns the
+ * domain.
+ */
+#define KVM_VIOMMU_VFIO_IOMMU	0x6b76
+
+/*
  * The ioctl type: 0xBA, numbers 0x00-0x1F, free in
  * Documentation/userspace-api/ioctl/ioctl-number.rst as of 6.12.
  */
@@ -42,6 +52,8 @@ enum {
 	KVM_VIOMMU_CMD_ATTACH_DEVICE,
 	KVM_VIOMMU_CMD_DETACH_DEVICE,
 	KVM_VIOMMU_CMD_ACK_EVENTS,
+	KVM_VIOMMU_CMD_SET_SIDECORE,
+	KVM_VIOMMU_CMD_GET_IRQ_MSGS,
 };
 
 /* Largest argument size accepted: E2BIG above it. */
@@ -244,7 +256,8 @@ struct kvm_viommu_irqfd {
  * @irqs: interrupt messages sent
  * @maps: guest mappings shadowed into a host domain
  * @unmaps: shadow mappings removed
- * @pinned_pages: guest pages pinned now (4 KiB each), charged to locked_vm
+ * @pinned_pages: host pages pinned now (4 KiB each), each counted (and
+ *	charged to locked_vm) once however many shadow leaves map it
  * @walks: guest table walks (each IOVA range walked, resumed walks
  *	counted once per part)
  * @walk_faults: malformed guest entries met by those walks (recorded as
@@ -264,10 +277,17 @@ struct kvm_viommu_irqfd {
  *	mapped: the domain changed under the unit
  * @failed: 1 once the unit has failed (see KVM_VIOMMU_GET_STATS's note in
  *	the rst), else 0
+ * @tracked_writes: guest writes to the register page that KVM's write
+ *	tracking handed to the unit (KVM_VIOMMU_SET_SIDECORE)
+ * @polled_writes: guest register writes the sidecore poller found in the
+ *	page, with no exit
+ * @polled_runs: queue runs by the sidecore poller
+ * @parks: times the page went from polled to write-tracked
+ * @unparks: times it went from write-tracked to polled
  *
  * Counters since the unit was created, all out.  The fields from @maps on
  * came with the second version of the struct, those from @leaves on with
- * the third.
+ * the third, those from @tracked_writes on with the fourth.
  */
 struct kvm_viommu_stats {
 	__u32 size;
@@ -297,6 +317,11 @@ struct kvm_viommu_stats {
 	__u64 ack_stalls;
 	__u64 unmap_mismatches;
 	__u64 failed;
+	__u64 tracked_writes;
+	__u64 polled_writes;
+	__u64 polled_runs;
+	__u64 parks;
+	__u64 unparks;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)
@@ -310,25 +335,26 @@ struct kvm_viommu_stats {
  * @sid: the device's source-id in the guest: bus << 8 | devfn
  * @__reserved: must be 0
  *
- * Attach: from now on the unit keeps the device's host IOMMU domain (the
- * VFIO type1 container's) equal to what the guest's tables say for @sid,
- * as far as the guest has invalidated, and, with translation off, equal to
- * all of guest RAM (unless the unit was created with
- * KVM_VIOMMU_CREATE_TE_OFF_BLOCKS).  The host device is the one behind
- * @device_fd, which must be a PCI device opened through its VFIO group (any
- * vfio-pci driver, variant drivers included), alone in its IOMMU group,
- * whose group is the only one in its VFIO type1 container, and whose
- * container holds no mappings of its own.  The unit holds the device file
- * until detach: VFIO sees the device open, so the group cannot leave its
- * container under the unit.  Detach removes every shadow mapping and
- * unpins every page.
+ * Attach: from now on the unit keeps the device's host IOMMU domain (its
+ * VFIO container's, of type KVM_VIOMMU_VFIO_IOMMU) equal to what the
+ * guest's tables say for @sid, as far as the guest has invalidated, and,
+ * with translation off, equal to all of guest RAM (unless the unit was
+ * created with KVM_VIOMMU_CREATE_TE_OFF_BLOCKS).  The host device is the
+ * one behind @device_fd, which must be a PCI device opened through its
+ * VFIO group (any vfio-pci driver, variant drivers included), alone in its
+ * IOMMU group, whose group is in a container of type
+ * KVM_VIOMMU_VFIO_IOMMU.  The unit holds the device file until detach:
+ * VFIO sees the device open, so the group cannot leave its container
+ * under the unit.  Detach removes every shadow mapping and unpins every
+ * page.
  *
- * Errors: EINVAL bad fields, @device_fd not a VFIO device fd, or its
- * device not PCI or not alone in its IOMMU group; EBADF @device_fd not
- * open; EBUSY the device's domain is not the unit's alone (another group in
- * the container, or another attached device on it); EOPNOTSUPP the device
- * fd is bound through iommufd; ERANGE the unit's CAP.MGAW is wider than the
- * host IOMMU domain can map; EEXIST @sid or the device already attached;
+ * Errors: EINVAL bad fields, @device_fd not a VFIO device fd, its device
+ * not PCI or not alone in its IOMMU group, or its container not of type
+ * KVM_VIOMMU_VFIO_IOMMU; EBADF @device_fd not open; EOPNOTSUPP the
+ * device fd is bound through iommufd; ERANGE the unit's CAP.MGAW is wider
+ * than the host IOMMU domain can map; EEXIST @sid or the device already
+ * attached (to this unit or another); ENODEV the device was detached
+ * (driver unbound) while being attached;
  * ENOMEM, or the errors of pinning guest RAM (translation off); ENOENT
  * detaching a @sid that is not attached.
  */
@@ -367,11 +393,15 @@ struct kvm_viommu_event {
 /**
  * struct kvm_viommu_ack_events - ioctl(KVM_VIOMMU_ACK_EVENTS)
  * @size: sizeof(struct kvm_viommu_ack_events)
- * @flags: must be 0
+ * @flags: 0, or KVM_VIOMMU_ACK_IRQ_MSGS
  * @seq: the VMM has acted on every event up to and including this one
  *
  * Acknowledging an older @seq than already acknowledged does nothing.
- * Errors: EINVAL @seq of an event not read yet.
+ * With @flags KVM_VIOMMU_ACK_IRQ_MSGS, @seq is instead a @gen from
+ * KVM_VIOMMU_GET_IRQ_MSGS whose messages the VMM has routed: if no
+ * message changed since, the interrupts held back go out.
+ * Errors: EINVAL @seq of an event not read yet, a @gen not yet returned,
+ * or unknown @flags.
  */
 struct kvm_viommu_ack_events {
 	__u32 size;
@@ -379,6 +409,85 @@ struct kvm_viommu_ack_events {
 	__u64 seq;
 };
 
+#define KVM_VIOMMU_ACK_IRQ_MSGS	(1U << 0)
+
 #define KVM_VIOMMU_ACK_EVENTS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_ACK_EVENTS)
+
+/* The guest writes the register page itself; KVM traps the writes. */
+#define KVM_VIOMMU_SIDECORE_TRACK	(1U << 0)
+/* ... and a polling kernel thread takes them while the guest is busy. */
+#define KVM_VIOMMU_SIDECORE_POLL	(1U << 1)
+
+/**
+ * struct kvm_viommu_sidecore - ioctl(KVM_VIOMMU_SET_SIDECORE)
+ * @size: sizeof(struct kvm_viommu_sidecore)
+ * @flags: 0 (off), KVM_VIOMMU_SIDECORE_TRACK, or that and
+ *	KVM_VIOMMU_SIDECORE_POLL
+ * @reg_gpa: where the guest finds the register page: a writable memslot
+ *	there must be backed by a writable shared mapping of the unit fd's
+ *	register page (mmap() offset 0); ignored when turning off
+ * @msg_fd: an eventfd the unit signals when the guest changes an interrupt
+ *	message register (see KVM_VIOMMU_GET_IRQ_MSGS); ignored when turning
+ *	off
+ * @__reserved: must be 0
+ *
+ * Guest register writes without the VMM.  With TRACK the guest writes the
+ * page itself; KVM write-tracks it and hands every write, with its value,
+ * to the unit in the vCPU's thread: one exit, no trip to userspace, no
+ * doorbells or relay.  With POLL as well, a kernel thread of the module
+ * (the sidecore) polls the page while the guest is busy, and the tracking
+ * is lifted whenever no write could be misread from memory alone: the
+ * guest's IQT writes then cost no exit at all.  See the rst for what the
+ * poller can and cannot tell from memory.
+ *
+ * Register writes no longer reach the VMM, so neither do the guest's
+ * interrupt messages: the unit signals @msg_fd instead, and holds those
+ * interrupts back until the VMM has routed the new messages and said so
+ * (KVM_VIOMMU_ACK_EVENTS with KVM_VIOMMU_ACK_IRQ_MSGS).
+ *
+ * Errors: EINVAL bad @flags, nonzero @__reserved, @reg_gpa not page
+ * aligned or not such a memslot, or @msg_fd not an eventfd; EBADF @msg_fd
+ * not open; EBUSY sidecore already on at another @reg_gpa (turn it off
+ * first); EOPNOTSUPP the host kernel has no KVM write tracking for
+ * modules (CONFIG_KVM_EXTERNAL_WRITE_TRACKING).
+ */
+struct kvm_viommu_sidecore {
+	__u32 size;
+	__u32 flags;
+	__u64 reg_gpa;
+	__s32 msg_fd;
+	__u32 __reserved;
+};
+
+#define KVM_VIOMMU_SET_SIDECORE	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_SET_SIDECORE)
+
+/* One interrupt's message, as the guest programmed it. */
+struct kvm_viommu_irq_msg {
+	__u32 data;
+	__u32 addr_lo;
+	__u32 addr_hi;
+	__u32 __reserved;
+};
+
+/**
+ * struct kvm_viommu_irq_msgs - ioctl(KVM_VIOMMU_GET_IRQ_MSGS)
+ * @size: sizeof(struct kvm_viommu_irq_msgs)
+ * @flags: must be 0
+ * @gen: out: how many times the guest has changed a message register
+ * @msg: out: each interrupt's message now, by KVM_VIOMMU_IRQ_*
+ *
+ * The interrupt messages, read together with the count of their changes.
+ * With the sidecore on, the VMM routes each irqfd's GSI to @msg, then
+ * passes @gen to KVM_VIOMMU_ACK_EVENTS (flags KVM_VIOMMU_ACK_IRQ_MSGS): the
+ * unit then sends the interrupts it held back.
+ */
+struct kvm_viommu_irq_msgs {
+	__u32 size;
+	__u32 flags;
+	__u64 gen;
+	struct kvm_viommu_irq_msg msg[KVM_VIOMMU_NR_IRQS];
+};
+
+#define KVM_VIOMMU_GET_IRQ_MSGS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_IRQ_MSGS)
 
 #endif /* _UAPI_LINUX_KVM_VIOMMU_H */

@@ -59,6 +59,7 @@ int cpu_init(struct vmm *vmm, int idx)
 {
 	int ret;
 
+	vmm->vcpu[idx].stats_fd = -1;
 	vmm->vcpu[idx].fd = ioctl(vmm->vm_fd, KVM_CREATE_VCPU, idx);
 	if (vmm->vcpu[idx].fd < 0) {
 		ret = -errno;

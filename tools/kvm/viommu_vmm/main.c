@@ -4,13 +4,16 @@
  *
  *   viommu-vmm --kernel bzImage [--initrd FILE] [--append "..."]
  *              [--mem 512M] [--cpus 1|2] [--vfio 0000:00:03.0]
- *              [--viommu caching-mode=on] [--stats FILE]
+ *              [--viommu caching-mode=on[,sidecore=off|track|poll]]
+ *              [--stats FILE]
  *
  * With --vfio and --viommu the guest sees a VT-d unit (ACPI DMAR) whose
  * register page and invalidation queue live in kvm_viommu, and the device's
  * host IOMMU domain follows the guest's own page tables.  With --vfio alone
  * the device has no vIOMMU: all of guest RAM is mapped for it, as a VMM
- * without a vIOMMU does.
+ * without a vIOMMU does.  sidecore=track has the guest write the register
+ * page itself, KVM trapping each write in the kernel; sidecore=poll adds
+ * kvm_viommu's poller, which takes a busy guest's writes with no exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include <linux/kvm_viommu.h>
 
 #include "acpi.h"
 #include "vmm.h"
@@ -176,7 +180,7 @@ static void print_help(FILE *out)
 		"  --mem SIZE           guest RAM, e.g. 512M (16M..3G; default 512M)\n"
 		"  --cpus N             vCPUs, 1 or 2 (default 1)\n"
 		"  --vfio BDF           assign the vfio-pci device at host address BDF\n"
-		"  --viommu caching-mode=on\n"
+		"  --viommu caching-mode=on[,sidecore=off|track|poll]\n"
 		"                       put a kvm_viommu VT-d unit in front of it\n"
 		"  --stats FILE         write kvm_viommu's statistics at exit\n");
 }
@@ -223,6 +227,13 @@ static int parse_viommu(struct vmm_opts *o, const char *arg)
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "caching-mode=on")) {
 			o->caching_mode = true;
+		} else if (!strcmp(tok, "sidecore=off")) {
+			o->sidecore = 0;
+		} else if (!strcmp(tok, "sidecore=track")) {
+			o->sidecore = KVM_VIOMMU_SIDECORE_TRACK;
+		} else if (!strcmp(tok, "sidecore=poll")) {
+			o->sidecore = KVM_VIOMMU_SIDECORE_TRACK |
+				      KVM_VIOMMU_SIDECORE_POLL;
 		} else if (!strcmp(tok, "caching-mode=off")) {
 			fprintf(stderr,
 				"viommu-vmm: --viommu: kvm_viommu shadows the guest's tables on invalidation, which needs caching-mode=on\n");
@@ -421,6 +432,7 @@ static void vmm_teardown(struct vmm *vmm)
 
 	viommu_close(vmm);
 	vfio_dev_close(vmm);
+	mark_exit(vmm);
 	for (i = 0; i < vmm->opts.cpus; i++) {
 		if (vmm->vcpu[i].run)
 			munmap(vmm->vcpu[i].run, vmm->run_size);
@@ -452,6 +464,9 @@ static int write_stats(struct vmm *vmm)
 		return -errno;
 	}
 	ret = viommu_write_stats(vmm, f);
+	if (vmm->have_loop_exits)
+		fprintf(f, "vmm_loop_exits %llu\n",
+			(unsigned long long)vmm->loop_exits);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	return ret;
@@ -499,6 +514,8 @@ int main(int argc, char **argv)
 		ret = boot_load(vmm);
 	for (i = 0; !ret && i < vmm->opts.cpus; i++)
 		ret = cpu_init(vmm, i);
+	if (!ret)
+		ret = mark_init(vmm);
 	if (!ret)
 		ret = boot_setup_bsp(vmm, vmm->vcpu[0].fd);
 	for (i = 0; !ret && i < vmm->opts.cpus; i++) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+#include <linux/kvm_viommu.h>
 
 #include "vmm.h"
 
@@ -337,6 +338,7 @@ int vfio_dev_open(struct vmm *vmm, const char *arg, uint8_t devfn)
 	char bdf[32], path[64];
 	struct vfio_dev *d;
 	int group, ret;
+	unsigned long iommu;
 
 	if (sscanf(arg, "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4) {
 		seg = 0;
@@ -394,10 +396,19 @@ int vfio_dev_open(struct vmm *vmm, const char *arg, uint8_t devfn)
 			group);
 		return -EBUSY;
 	}
+	/*
+	 * Behind a vIOMMU the unit owns the device's domain: a container of
+	 * kvm_viommu's own backend, which maps nothing itself.  Without one,
+	 * type1, which maps guest RAM as a VMM without a vIOMMU does.
+	 */
+	iommu = vmm->opts.viommu ? KVM_VIOMMU_VFIO_IOMMU : VFIO_TYPE1v2_IOMMU;
 	if (ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container) ||
-	    ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+	    ioctl(d->container, VFIO_SET_IOMMU, iommu)) {
 		ret = -errno;
-		fprintf(stderr, "viommu-vmm: VFIO type1 container: %s\n",
+		fprintf(stderr, "viommu-vmm: VFIO %s container: %s\n",
+			vmm->opts.viommu ? "kvm-viommu" : "type1",
+			vmm->opts.viommu && ret == -EINVAL ?
+			"no such IOMMU type: modprobe kvm_viommu first" :
 			strerror(-ret));
 		return ret;
 	}

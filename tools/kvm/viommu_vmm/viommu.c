@@ -5,9 +5,13 @@
  * one ioeventfd doorbell per IQT value (queue submissions never reach
  * userspace), every other register write relayed with KVM_VIOMMU_REG_WRITE,
  * and the unit's two interrupts delivered by irqfd on GSIs whose MSI routes
- * follow what the guest programs.
+ * follow what the guest programs.  Or, with the sidecore, the page as a
+ * writable memslot the guest writes itself (KVM traps or the module's
+ * poller takes every write), no doorbells, no relay, and the interrupt
+ * messages read when the unit signals that they changed.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -26,7 +30,7 @@
 
 /* Global status: translation enabled (VT-d spec, 11.4.5). */
 #define VTD_GSTS_REG		0x1c
-#define VTD_GSTS_TES		(1U << 31)
+#define VTD_GSTS_TES		0x80000000U
 
 /* Interrupt message registers (VT-d spec, 11.4.4 and 11.4.7). */
 #define VTD_FEDATA_REG		0x3c
@@ -58,6 +62,17 @@ struct viommu {
 	 */
 	uint64_t te_on_ns;
 	uint64_t te_off_ns;
+	/*
+	 * Sidecore: the flags in force, the eventfd the unit signals when an
+	 * interrupt message changed, the thread that routes them, and the
+	 * messages as last read (under @lock).
+	 */
+	uint32_t sidecore;
+	int msg_fd;
+	pthread_t msg_thread;
+	bool msg_started;
+	bool msg_stop;
+	struct kvm_viommu_irq_msgs msgs;
 };
 
 static uint64_t now_ns(void)
@@ -134,6 +149,13 @@ int viommu_add_routes(struct vmm *vmm, void *entries, int max)
 		memset(&e[i], 0, sizeof(e[i]));
 		e[i].gsi = GSI_VIOMMU_BASE + i;
 		e[i].type = KVM_IRQ_ROUTING_MSI;
+		if (v->sidecore) {
+			/* As KVM_VIOMMU_GET_IRQ_MSGS last said. */
+			e[i].u.msi.data = v->msgs.msg[i].data;
+			e[i].u.msi.address_lo = v->msgs.msg[i].addr_lo;
+			e[i].u.msi.address_hi = v->msgs.msg[i].addr_hi;
+			continue;
+		}
 		e[i].u.msi.data = reg32(v, msg[i][0]);
 		e[i].u.msi.address_lo = reg32(v, msg[i][1]);
 		e[i].u.msi.address_hi = reg32(v, msg[i][2]);
@@ -167,6 +189,79 @@ int viommu_haw(struct vmm *vmm)
 	return ((vmm->viommu->info.cap >> 16) & 0x3f) + 1;
 }
 
+/*
+ * Sidecore: the unit signals msg_fd when the guest changes an interrupt
+ * message, and holds those interrupts back until the VMM has routed the
+ * new messages and acknowledged them.
+ */
+static void *viommu_msg_thread(void *data)
+{
+	struct vmm *vmm = data;
+	struct viommu *v = vmm->viommu;
+	struct kvm_viommu_irq_msgs msgs;
+	struct kvm_viommu_ack_events ack = {
+		.size = sizeof(ack),
+		.flags = KVM_VIOMMU_ACK_IRQ_MSGS,
+	};
+	uint64_t cnt;
+	int ret;
+
+	while (read(v->msg_fd, &cnt, sizeof(cnt)) == sizeof(cnt) &&
+	       !__atomic_load_n(&v->msg_stop, __ATOMIC_ACQUIRE)) {
+		memset(&msgs, 0, sizeof(msgs));
+		msgs.size = sizeof(msgs);
+		if (ioctl(v->unit_fd, KVM_VIOMMU_GET_IRQ_MSGS, &msgs)) {
+			fprintf(stderr, "viommu-vmm: KVM_VIOMMU_GET_IRQ_MSGS: %s\n",
+				strerror(errno));
+			continue;
+		}
+		pthread_mutex_lock(&v->lock);
+		v->msgs = msgs;
+		ret = vmm_set_gsi_routes(vmm);
+		pthread_mutex_unlock(&v->lock);
+		if (ret) {
+			fprintf(stderr, "viommu-vmm: MSI routes: %s\n",
+				strerror(-ret));
+			continue;
+		}
+		ack.seq = msgs.gen;
+		if (ioctl(v->unit_fd, KVM_VIOMMU_ACK_EVENTS, &ack))
+			fprintf(stderr, "viommu-vmm: acknowledging messages: %s\n",
+				strerror(errno));
+	}
+	return NULL;
+}
+
+/* 4. Sidecore: the guest writes the page; the unit is told where. */
+static int viommu_sidecore_on(struct vmm *vmm, struct viommu *v)
+{
+	struct kvm_viommu_sidecore sc = {
+		.size = sizeof(sc),
+		.flags = vmm->opts.sidecore,
+		.reg_gpa = VIOMMU_REG_BASE,
+	};
+	int ret;
+
+	v->msg_fd = eventfd(0, EFD_CLOEXEC);
+	if (v->msg_fd < 0)
+		return -errno;
+	sc.msg_fd = v->msg_fd;
+	if (ioctl(v->unit_fd, KVM_VIOMMU_SET_SIDECORE, &sc)) {
+		ret = -errno;
+		fprintf(stderr, "viommu-vmm: KVM_VIOMMU_SET_SIDECORE: %s\n",
+			ret == -EOPNOTSUPP ?
+			"this kernel has no KVM write tracking for modules" :
+			strerror(-ret));
+		return ret;
+	}
+	v->sidecore = sc.flags;
+	ret = -pthread_create(&v->msg_thread, NULL, viommu_msg_thread, vmm);
+	if (ret)
+		return ret;
+	v->msg_started = true;
+	return 0;
+}
+
 int viommu_open(struct vmm *vmm)
 {
 	struct kvm_viommu_create create = {
@@ -181,6 +276,7 @@ int viommu_open(struct vmm *vmm)
 		return -ENOMEM;
 	vmm->viommu = v;
 	v->unit_fd = -1;
+	v->msg_fd = -1;
 	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++)
 		v->irq_fd[i] = -1;
 	pthread_mutex_init(&v->lock, NULL);
@@ -219,14 +315,19 @@ int viommu_open(struct vmm *vmm)
 	if (ret)
 		return ret;
 
-	/* 1. Register reads come straight from the unit's page. */
-	v->regs = mmap(NULL, KVM_VIOMMU_REG_PAGE_SIZE, PROT_READ, MAP_SHARED,
-		       v->unit_fd, KVM_VIOMMU_REG_PAGE_OFFSET);
+	/*
+	 * 1. Register reads come straight from the unit's page; with the
+	 * sidecore, writes go there too.
+	 */
+	v->regs = mmap(NULL, KVM_VIOMMU_REG_PAGE_SIZE,
+		       PROT_READ | (vmm->opts.sidecore ? PROT_WRITE : 0),
+		       MAP_SHARED, v->unit_fd, KVM_VIOMMU_REG_PAGE_OFFSET);
 	if (v->regs == MAP_FAILED) {
 		v->regs = NULL;
 		return -errno;
 	}
-	ret = set_memslot(vmm, SLOT_VIOMMU_REGS, KVM_MEM_READONLY,
+	ret = set_memslot(vmm, SLOT_VIOMMU_REGS,
+			  vmm->opts.sidecore ? 0 : KVM_MEM_READONLY,
 			  VIOMMU_REG_BASE, KVM_VIOMMU_REG_PAGE_SIZE,
 			  (void *)v->regs);
 	if (ret) {
@@ -235,10 +336,12 @@ int viommu_open(struct vmm *vmm)
 		return ret;
 	}
 
-	/* 2. Doorbells for the queue's current size. */
-	ret = viommu_wire_doorbells(vmm, v);
-	if (ret)
-		return ret;
+	/* 2. Doorbells for the queue's current size (not for the sidecore). */
+	if (!vmm->opts.sidecore) {
+		ret = viommu_wire_doorbells(vmm, v);
+		if (ret)
+			return ret;
+	}
 
 	/* 3. Interrupts: the unit signals an eventfd that KVM injects. */
 	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
@@ -258,6 +361,8 @@ int viommu_open(struct vmm *vmm)
 			return ret;
 		}
 	}
+	if (vmm->opts.sidecore)
+		return viommu_sidecore_on(vmm, v);
 	return 0;
 }
 
@@ -357,6 +462,8 @@ int viommu_write_stats(struct vmm *vmm, FILE *out)
 		"walks %llu\nwalk_faults %llu\npin_failures %llu\ndevices %llu\n"
 		"leaves %llu\nresv_faults %llu\nwalk_yields %llu\n"
 		"unmap_mismatches %llu\nfailed %llu\n"
+		"tracked_writes %llu\npolled_writes %llu\npolled_runs %llu\n"
+		"parks %llu\nunparks %llu\n"
 		"vmm_relayed_reads %llu\nvmm_relayed_writes %llu\n"
 		"vmm_relayed_iqt %llu\nvmm_doorbells_wired %u\n"
 		"vmm_te_on_ns %llu\nvmm_te_off_ns %llu\n",
@@ -384,6 +491,11 @@ int viommu_write_stats(struct vmm *vmm, FILE *out)
 		(unsigned long long)st.walk_yields,
 		(unsigned long long)st.unmap_mismatches,
 		(unsigned long long)st.failed,
+		(unsigned long long)st.tracked_writes,
+		(unsigned long long)st.polled_writes,
+		(unsigned long long)st.polled_runs,
+		(unsigned long long)st.parks,
+		(unsigned long long)st.unparks,
 		(unsigned long long)v->relayed_reads,
 		(unsigned long long)v->relayed_writes,
 		(unsigned long long)v->relayed_iqt, v->wired,
@@ -396,10 +508,18 @@ int viommu_write_stats(struct vmm *vmm, FILE *out)
 void viommu_close(struct vmm *vmm)
 {
 	struct viommu *v = vmm->viommu;
+	uint64_t one = 1;
 	int i;
 
 	if (!v)
 		return;
+	if (v->msg_started) {
+		__atomic_store_n(&v->msg_stop, true, __ATOMIC_RELEASE);
+		if (write(v->msg_fd, &one, sizeof(one)) == sizeof(one))
+			pthread_join(v->msg_thread, NULL);
+	}
+	if (v->msg_fd >= 0)
+		close(v->msg_fd);
 	if (v->regs) {
 		set_memslot(vmm, SLOT_VIOMMU_REGS, 0, VIOMMU_REG_BASE, 0, NULL);
 		munmap((void *)v->regs, KVM_VIOMMU_REG_PAGE_SIZE);

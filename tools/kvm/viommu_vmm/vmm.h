@@ -59,6 +59,8 @@
 #define PORT_PM1A_CNT		0x604
 #define PORT_COM1		0x3f8
 #define PORT_CMOS		0x70
+/* Not in any table: edu_dma's mark_port (mark.c). */
+#define PORT_MARK		0x510
 #define SCI_IRQ			9
 #define COM1_IRQ		4
 #define S5_SLP_TYP		5
@@ -116,6 +118,7 @@ struct vmm_opts {
 	const char *vfio_bdf;	/* host PCI address, e.g. 0000:00:03.0 */
 	bool viommu;
 	bool caching_mode;
+	uint32_t sidecore;	/* KVM_VIOMMU_SIDECORE_*: --viommu sidecore= */
 	uint64_t mem_size;
 	int cpus;
 	const char *stats_path;	/* kvm_viommu statistics at exit */
@@ -128,6 +131,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	int stats_fd;		/* KVM's binary statistics (mark.c) */
+	long exits_off;		/* where "exits" is in them */
 };
 
 struct vmm {
@@ -152,6 +157,10 @@ struct vmm {
 	struct pci *pci;
 	struct vfio_dev *vfio;
 	struct viommu *viommu;
+	/* mark.c: vCPU exits between the guest's marks, under dev_lock. */
+	uint64_t mark_exits0;
+	uint64_t loop_exits;
+	bool have_loop_exits;
 };
 
 void *gpa_to_hva(struct vmm *vmm, uint64_t gpa, uint64_t len);
@@ -178,6 +187,9 @@ void serial_exit(struct vmm *vmm);
 int pm_init(struct vmm *vmm);
 
 int pci_init(struct vmm *vmm);
+
+int mark_init(struct vmm *vmm);
+void mark_exit(struct vmm *vmm);
 
 /* A function on bus 0; its config space is served by the callbacks. */
 struct pci_func {

@@ -62,8 +62,11 @@ install)
 	;;
 version)
 	ensure
+	# A version line is "VERSION PRIORITY" (after "***" if installed);
+	# the lines under it, "PRIORITY URI SUITE/...", name its sources.
 	apt-cache policy "$2" |
-		awk -v s="$SUITE" '/^ +[0-9]/ { v = $1 } $0 ~ s { print v; exit }'
+		awk -v s="$SUITE" '/^ +(\*\*\* )?[^ ]+ -?[0-9]+$/ { v = $(NF - 1) }
+			$0 ~ " " s "/" { print v; exit }'
 	;;
 *)
 	echo "usage: backports.sh ensure | install PKG... | version PKG" >&2

@@ -18,20 +18,29 @@ if [ ! -e /usr/src/linux-source-6.12.tar.xz ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends linux-source-6.12 >&2
 fi
-if [ ! -e "$SRC/.prepared" ]; then
+# .prepared holds the options the tree was configured with.
+OPTS="-e KVM -e KVM_AMD -e VFIO -e VFIO_PCI -e IOMMU_SUPPORT -e INTEL_IOMMU
+	-e EVENTFD -e KVM_EXTERNAL_WRITE_TRACKING"
+if [ "$(cat "$SRC/.prepared" 2>/dev/null)" != "$(echo $OPTS)" ]; then
 	echo "compat: preparing $SRC (x86_64_defconfig + KVM, VFIO, IOMMU)"
 	rm -rf "$SRC"
 	tar -C "$CACHE" -xf /usr/src/linux-source-6.12.tar.xz
+	# KVM write tracking for modules, as Debian's kernel has it (see
+	# debug_kernel.sh): no prompt of its own, so the copy gets one.
+	sed -i '/^config KVM_EXTERNAL_WRITE_TRACKING$/{n;s/^\tbool$/\tbool "KVM write tracking for modules"/}' \
+		"$SRC/arch/x86/kvm/Kconfig"
 	make -s -C "$SRC" x86_64_defconfig
-	"$SRC"/scripts/config --file "$SRC/.config" -e KVM -e KVM_AMD \
-		-e VFIO -e VFIO_PCI -e IOMMU_SUPPORT -e INTEL_IOMMU -e EVENTFD
+	# shellcheck disable=SC2086 # OPTS is a list of words
+	"$SRC"/scripts/config --file "$SRC/.config" $OPTS
 	make -s -C "$SRC" olddefconfig
 	make -s -C "$SRC" -j"$(nproc)" modules_prepare
-	touch "$SRC/.prepared"
+	echo $OPTS > "$SRC/.prepared"
 fi
 
-# A copy, so the 6.12 objects never mix with the 6.1 ones in the tree.
+# A copy, so the 6.12 objects never mix with the 6.1 ones in the tree;
+# a new one each time, so every file is compiled and its warnings seen.
 OUT=$BUILD/compat-6.12
+rm -rf "$OUT"
 "$TOP/tools/testing/selftests/kvm_viommu/copy_module.sh" "$OUT"
 
 # KVM and VFIO are built in there, so modpost cannot resolve every

@@ -4,11 +4,25 @@
 # Runs inside the testbed's L1 (chrooted into the build machine's root,
 # shared read-only), started by vmtest.sh's initramfs:
 #
-#   l1_run.sh check|demo|bench BUILD_DIR OUT_DIR [TEST...]
+#   l1_run.sh check|demo|bench|soak BUILD_DIR OUT_DIR [TEST...]
 #
 # Prepares L1 (kvm-amd, vfio-pci with edu bound, kvm_viommu), runs the
-# selftests or the demo, and leaves in OUT_DIR: tap.txt (every program's
-# TAP), dmesg.txt, and done (the exit status).  Then powers L1 off.
+# selftests, the demo, the bench or the soak, and leaves in OUT_DIR:
+# tap.txt (every program's TAP), dmesg.txt, and done (the exit status).
+# Then powers L1 off.
+#
+# What it exports to the programs (besides PATH, TMPDIR and HOME):
+#   KVM_VIOMMU_EDU_BDF, KVM_VIOMMU_EDU_GROUP  edu, bound to vfio-pci
+#   KVM_VIOMMU_VMM          viommu-vmm
+#   KVM_VIOMMU_QEMU_RUN     guest/run_qemu.sh, which runs QEMU in L1
+#   KVM_VIOMMU_QEMU_ROOT    empty: run_qemu.sh runs the installed QEMU (10);
+#                           else an unpacked QEMU's root (Debian 12's 7.2)
+#   KVM_VIOMMU_QEMU_VERSION that QEMU's version, e.g. "10.0.2 (Debian ...)"
+#   KVM_VIOMMU_L0_QEMU      the version of the QEMU that runs L1
+#   KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD  the L2 Linux guest: the L1
+#                           kernel's release (Debian's build of it) and
+#                           an initramfs with edu_dma.ko built for it
+# vmtest.sh writes the testbed's part of these to BUILD_DIR/vmtest/l1.env.
 set -u
 
 MODE=$1
@@ -25,6 +39,9 @@ export PATH=$BUILD/vmtest/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # there): scratch lives on /run, a tmpfs.
 export TMPDIR=/run/tmp HOME=/run/tmp
 mkdir -p "$TMPDIR"
+# What vmtest.sh passed on for the test programs.
+# shellcheck source=/dev/null
+[ -r "$OUT/env" ] && . "$OUT/env"
 
 poweroff_now() {
 	# A debug kernel's kmemleak scans every 10 minutes; make it look now
@@ -40,8 +57,11 @@ poweroff_now() {
 	dmesg > "$OUT/dmesg.txt" 2>&1
 	echo "$1" > "$OUT/done"
 	sync
-	echo o > /proc/sysrq-trigger
-	sleep 10
+	# In this process, not through sysrq: sysrq-o powers off from a
+	# worker, and with two CPUs this script went on meanwhile, failed
+	# to run its next command from the 9p root being shut down, and
+	# init's exit panicked L1.
+	exec /bin/busybox poweroff -f
 }
 
 setup_fail() {
@@ -90,11 +110,13 @@ fi
 # The Linux guest of linux_guest_test, the demo and the bench: Debian's
 # kernel (whatever L1 runs, even the debug kernel) with our initramfs,
 # under viommu-vmm or under QEMU.
-mkvar() { sed -n "s/^$1 := //p" "$BUILD/config.mk"; }
+# shellcheck source=/dev/null # written by vmtest.sh
+. "$BUILD/vmtest/l1.env"
 export KVM_VIOMMU_VMM=$BUILD/vmm/viommu-vmm
-export KVM_VIOMMU_QEMU_RUN=$(dirname "$0")/guest/run_qemu.sh
-export KVM_VIOMMU_L2_KERNEL=$(mkvar KIMG)/boot/vmlinuz-$(mkvar KVER)
-export KVM_VIOMMU_L2_INITRD=$BUILD/guest/initrd.cpio.gz
+KVM_VIOMMU_QEMU_RUN=$(cd "$(dirname "$0")" && pwd)/guest/run_qemu.sh
+KVM_VIOMMU_QEMU_VERSION=$("$KVM_VIOMMU_QEMU_RUN" --version)
+export KVM_VIOMMU_QEMU_RUN KVM_VIOMMU_QEMU_VERSION
+echo "l1: L0 QEMU $KVM_VIOMMU_L0_QEMU; L1 kernel $(uname -r) on $(nproc) CPUs; the L2 Linux guest's QEMU $KVM_VIOMMU_QEMU_VERSION"
 
 modprobe kvm_viommu || setup_fail "modprobe kvm_viommu"
 [ -c /dev/kvm_viommu ] || setup_fail "no /dev/kvm_viommu"
@@ -117,14 +139,25 @@ if [ "$MODE" = bench ]; then
 	poweroff_now $?
 fi
 
+if [ "$MODE" = soak ]; then
+	"$(dirname "$0")/soak.sh" "$OUT" 2>&1 | tee "$TMPDIR/soak.log"
+	rc=${PIPESTATUS[0]}
+	cat "$TMPDIR/soak.log" >> "$OUT/tap.txt"
+	poweroff_now "$rc"
+fi
+
 # Each test program prints its own TAP.  A program that dies before its
 # totals line is one more failure, said as such.
 rc=0
 for t in ${TESTS:-$DEFAULT_TESTS}; do
 	echo "# selftests: kvm_viommu: $t"
 	log=$TMPDIR/$t.log
+	start=$(date +%s)
 	"$SELFTESTS/$t" 2>&1 | tee "$log"
 	trc=${PIPESTATUS[0]}
+	# How long each program took: what a slower machine's timeouts need.
+	echo "# selftests: kvm_viommu: $t took $(($(date +%s) - start)) s" |
+		tee -a "$log"
 	cat "$log" >> "$OUT/tap.txt"
 	if ! grep -q '^# Totals:' "$log"; then
 		echo "not ok 1 $t: exited with status $trc before reporting" |

@@ -39,6 +39,8 @@ static const char *vmm_label[LG_NR_VMMS] = {
 	[LG_VMM_NO_VIOMMU] = "viommu-vmm, no vIOMMU",
 	[LG_QEMU_VIOMMU] = "QEMU intel-iommu (userspace)",
 	[LG_QEMU_NO_VIOMMU] = "QEMU, no vIOMMU",
+	[LG_KVM_VIOMMU_TRACK] = "viommu-vmm + kvm_viommu, sidecore tracked",
+	[LG_KVM_VIOMMU_SIDECORE] = "viommu-vmm + kvm_viommu, sidecore polling",
 };
 
 static const enum lg_vmm order[] = {

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm_viommu_util.h"
 #include "linux_guest.h"
 
 #define LG_STR(x)	#x
@@ -24,8 +25,17 @@ const char *const lg_vmm_name[LG_NR_VMMS] = {
 	[LG_VMM_NO_VIOMMU] = "no_viommu",
 	[LG_QEMU_VIOMMU] = "qemu_viommu",
 	[LG_QEMU_NO_VIOMMU] = "qemu_no_viommu",
+	[LG_KVM_VIOMMU_TRACK] = "kvm_viommu_tracked",
+	[LG_KVM_VIOMMU_SIDECORE] = "kvm_viommu_sidecore",
 	[LG_QEMU_KVM_ON] = "qemu_kvm_viommu_on",
 	[LG_QEMU_KVM_OFF] = "qemu_kvm_viommu_off",
+};
+
+/* viommu-vmm's --viommu for each of its kvm_viommu modes. */
+static const char *const lg_viommu_arg[LG_NR_VMMS] = {
+	[LG_KVM_VIOMMU] = "caching-mode=on",
+	[LG_KVM_VIOMMU_TRACK] = "caching-mode=on,sidecore=track",
+	[LG_KVM_VIOMMU_SIDECORE] = "caching-mode=on,sidecore=poll",
 };
 
 static const char *env_path(const char *name, const char **why)
@@ -107,6 +117,8 @@ static int run_logged(char *const argv[], const char *log,
 			return -1;
 		if (now_s() > deadline) {
 			dump_units(log);
+			/* Every task's stack to L1's log, while it still hangs. */
+			viommu_write_file("/proc/sysrq-trigger", "t");
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -179,6 +191,11 @@ static void parse_stats(struct lg_result *r, const char *path)
 		{ "forwarded", offsetof(struct lg_result, forwarded) },
 		{ "vmm_te_on_ns", offsetof(struct lg_result, te_on_ns) },
 		{ "vmm_te_off_ns", offsetof(struct lg_result, te_off_ns) },
+		{ "tracked_writes",
+		  offsetof(struct lg_result, tracked_writes) },
+		{ "polled_writes", offsetof(struct lg_result, polled_writes) },
+		{ "polled_runs", offsetof(struct lg_result, polled_runs) },
+		{ "vmm_loop_exits", offsetof(struct lg_result, loop_exits) },
 		{ }
 	};
 	unsigned long long val;
@@ -192,6 +209,8 @@ static void parse_stats(struct lg_result *r, const char *path)
 	while (fscanf(f, "%63s %llu", key, &val) == 2) {
 		if (!strcmp(key, "viommu"))
 			r->have_stats = val;
+		if (!strcmp(key, "vmm_loop_exits"))
+			r->have_loop_exits = true;
 		for (i = 0; keys[i].key; i++)
 			if (!strcmp(key, keys[i].key))
 				*(uint64_t *)((char *)r + keys[i].off) = val;
@@ -238,7 +257,7 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 	const char *tmp = getenv("TMPDIR");
 	bool qemu_kvm = lg_is_qemu_kvm(vmm);
 	bool qemu = vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
-	bool viommu = vmm == LG_KVM_VIOMMU || vmm == LG_QEMU_VIOMMU;
+	bool viommu = vmm == LG_QEMU_VIOMMU || lg_viommu_arg[vmm];
 	double t0;
 	int n;
 
@@ -267,9 +286,12 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 	snprintf(iters_arg, sizeof(iters_arg), "edu_dma.iters=%u", iters);
 	snprintf(cpus_arg, sizeof(cpus_arg), "%u", cpus);
 	unlink(stats);
-	/* quiet: every console byte is an exit to the VMM. */
+	/*
+	 * quiet: every console byte is an exit to the VMM.  mark_port: the
+	 * timed loop's exits, counted by viommu-vmm (see its mark.c).
+	 */
 	snprintf(append, sizeof(append),
-		 "console=ttyS0 quiet panic=-1 intel_iommu=%s edu_dma.iters=%u",
+		 "console=ttyS0 quiet panic=-1 intel_iommu=%s edu_dma.iters=%u edu_dma.mark_port=0x510",
 		 viommu ? "on" : "off", iters);
 
 	t0 = now_s();
@@ -304,7 +326,7 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 		argv[n++] = stats;
 		if (viommu) {
 			argv[n++] = "--viommu";
-			argv[n++] = "caching-mode=on";
+			argv[n++] = (char *)lg_viommu_arg[vmm];
 		}
 	}
 	argv[n] = NULL;

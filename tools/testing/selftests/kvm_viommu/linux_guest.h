@@ -22,6 +22,8 @@ enum lg_vmm {
 	LG_VMM_NO_VIOMMU,	/* viommu-vmm --vfio: RAM mapped, no vIOMMU */
 	LG_QEMU_VIOMMU,		/* QEMU's intel-iommu + vfio-pci, in L1 */
 	LG_QEMU_NO_VIOMMU,	/* QEMU with vfio-pci only */
+	LG_KVM_VIOMMU_TRACK,	/* LG_KVM_VIOMMU, sidecore=track */
+	LG_KVM_VIOMMU_SIDECORE,	/* LG_KVM_VIOMMU, sidecore=poll */
 	LG_QEMU_KVM_ON,		/* patched QEMU: intel-iommu,kvm-viommu=on */
 	LG_QEMU_KVM_OFF,	/* the same QEMU and line without the property */
 	LG_NR_VMMS,
@@ -56,6 +58,10 @@ struct lg_result {
 	uint64_t forwarded;	/* descriptors the unit handed to the VMM */
 	/* The VMM's time in the relayed GCMD writes that turned TE on, off. */
 	uint64_t te_on_ns, te_off_ns;
+	uint64_t tracked_writes, polled_writes, polled_runs;
+	/* KVM's exits of the guest's vCPUs in the timed loop (viommu-vmm). */
+	bool have_loop_exits;
+	uint64_t loop_exits;
 	char log[256];		/* the guest console, kept for a reader */
 };
 

@@ -80,15 +80,20 @@ FIXTURE_TEARDOWN(guest)
 {
 }
 
-/* The guest's own intel-iommu driver, through kvm_viommu. */
-static void check_kvm_viommu(struct __test_metadata *_metadata,
-			     unsigned int cpus, unsigned int iters)
+/*
+ * The guest's own intel-iommu driver, through kvm_viommu under @vmm
+ * (doorbells, or the sidecore, tracked or polled).
+ */
+static void check_kvm_viommu_as(struct __test_metadata *_metadata,
+				enum lg_vmm vmm, unsigned int cpus,
+				unsigned int iters, struct lg_result *out)
 {
 	struct lg_result r;
 	const char *why;
 
-	if (lg_run_cpus(LG_KVM_VIOMMU, iters, cpus, GUEST_TIMEOUT, &r, &why))
+	if (lg_run_cpus(vmm, iters, cpus, GUEST_TIMEOUT, &r, &why))
 		SKIP(return, "%s", why);
+	*out = r;
 	show(_metadata, &r);
 	ASSERT_EQ(0, r.exit_status);
 	ASSERT_TRUE(r.done);
@@ -103,7 +108,8 @@ static void check_kvm_viommu(struct __test_metadata *_metadata,
 	ASSERT_TRUE(r.have_stats);
 	ASSERT_GE(r.maps, iters);
 	ASSERT_GE(r.unmaps, iters);
-	ASSERT_NE(0, r.doorbells);
+	ASSERT_NE(0, vmm == LG_KVM_VIOMMU ? r.doorbells :
+		     r.tracked_writes + r.polled_writes);
 	EXPECT_EQ(0, r.faults);
 	EXPECT_EQ(0, r.iq_errors);
 	EXPECT_EQ(0, r.walk_faults);
@@ -116,6 +122,23 @@ static void check_kvm_viommu(struct __test_metadata *_metadata,
 	 * are gone, and the device has all of guest RAM, untranslated.
 	 */
 	EXPECT_EQ(LG_MEM_PAGES, r.pinned_pages);
+	/* KVM's exits in the timed loop, counted by viommu-vmm. */
+	ASSERT_TRUE(r.have_loop_exits);
+	TH_LOG("%s: %.3f exits per map+unmap (%llu in the loop)",
+	       lg_vmm_name[vmm], (double)r.loop_exits / r.iters,
+	       (unsigned long long)r.loop_exits);
+	TH_LOG("%llu tracked writes, %llu polled, %llu poller runs",
+	       (unsigned long long)r.tracked_writes,
+	       (unsigned long long)r.polled_writes,
+	       (unsigned long long)r.polled_runs);
+}
+
+static void check_kvm_viommu(struct __test_metadata *_metadata,
+			     unsigned int cpus, unsigned int iters)
+{
+	struct lg_result r = {};
+
+	check_kvm_viommu_as(_metadata, LG_KVM_VIOMMU, cpus, iters, &r);
 }
 
 TEST_F_TIMEOUT(guest, kvm_viommu_dma, GUEST_TIMEOUT + 30)
@@ -127,6 +150,39 @@ TEST_F_TIMEOUT(guest, kvm_viommu_dma, GUEST_TIMEOUT + 30)
 TEST_F_TIMEOUT(guest, kvm_viommu_dma_2_vcpus, GUEST_TIMEOUT + 30)
 {
 	check_kvm_viommu(_metadata, 2, GUEST_ITERS / 4);
+}
+
+/*
+ * With the sidecore, tracked: every register write is KVM's to trap and
+ * the unit's to take in the kernel; the guest works as with doorbells.
+ */
+TEST_F_TIMEOUT(guest, kvm_viommu_tracked_dma, GUEST_TIMEOUT + 30)
+{
+	struct lg_result r = {};
+
+	check_kvm_viommu_as(_metadata, LG_KVM_VIOMMU_TRACK, 1, GUEST_ITERS,
+			    &r);
+	EXPECT_EQ(0, r.polled_writes);
+}
+
+/*
+ * With the sidecore polling: the guest's map and unmap invalidations take
+ * no exit at all, by KVM's own count (what is left over the loop is the
+ * guest's timer, a few per second).  The poller needs an L1 CPU of its
+ * own, or it runs only when the vCPU is preempted.
+ */
+TEST_F_TIMEOUT(guest, kvm_viommu_sidecore_dma_takes_no_exits,
+	       GUEST_TIMEOUT + 30)
+{
+	struct lg_result r = {};
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one L1 CPU: the sidecore poller has none of its own");
+	check_kvm_viommu_as(_metadata, LG_KVM_VIOMMU_SIDECORE, 1, GUEST_ITERS,
+			    &r);
+	ASSERT_TRUE(r.have_loop_exits);
+	EXPECT_GT(r.iters / 20, r.loop_exits);
+	EXPECT_LT(0, r.polled_writes);
 }
 
 /* The same guest with no vIOMMU: the device sees guest RAM as is. */

@@ -5,23 +5,41 @@
 # only, and print the make variables that describe it.  Idempotent: a second
 # run with everything in place touches nothing and takes a second.
 #
-#   setup.sh [make-include-file]
+#   setup.sh [-k L1_KERNEL] [make-include-file]
 #
-# The L1 kernel of the testbed is Debian's current linux-image-amd64; its
-# package is unpacked into the cache (never installed over this machine's
-# kernel), and the matching linux-headers package is installed for kbuild.
+# L1_KERNEL, the testbed's L1 kernel (and its L2 Linux guest's):
+#   6.1      Debian 12's kernel, what linux-image-amd64 points at (default)
+#   6.12     Debian 12's 6.12 kernel, what linux-image-6.12-amd64 points at
+#   RELEASE  that kernel exactly, e.g. 6.12.95+deb12-amd64 (a name apt
+#            knows as linux-image-RELEASE, bookworm-backports' included)
+# The image package is unpacked into the cache, and so are its headers
+# with the headers' common part and kbuild: nothing kernel-related is
+# installed on this machine (6.12's headers package depends on its image).
+#
+# QEMU: qemu-system-x86 10.0.x from bookworm-backports (backports.sh, at
+# pin priority 1: only the packages named come from there) is the testbed's
+# L0 and the anchor VMM inside L1.  Debian 12's own QEMU 7.2 stays as a
+# second anchor, unpacked into the cache with its firmware (run_qemu.sh
+# runs it with -L and QEMU_MODULE_DIR pointing there).
+#
 # linux-source-6.1 provides checkpatch.pl, the kselftest harness and the KVM
 # selftest library, and is unpacked into the cache as well.
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${KVM_VIOMMU_CACHE:-/var/cache/kvm_viommu}
+L1_KERNEL=6.1
+if [ "${1:-}" = -k ]; then
+	L1_KERNEL=$2
+	shift 2
+fi
 OUT=${1:-/dev/stdout}
 
 log() { echo "setup: $*" >&2; }
 
-need_pkgs=(qemu-system-x86 busybox-static sparse linux-source-6.1 kmod cpio
+need_pkgs=(busybox-static sparse linux-source-6.1 kmod cpio
 	   xz-utils rsync bc flex bison libelf-dev gcc make perl pciutils
-	   python3 libssl-dev acpica-tools)
+	   python3 libssl-dev acpica-tools pahole socat)
 
 export DEBIAN_FRONTEND=noninteractive
 apt_updated=
@@ -33,49 +51,131 @@ apt_update() {
 	fi
 }
 
+installed() { # installed PKG: its version, empty if not installed
+	dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
+		sed -n 's/^install ok installed //p'
+}
+
 missing=()
 for p in "${need_pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q "install ok installed" || missing+=("$p")
+	[ -n "$(installed "$p")" ] || missing+=("$p")
 done
-
-# The kernel version: what linux-image-amd64 points at today, unless the
-# caller pins one.  Remember it so that later runs don't re-resolve it.
-KVER=${KVM_VIOMMU_KVER:-}
-if [ -z "$KVER" ] && [ -s "$CACHE/kver" ]; then
-	KVER=$(cat "$CACHE/kver")
-fi
-if [ -z "$KVER" ]; then
-	apt_update
-	KVER=$(apt-cache depends linux-image-amd64 |
-	       sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -n1)
-	[ -n "$KVER" ] || { log "cannot resolve linux-image-amd64"; exit 1; }
-fi
-
-dpkg-query -W -f='${Status}' "linux-headers-$KVER" 2>/dev/null |
-	grep -q "install ok installed" || missing+=("linux-headers-$KVER")
-
 if [ ${#missing[@]} -gt 0 ]; then
 	apt_update
 	log "installing ${missing[*]}"
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-
 mkdir -p "$CACHE"
-echo "$KVER" > "$CACHE/kver"
+
+# Downloads PKG (=VERSION if given) into DIR; apt's candidate otherwise.
+download() { # download DIR PKG[=VERSION]
+	(cd "$1" && { apt-get download -qq "$2" >&2 2>/dev/null ||
+		      { apt_update; apt-get download "$2" >&2; }; })
+}
+
+# The newest version of PKG that is not bookworm-backports'.
+debian12_version() {
+	apt-cache madison "$1" | awk -F'|' '$3 !~ /-backports/ &&
+		$3 ~ /Packages/ { gsub(/ /, "", $2); print $2; exit }'
+}
+
+# QEMU 10 from bookworm-backports, unless some 10.x is installed already
+# (a Debian 12 7.2 in its place is upgraded).
+qemu_ver=$(installed qemu-system-x86)
+if [ -z "$qemu_ver" ] || dpkg --compare-versions "$qemu_ver" lt 1:10; then
+	log "qemu-system-x86 ${qemu_ver:-not installed}: taking 10.x from bookworm-backports"
+	"$HERE/backports.sh" install qemu-system-x86
+fi
+
+# Debian 12's QEMU 7.2, unpacked with its own data files and seabios.
+Q72=$CACHE/qemu-7.2
+if [ ! -e "$Q72/.done" ]; then
+	apt_update
+	tmp=$(mktemp -d "$CACHE/deb.XXXXXX")
+	for p in qemu-system-x86 qemu-system-common qemu-system-data seabios; do
+		v=$(debian12_version "$p")
+		[ -n "$v" ] || { log "no Debian 12 version of $p"; exit 1; }
+		log "unpacking $p $v into $Q72"
+		download "$tmp" "$p=$v"
+	done
+	rm -rf "$Q72"
+	mkdir -p "$Q72"
+	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$Q72"; done
+	# The libraries it links against, should this machine lack some:
+	# its packages' dependencies, less the QEMU and firmware parts.
+	if ldd "$Q72/usr/bin/qemu-system-x86_64" | grep -q 'not found'; then
+		deps=$(for d in "$tmp"/qemu-system-{x86,common}_*.deb; do
+			dpkg-deb -f "$d" Depends | tr ',' '\n'
+		       done | grep -vE 'qemu-system|seabios|ipxe|ovmf' |
+		       paste -sd, -)
+		log "installing the libraries QEMU 7.2 needs"
+		apt-get satisfy -y -qq --no-install-recommends "$deps" >&2
+	fi
+	rm -rf "$tmp"
+	"$Q72/usr/bin/qemu-system-x86_64" --version | head -n1 > "$Q72/.done"
+fi
+
+# The L1 kernel's release: remembered in the cache, so that later runs
+# don't re-resolve it (and the testbed does not move under a user).
+case "$L1_KERNEL" in
+6.1)	memo=$CACHE/kver; meta=linux-image-amd64 ;;
+6.12)	memo=$CACHE/kver-6.12; meta=linux-image-6.12-amd64 ;;
+*)	memo=; meta= ;;
+esac
+KVER=
+if [ -z "$meta" ]; then
+	KVER=$L1_KERNEL
+elif [ "$L1_KERNEL" = 6.1 ] && [ -n "${KVM_VIOMMU_KVER:-}" ]; then
+	KVER=$KVM_VIOMMU_KVER
+elif [ -s "$memo" ]; then
+	KVER=$(cat "$memo")
+fi
+if [ -z "$KVER" ]; then
+	apt_update
+	# Debian 12's own suites: bookworm-backports' pin keeps its
+	# newer linux-image-amd64 out of the candidate.
+	KVER=$(apt-cache depends "$meta" |
+	       sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -n1)
+	[ -n "$KVER" ] || { log "cannot resolve $meta"; exit 1; }
+fi
+[ -z "$memo" ] || echo "$KVER" > "$memo"
 
 KIMG=$CACHE/image-$KVER
 if [ ! -e "$KIMG/.done" ]; then
-	apt_update
 	log "unpacking linux-image-$KVER into $KIMG"
 	tmp=$(mktemp -d "$CACHE/deb.XXXXXX")
-	(cd "$tmp" && apt-get download -qq "linux-image-$KVER" >&2 2>/dev/null ||
-	 apt-get download "linux-image-$KVER" >&2)
+	download "$tmp" "linux-image-$KVER"
 	rm -rf "$KIMG"
 	mkdir -p "$KIMG"
 	dpkg-deb -x "$tmp"/linux-image-*.deb "$KIMG"
 	rm -rf "$tmp"
 	touch "$KIMG/.done"
+fi
+
+# Its headers, for kbuild: the flavour's package, the common part and
+# kbuild's tools (the versions the flavour's package names), unpacked into
+# one root, whose flavour Makefile then includes the common one there.
+KHDR=$CACHE/headers-$KVER
+KDIR=$KHDR/usr/src/linux-headers-$KVER
+if [ ! -e "$KHDR/.done" ]; then
+	log "unpacking linux-headers-$KVER (and common, kbuild) into $KHDR"
+	tmp=$(mktemp -d "$CACHE/deb.XXXXXX")
+	download "$tmp" "linux-headers-$KVER"
+	ver=$(dpkg-deb -f "$tmp"/linux-headers-*.deb Version)
+	for p in $(dpkg-deb -f "$tmp"/linux-headers-*.deb Depends | tr ',|' '\n' |
+		   sed -n 's/^ *\(linux-\(headers-.*-common\|kbuild-[^ ]*\)\).*/\1/p' |
+		   sort -u); do
+		# kbuild is named for the version (>=) or the ABI (=).
+		download "$tmp" "$p=$ver" 2>/dev/null || download "$tmp" "$p"
+	done
+	rm -rf "$KHDR"
+	mkdir -p "$KHDR"
+	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$KHDR"; done
+	rm -rf "$tmp"
+	sed -i "s|^include /usr/src/|include $KHDR/usr/src/|" "$KDIR/Makefile"
+	[ -e "$KDIR/scripts/basic/fixdep" ] ||
+		{ log "no kbuild tools under $KDIR/scripts"; exit 1; }
+	touch "$KHDR/.done"
 fi
 
 KSRC=$CACHE/linux-source-6.1
@@ -89,10 +189,12 @@ if [ ! -e "$KSRC/.done" ]; then
 fi
 
 cat > "$OUT" <<MK
-# Generated by tools/testing/selftests/kvm_viommu/setup.sh
+# Generated by tools/testing/selftests/kvm_viommu/setup.sh -k $L1_KERNEL
 KVM_VIOMMU_CACHE := $CACHE
+L1_KERNEL := $L1_KERNEL
 KVER := $KVER
-KDIR := /lib/modules/$KVER/build
+KDIR := $KDIR
 KIMG := $KIMG
 KSRC := $KSRC
+QEMU72 := $Q72
 MK

@@ -20,13 +20,16 @@
  *      dma_unmap_single of 4 KiB, under QEMU's intel-iommu (today's
  *      architecture), under viommu-vmm with kvm_viommu, and with no vIOMMU
  *      under each.
- * It prints a table and writes JSON to $KVM_VIOMMU_BENCH_OUT.
+ * It prints a table and writes JSON to $KVM_VIOMMU_BENCH_OUT, both naming
+ * the testbed: the QEMU that runs L1 (L0), L1's kernel and CPUs, and the
+ * QEMU that ran the (f) rows under QEMU (from l1_run.sh's environment).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -335,8 +338,10 @@ static void summarize(struct result *r, const struct bench_config *cfg,
 	r->exits_per_op = (double)exits / (2.0 * cfg->iters * cfg->batch);
 }
 
-static void run_mode(int mode, struct viommu_vfio *f)
+static void run_mode(int mode)
 {
+	struct viommu_vfio vf, *f = &vf;
+	const char *why = "";
 	struct kvm_vcpu *vcpu;
 	struct viommu_vmm v;
 	struct kvm_vm *vm;
@@ -346,6 +351,10 @@ static void run_mode(int mode, struct viommu_vfio *f)
 	uint32_t c;
 	void *out;
 
+	/* (c) maps through type1 as a VMM does today; the rest need a unit's. */
+	viommu_vfio_iommu = mode == MODE_C ? VFIO_TYPE1v2_IOMMU :
+					     KVM_VIOMMU_VFIO_IOMMU;
+	TEST_ASSERT(!viommu_vfio_open(f, NULL, &why), "edu: %s", why);
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	if (mode == MODE_C) {
 		memset(&uu, 0, sizeof(uu));
@@ -422,6 +431,7 @@ static void run_mode(int mode, struct viommu_vfio *f)
 		viommu_vmm_fini(&v);
 	}
 	kvm_vm_free(vm);
+	viommu_vfio_close(f);
 }
 
 static void json_result(FILE *js, const char *name, const struct result *r,
@@ -473,8 +483,8 @@ static void run_linux_guest(enum lg_vmm vmm, struct lg_result *r)
 static void run_linux_guests(void)
 {
 	static const enum lg_vmm order[] = {
-		LG_QEMU_VIOMMU, LG_KVM_VIOMMU, LG_QEMU_NO_VIOMMU,
-		LG_VMM_NO_VIOMMU,
+		LG_QEMU_VIOMMU, LG_KVM_VIOMMU, LG_KVM_VIOMMU_TRACK,
+		LG_KVM_VIOMMU_SIDECORE, LG_QEMU_NO_VIOMMU, LG_VMM_NO_VIOMMU,
 	};
 	size_t i;
 
@@ -491,15 +501,71 @@ static bool linux_ok(const struct lg_result *r)
 	return r->pass && r->median_ns;
 }
 
-static void json_linux_one(FILE *js, const char *name,
-			   const struct lg_result *r, bool more)
+/* The testbed, as l1_run.sh and this kernel tell it. */
+static const char *env_or(const char *name, const char *dflt)
 {
-	fprintf(js, "    \"%s\": ", name);
+	const char *v = getenv(name);
+
+	return v && *v ? v : dflt;
+}
+
+#define L0_QEMU()	env_or("KVM_VIOMMU_L0_QEMU", "unknown")
+#define L2_QEMU()	env_or("KVM_VIOMMU_QEMU_VERSION", "unknown")
+
+static bool is_qemu_row(int vmm)
+{
+	return vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
+}
+
+/* A JSON string of s, which comes from the environment. */
+static void json_str(FILE *js, const char *s)
+{
+	fputc('"', js);
+	for (; *s; s++)
+		if (*s != '"' && *s != '\\' && (unsigned char)*s >= ' ')
+			fputc(*s, js);
+	fputc('"', js);
+}
+
+static void json_testbed(FILE *js)
+{
+	struct utsname u;
+
+	uname(&u);
+	fprintf(js, "  \"testbed\": {\"l0_qemu\": ");
+	json_str(js, L0_QEMU());
+	fprintf(js, ", \"l1_kernel\": ");
+	json_str(js, u.release);
+	fprintf(js, ", \"l1_cpus\": %ld, \"l2_qemu\": ",
+		sysconf(_SC_NPROCESSORS_ONLN));
+	json_str(js, L2_QEMU());
+	fprintf(js, "},\n");
+}
+
+static void print_testbed(void)
+{
+	struct utsname u;
+
+	uname(&u);
+	printf("bench: testbed: L0 QEMU %s; L1 kernel %s on %ld CPUs; (f) under QEMU %s\n",
+	       L0_QEMU(), u.release, sysconf(_SC_NPROCESSORS_ONLN), L2_QEMU());
+}
+
+static void json_linux_one(FILE *js, int vmm, const struct lg_result *r,
+			   bool more)
+{
+	fprintf(js, "    \"%s\": ", lg_vmm_name[vmm]);
 	if (!linux_ok(r)) {
 		fprintf(js, "null%s\n", more ? "," : "");
 		return;
 	}
-	fprintf(js, "{\"ns_median\": %llu, \"ns_p99\": %llu, ",
+	fputc('{', js);
+	if (is_qemu_row(vmm)) {
+		fprintf(js, "\"qemu\": ");
+		json_str(js, L2_QEMU());
+		fprintf(js, ", ");
+	}
+	fprintf(js, "\"ns_median\": %llu, \"ns_p99\": %llu, ",
 		(unsigned long long)r->median_ns,
 		(unsigned long long)r->p99_ns);
 	fprintf(js, "\"ns_mean\": %llu, \"iters\": %llu, \"seconds\": %.1f",
@@ -508,6 +574,9 @@ static void json_linux_one(FILE *js, const char *name,
 	if (r->have_stats)
 		fprintf(js, ", \"user_exits_per_op\": %.3f",
 			(double)r->relayed_iqt / (2.0 * r->iters));
+	if (r->have_loop_exits)
+		fprintf(js, ", \"exits_per_pair\": %.3f",
+			(double)r->loop_exits / r->iters);
 	fprintf(js, "}%s\n", more ? "," : "");
 }
 
@@ -518,19 +587,28 @@ static void json_linux(FILE *js)
 	fprintf(js, "  \"f_linux\": {\n");
 	fprintf(js, "    \"unit\": \"ns per 4 KiB dma_map_single+unmap in L2 Linux\",\n");
 	for (i = 0; i < LG_NR_VMMS; i++)
-		json_linux_one(js, lg_vmm_name[i], &linux_results[i],
+		json_linux_one(js, i, &linux_results[i],
 			       i + 1 < LG_NR_VMMS);
 	fprintf(js, "  },\n");
 }
 
-static void print_linux(const char *name, const struct lg_result *r)
+static void print_linux(int vmm, const struct lg_result *r)
 {
+	char qemu[64] = "";
+
+	/* "10.0.2 (Debian ...)": the version is enough in the table. */
+	if (is_qemu_row(vmm))
+		snprintf(qemu, sizeof(qemu), "QEMU %.*s",
+			 (int)strcspn(L2_QEMU(), " "), L2_QEMU());
+	else if (lg_is_qemu_kvm(vmm))
+		snprintf(qemu, sizeof(qemu), "QEMU 10.0.2 + tools/qemu");
 	if (linux_ok(r))
-		printf("%-20s %12llu %12llu\n", name,
+		printf("%-20s %12llu %12llu  %s\n", lg_vmm_name[vmm],
 		       (unsigned long long)r->median_ns,
-		       (unsigned long long)r->p99_ns);
+		       (unsigned long long)r->p99_ns, qemu);
 	else
-		printf("%-20s %12s\n", name, "failed");
+		printf("%-20s %12s %12s  %s\n", lg_vmm_name[vmm], "failed", "",
+		       qemu);
 }
 
 /*
@@ -557,7 +635,7 @@ static void print_qemu_pair(void)
 
 	printf("\nQEMU 10 (tools/qemu), the same line off and on, in this order:\n");
 	for (i = 0; i < ARRAY_SIZE(qemu_pair); i++)
-		print_linux(lg_vmm_name[qemu_pair[i]], &qemu_pair_results[i]);
+		print_linux(qemu_pair[i], &qemu_pair_results[i]);
 }
 
 /* The pair's runs, in their order, for the JSON. */
@@ -597,6 +675,7 @@ int main(void)
 	char fast_path[8] = "";
 	uint32_t c;
 
+	print_testbed();
 	viommu_mount_debugfs();
 	TEST_ASSERT(viommu_read_file(FAST_PATH_PARAM, fast_path,
 				     sizeof(fast_path)) > 0,
@@ -605,14 +684,15 @@ int main(void)
 		printf("bench: no device: %s\n", why);
 		return 1;
 	}
+	/* Each mode opens it again, in a container of the kind it needs. */
+	viommu_vfio_close(&f);
 	for (m = 0; m < NR_MODES; m++) {
 		printf("bench: mode %s...\n", mode_name[m]);
 		fflush(stdout);
 		set_fast_path(m == MODE_A_VCPU);
-		run_mode(m, &f);
+		run_mode(m);
 	}
 	set_fast_path(fast_path[0] == 'Y' || fast_path[0] == '1');
-	viommu_vfio_close(&f);
 	run_linux_guests();
 
 	printf("\n%-14s %-7s %12s %12s %10s\n", "mode", "config",
@@ -642,9 +722,9 @@ int main(void)
 	printf("target: batch64_speedup >= 5: %.2f, %s\n", speedup,
 	       verdict(speedup >= 5));
 	printf("\n(f) Linux guest, dma_map_single+dma_unmap_single of 4 KiB:\n");
-	printf("%-20s %12s %12s\n", "vmm", "median ns", "p99 ns");
+	printf("%-20s %12s %12s  %s\n", "vmm", "median ns", "p99 ns", "qemu");
 	for (m = 0; m < LG_NR_VMMS; m++)
-		print_linux(lg_vmm_name[m], &linux_results[m]);
+		print_linux(m, &linux_results[m]);
 	linux_ratio = 0;
 	if (linux_ok(&linux_results[LG_QEMU_VIOMMU]) &&
 	    linux_ok(&linux_results[LG_KVM_VIOMMU]))
@@ -669,6 +749,7 @@ int main(void)
 		return 1;
 	}
 	fprintf(js, "{\n  \"unit\": \"ns per page op (map+unmap), guest TSC\",\n");
+	json_testbed(js);
 	fprintf(js, "  \"modes\": {\n");
 	for (m = 0; m < NR_MODES; m++) {
 		fprintf(js, "    \"%s\": {\n", mode_name[m]);

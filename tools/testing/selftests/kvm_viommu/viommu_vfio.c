@@ -45,12 +45,19 @@ static int vfio_enable_master(int device)
 	return 0;
 }
 
+uint32_t viommu_vfio_iommu = KVM_VIOMMU_VFIO_IOMMU;
+
 int viommu_vfio_open(struct viommu_vfio *f, struct kvm_vm *vm,
 		     const char **why)
 {
+	return viommu_vfio_open_dev(f, vm, getenv("KVM_VIOMMU_EDU_BDF"),
+				    getenv("KVM_VIOMMU_EDU_GROUP"), why);
+}
+
+int viommu_vfio_open_dev(struct viommu_vfio *f, struct kvm_vm *vm,
+			 const char *bdf, const char *grp, const char **why)
+{
 	struct vfio_group_status status = { .argsz = sizeof(status) };
-	const char *bdf = getenv("KVM_VIOMMU_EDU_BDF");
-	const char *grp = getenv("KVM_VIOMMU_EDU_GROUP");
 	unsigned int seg, bus, dev, fn;
 	struct vfio_region_info bar;
 	char path[64];
@@ -79,8 +86,9 @@ int viommu_vfio_open(struct viommu_vfio *f, struct kvm_vm *vm,
 		    "VFIO group %s not viable", grp);
 	TEST_ASSERT(!ioctl(f->group, VFIO_GROUP_SET_CONTAINER, &f->container),
 		    "VFIO_GROUP_SET_CONTAINER: %s", strerror(errno));
-	TEST_ASSERT(!ioctl(f->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU),
-		    "VFIO_SET_IOMMU: %s", strerror(errno));
+	TEST_ASSERT(!ioctl(f->container, VFIO_SET_IOMMU, viommu_vfio_iommu),
+		    "VFIO_SET_IOMMU %u: %s", viommu_vfio_iommu,
+		    strerror(errno));
 	f->device = ioctl(f->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	TEST_ASSERT(f->device >= 0, "VFIO_GROUP_GET_DEVICE_FD %s: %s", bdf,
 		    strerror(errno));

@@ -40,12 +40,24 @@ struct viommu_vfio {
 };
 
 /*
- * Open edu through VFIO (type1 container, no mappings), enable bus
- * mastering, and map its BAR0 into @vm (if not NULL) at EDU_BAR0_GPA.
- * Returns 0, or -errno with a reason in @why if the testbed has no edu.
+ * The VFIO IOMMU type viommu_vfio_open() sets its container to: the
+ * module's own (KVM_VIOMMU_VFIO_IOMMU), which a unit's device needs; or
+ * VFIO_TYPE1v2_IOMMU, for a VMM that maps guest RAM itself.
+ */
+extern uint32_t viommu_vfio_iommu;
+
+/*
+ * Open edu through VFIO (a container of viommu_vfio_iommu's type, no
+ * mappings), enable bus mastering, and map its BAR0 into @vm (if not NULL)
+ * at EDU_BAR0_GPA.  Returns 0, or -errno with a reason in @why if the
+ * testbed has no edu.
  */
 int viommu_vfio_open(struct viommu_vfio *f, struct kvm_vm *vm,
 		     const char **why);
+
+/* The same for the edu at host address @bdf, in VFIO group @grp. */
+int viommu_vfio_open_dev(struct viommu_vfio *f, struct kvm_vm *vm,
+			 const char *bdf, const char *grp, const char **why);
 
 /* Map the opened device's BAR0 into @vm at EDU_BAR0_GPA. */
 void viommu_vfio_map_bar(struct viommu_vfio *f, struct kvm_vm *vm);

@@ -16,6 +16,7 @@
 
 uint32_t viommu_vmm_max_wired = VIOMMU_MAX_WIRED;
 uint32_t viommu_vmm_create_flags;
+uint32_t viommu_vmm_sidecore;
 
 uint32_t viommu_reg32(struct viommu_vmm *v, uint32_t off)
 {
@@ -73,19 +74,14 @@ static void viommu_wire_doorbells(struct viommu_vmm *v)
 	v->wired = want;
 }
 
-/* Route each interrupt's GSI to the message the guest programmed. */
-static void viommu_route_irqs(struct viommu_vmm *v)
+/* Route each interrupt's GSI to @msg. */
+static void viommu_route_msgs(struct viommu_vmm *v,
+			      const struct kvm_viommu_irq_msg *msg)
 {
 	struct {
 		struct kvm_irq_routing r;
 		struct kvm_irq_routing_entry e[KVM_VIOMMU_NR_IRQS];
 	} routing;
-	static const uint32_t msg[KVM_VIOMMU_NR_IRQS][3] = {
-		[KVM_VIOMMU_IRQ_INV_COMPLETION] = {
-			VTD_IEDATA_REG, VTD_IEADDR_REG, VTD_IEUADDR_REG },
-		[KVM_VIOMMU_IRQ_FAULT] = {
-			VTD_FEDATA_REG, VTD_FEADDR_REG, VTD_FEUADDR_REG },
-	};
 	int i;
 
 	memset(&routing, 0, sizeof(routing));
@@ -93,11 +89,84 @@ static void viommu_route_irqs(struct viommu_vmm *v)
 	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
 		routing.e[i].gsi = VIOMMU_IRQ_GSI_BASE + i;
 		routing.e[i].type = KVM_IRQ_ROUTING_MSI;
-		routing.e[i].u.msi.data = viommu_reg32(v, msg[i][0]);
-		routing.e[i].u.msi.address_lo = viommu_reg32(v, msg[i][1]);
-		routing.e[i].u.msi.address_hi = viommu_reg32(v, msg[i][2]);
+		routing.e[i].u.msi.data = msg[i].data;
+		routing.e[i].u.msi.address_lo = msg[i].addr_lo;
+		routing.e[i].u.msi.address_hi = msg[i].addr_hi;
 	}
 	vm_ioctl(v->vm, KVM_SET_GSI_ROUTING, &routing.r);
+}
+
+/* ... to the message the guest programmed, as the page shows it. */
+static void viommu_route_irqs(struct viommu_vmm *v)
+{
+	static const uint32_t reg[KVM_VIOMMU_NR_IRQS][3] = {
+		[KVM_VIOMMU_IRQ_INV_COMPLETION] = {
+			VTD_IEDATA_REG, VTD_IEADDR_REG, VTD_IEUADDR_REG },
+		[KVM_VIOMMU_IRQ_FAULT] = {
+			VTD_FEDATA_REG, VTD_FEADDR_REG, VTD_FEUADDR_REG },
+	};
+	struct kvm_viommu_irq_msg msg[KVM_VIOMMU_NR_IRQS] = {};
+	int i;
+
+	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
+		msg[i].data = viommu_reg32(v, reg[i][0]);
+		msg[i].addr_lo = viommu_reg32(v, reg[i][1]);
+		msg[i].addr_hi = viommu_reg32(v, reg[i][2]);
+	}
+	viommu_route_msgs(v, msg);
+}
+
+/*
+ * Sidecore: the unit signals msg_fd when the guest changes a message; the
+ * VMM reads them, routes them and says so, and the unit then sends what
+ * it held back.
+ */
+static void *viommu_msg_thread(void *data)
+{
+	struct viommu_vmm *v = data;
+	struct kvm_viommu_irq_msgs msgs;
+	struct kvm_viommu_ack_events ack = {
+		.size = sizeof(ack),
+		.flags = KVM_VIOMMU_ACK_IRQ_MSGS,
+	};
+	uint64_t cnt;
+
+	while (read(v->msg_fd, &cnt, sizeof(cnt)) == sizeof(cnt) &&
+	       !__atomic_load_n(&v->msg_stop, __ATOMIC_ACQUIRE)) {
+		memset(&msgs, 0, sizeof(msgs));
+		msgs.size = sizeof(msgs);
+		TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_GET_IRQ_MSGS, &msgs),
+			    "KVM_VIOMMU_GET_IRQ_MSGS: %s", strerror(errno));
+		pthread_mutex_lock(&v->lock);
+		viommu_route_msgs(v, msgs.msg);
+		pthread_mutex_unlock(&v->lock);
+		ack.seq = msgs.gen;
+		TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_ACK_EVENTS, &ack),
+			    "KVM_VIOMMU_ACK_EVENTS (messages): %s",
+			    strerror(errno));
+		__atomic_add_fetch(&v->msg_routes, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* Turn the sidecore on: 0 or -errno of KVM_VIOMMU_SET_SIDECORE. */
+static int viommu_sidecore_on(struct viommu_vmm *v, uint32_t flags)
+{
+	struct kvm_viommu_sidecore sc = {
+		.size = sizeof(sc),
+		.flags = flags,
+		.reg_gpa = VIOMMU_REG_GPA,
+	};
+
+	v->msg_fd = eventfd(0, EFD_CLOEXEC);
+	TEST_ASSERT(v->msg_fd >= 0, "eventfd");
+	sc.msg_fd = v->msg_fd;
+	if (ioctl(v->unit_fd, KVM_VIOMMU_SET_SIDECORE, &sc))
+		return -errno;
+	v->sidecore = flags;
+	TEST_ASSERT(!pthread_create(&v->msg_thread, NULL, viommu_msg_thread,
+				    v), "pthread_create");
+	return 0;
 }
 
 int viommu_vmm_init_bare(struct viommu_vmm *v, struct kvm_vm *vm,
@@ -148,18 +217,25 @@ int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
 	}
 	viommu_get_info(v);
 
-	/* 1. The register page, read-only, as a read-only memslot. */
-	v->regs = mmap(NULL, KVM_VIOMMU_REG_PAGE_SIZE, PROT_READ, MAP_SHARED,
-		       v->unit_fd, KVM_VIOMMU_REG_PAGE_OFFSET);
+	/*
+	 * 1. The register page, read-only, as a read-only memslot; or, for
+	 * the sidecore, writable.
+	 */
+	v->msg_fd = -1;
+	v->regs = mmap(NULL, KVM_VIOMMU_REG_PAGE_SIZE,
+		       PROT_READ | (viommu_vmm_sidecore ? PROT_WRITE : 0),
+		       MAP_SHARED, v->unit_fd, KVM_VIOMMU_REG_PAGE_OFFSET);
 	TEST_ASSERT(v->regs != MAP_FAILED, "mmap register page: %s",
 		    strerror(errno));
-	vm_set_user_memory_region(vm, VIOMMU_REG_SLOT, KVM_MEM_READONLY,
+	vm_set_user_memory_region(vm, VIOMMU_REG_SLOT,
+				  viommu_vmm_sidecore ? 0 : KVM_MEM_READONLY,
 				  VIOMMU_REG_GPA, KVM_VIOMMU_REG_PAGE_SIZE,
 				  (void *)v->regs);
 	virt_map(vm, VIOMMU_REG_GPA, VIOMMU_REG_GPA, 1);
 
-	/* 2. Doorbells for the queue's current size. */
-	viommu_wire_doorbells(v);
+	/* 2. Doorbells for the queue's current size, without the sidecore. */
+	if (!viommu_vmm_sidecore)
+		viommu_wire_doorbells(v);
 
 	/* 3. Interrupts: eventfd -> unit, and irqfd -> GSI -> MSI route. */
 	viommu_route_irqs(v);
@@ -180,12 +256,26 @@ int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
 		irqfd.fd = v->irq_fd[i];
 		vm_ioctl(vm, KVM_IRQFD, &irqfd);
 	}
+
+	/* 4. The sidecore, if asked for. */
+	if (viommu_vmm_sidecore)
+		return viommu_sidecore_on(v, viommu_vmm_sidecore);
 	return 0;
 }
 
 void viommu_vmm_fini(struct viommu_vmm *v)
 {
+	uint64_t one = 1;
 	int i;
+
+	if (v->sidecore) {
+		__atomic_store_n(&v->msg_stop, 1, __ATOMIC_RELEASE);
+		TEST_ASSERT(write(v->msg_fd, &one, sizeof(one)) == sizeof(one),
+			    "eventfd write");
+		pthread_join(v->msg_thread, NULL);
+	}
+	if (v->msg_fd >= 0)
+		close(v->msg_fd);
 
 	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++)
 		close(v->irq_fd[i]);
@@ -218,6 +308,8 @@ static void viommu_relay_mmio(struct viommu_vmm *v, struct kvm_run *run)
 	TEST_ASSERT(!ioctl(v->unit_fd, KVM_VIOMMU_REG_WRITE, &reg),
 		    "KVM_VIOMMU_REG_WRITE 0x%x: %s", reg.offset,
 		    strerror(errno));
+	if (v->after_write)
+		v->after_write(v, reg.offset, reg.value);
 	if (!reg.events)
 		return;
 	pthread_mutex_lock(&v->lock);
@@ -258,6 +350,32 @@ void viommu_vmm_stats(struct viommu_vmm *v, struct kvm_viommu_stats *st)
 		    "KVM_VIOMMU_GET_STATS: %s", strerror(errno));
 }
 
+uint64_t viommu_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *descs, *d;
+	uint64_t val = 0;
+	int fd, i;
+	bool found = false;
+
+	fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
+	TEST_ASSERT(fd >= 0, "KVM_GET_STATS_FD: %s", strerror(errno));
+	read_stats_header(fd, &header);
+	descs = read_stats_descriptors(fd, &header);
+	for (i = 0; i < header.num_desc; i++) {
+		d = get_stats_descriptor(descs, i, &header);
+		if (strcmp(d->name, name))
+			continue;
+		read_stat_data(fd, &header, d, &val, 1);
+		found = true;
+		break;
+	}
+	free(descs);
+	close(fd);
+	TEST_ASSERT(found, "no vCPU statistic %s", name);
+	return val;
+}
+
 void viommu_guest_iommu_mem(struct kvm_vm *vm, struct guest_iommu_mem *mem,
 			    uint32_t pool_nr)
 {
@@ -282,7 +400,8 @@ uint64_t viommu_guest_ram_pages(struct kvm_vm *vm)
 	int bkt;
 
 	hash_for_each(vm->regions.slot_hash, bkt, region, slot_node)
-		if (!(region->region.flags & KVM_MEM_READONLY))
+		if (!(region->region.flags & KVM_MEM_READONLY) &&
+		    region->region.slot != VIOMMU_REG_SLOT)
 			pages += region->region.memory_size >> 12;
 	return pages;
 }

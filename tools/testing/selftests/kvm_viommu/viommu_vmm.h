@@ -26,6 +26,12 @@
 extern uint32_t viommu_vmm_max_wired;
 /* KVM_VIOMMU_CREATE_* flags viommu_vmm_init() creates units with. */
 extern uint32_t viommu_vmm_create_flags;
+/*
+ * KVM_VIOMMU_SIDECORE_* viommu_vmm_init() turns on (0: doorbells and the
+ * relay): then the page is a writable memslot, no doorbell is wired, and
+ * a thread of the VMM routes the interrupt messages the unit announces.
+ */
+extern uint32_t viommu_vmm_sidecore;
 
 struct viommu_vmm {
 	struct kvm_vm *vm;
@@ -40,13 +46,21 @@ struct viommu_vmm {
 	uint64_t mmio_reads;		/* must stay 0: reads hit the page */
 	uint64_t mmio_writes;		/* relayed writes */
 	uint64_t iqt_relays;		/* relayed IQT writes */
+	/* If set, called after each relayed write, in the vCPU's thread. */
+	void (*after_write)(struct viommu_vmm *v, uint32_t off, uint64_t val);
+	uint32_t sidecore;		/* KVM_VIOMMU_SIDECORE_* on */
+	int msg_fd;			/* the unit says: messages changed */
+	pthread_t msg_thread;		/* routes them */
+	int msg_stop;
+	uint64_t msg_routes;		/* routings it made */
 };
 
 /*
  * Create @vm's unit with @cap/@ecap (0: default) and wire it: memslot,
- * guest mapping of the page, doorbells for the current queue size,
- * irqfds.  Returns 0 or -errno of KVM_CREATE_VIOMMU (nothing else can
- * fail without aborting the test).
+ * guest mapping of the page, doorbells for the current queue size (or the
+ * sidecore, see viommu_vmm_sidecore), irqfds.  Returns 0 or -errno of
+ * KVM_CREATE_VIOMMU or KVM_VIOMMU_SET_SIDECORE (nothing else can fail
+ * without aborting the test).
  */
 int viommu_vmm_init(struct viommu_vmm *v, struct kvm_vm *vm, uint64_t cap,
 		    uint64_t ecap);
@@ -64,6 +78,9 @@ uint64_t viommu_vcpu_run(struct viommu_vmm *v, struct kvm_vcpu *vcpu,
 			 struct ucall *uc);
 
 void viommu_vmm_stats(struct viommu_vmm *v, struct kvm_viommu_stats *st);
+
+/* A vCPU statistic of KVM's (binary stats), e.g. "exits". */
+uint64_t viommu_vcpu_stat(struct kvm_vcpu *vcpu, const char *name);
 
 /* Where the host puts a guest driver's memory (viommu_guest.h uses it). */
 struct guest_iommu_mem {

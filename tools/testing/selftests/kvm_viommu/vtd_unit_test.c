@@ -6,10 +6,14 @@
  * never exit, and IQT writes reach the unit through doorbells, never
  * through the VMM.
  */
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -411,14 +415,38 @@ FIXTURE(vtd) {
 	struct unit_vm u;
 };
 
+/*
+ * Each test three ways: guest register writes through doorbells and the
+ * relay; write-tracked by KVM and taken in the kernel; and with the
+ * sidecore polling the page while the guest is busy.
+ */
+FIXTURE_VARIANT(vtd) {
+	uint32_t sidecore;
+};
+
+FIXTURE_VARIANT_ADD(vtd, doorbells) {
+	.sidecore = 0,
+};
+
+FIXTURE_VARIANT_ADD(vtd, tracked) {
+	.sidecore = KVM_VIOMMU_SIDECORE_TRACK,
+};
+
+FIXTURE_VARIANT_ADD(vtd, sidecore) {
+	.sidecore = KVM_VIOMMU_SIDECORE_TRACK | KVM_VIOMMU_SIDECORE_POLL,
+};
+
 FIXTURE_SETUP(vtd)
 {
 	ASSERT_EQ(0, viommu_mount_debugfs());
 	self->u.vm = NULL;
+	viommu_vmm_sidecore = variant->sidecore;
 }
 
 FIXTURE_TEARDOWN(vtd)
 {
+	viommu_vmm_sidecore = 0;
+	viommu_restore_params();
 	if (self->u.vm) {
 		viommu_vmm_fini(&self->u.v);
 		kvm_vm_free(self->u.vm);
@@ -447,12 +475,30 @@ static void unit_vm_memory(struct __test_metadata *_metadata,
 	sync_global_to_guest(self->vm, args);
 }
 
+/*
+ * The unit for @self->vm, with @ecap (0: default).  False, with the test
+ * marked skipped, if this kernel cannot give the variant's sidecore.
+ */
+static bool unit_vm_unit(struct __test_metadata *_metadata,
+			 struct unit_vm *self, uint64_t ecap)
+{
+	int ret = viommu_vmm_init(&self->v, self->vm, 0, ecap);
+
+	if (ret == -EOPNOTSUPP && viommu_vmm_sidecore)
+		SKIP(return false, "no KVM write tracking for modules here");
+	ASSERT_EQ(0, ret) {
+		return false;
+	}
+	return true;
+}
+
 /* A VM with @n vCPUs running @guest, its unit, IDT and memory. */
-static void unit_vm_setup(struct __test_metadata *_metadata,
+static bool unit_vm_setup(struct __test_metadata *_metadata,
 			  struct unit_vm *self, void *guest, int n)
 {
 	self->vm = vm_create_with_vcpus(n, guest, self->vcpus);
-	ASSERT_EQ(0, viommu_vmm_init(&self->v, self->vm, 0, 0));
+	if (!unit_vm_unit(_metadata, self, 0))
+		return false;
 	vm_init_descriptor_tables(self->vm);
 	for (int i = 0; i < n; i++) {
 		vcpu_init_descriptor_tables(self->vcpus[i]);
@@ -464,6 +510,7 @@ static void unit_vm_setup(struct __test_metadata *_metadata,
 				     guest_irq_handler);
 	args.nr_vcpus = n;
 	unit_vm_memory(_metadata, self);
+	return true;
 }
 
 /* Run vCPU 0 to GUEST_DONE; SYNCs are fine; anything else fails. */
@@ -487,12 +534,36 @@ static void unit_vm_run(struct __test_metadata *_metadata,
 	}
 }
 
-/* What every test proves about the trap design. */
+/*
+ * What every test proves about the trap design: register reads never
+ * exit; IQT writes never reach the VMM; under the sidecore no register
+ * write does.
+ */
 static void expect_no_exits(struct __test_metadata *_metadata,
 			    struct unit_vm *self)
 {
 	EXPECT_EQ(0, self->v.mmio_reads);
 	EXPECT_EQ(0, self->v.iqt_relays);
+	EXPECT_EQ(0, self->v.sidecore ? self->v.mmio_writes : 0);
+}
+
+/*
+ * The guest wrote IQT @n times: doorbells counted each; KVM's tracking
+ * counted at least as many register writes; the poller takes several
+ * writes found at once as one, so of it only that it took some.
+ */
+static void expect_tails(struct __test_metadata *_metadata,
+			 struct unit_vm *self,
+			 const struct kvm_viommu_stats *st, uint64_t n)
+{
+	uint32_t sc = self->v.sidecore;
+
+	EXPECT_EQ(sc ? 0 : n, st->doorbells);
+	EXPECT_LE(sc == KVM_VIOMMU_SIDECORE_TRACK ? n : 0, st->tracked_writes);
+	EXPECT_LE(sc & KVM_VIOMMU_SIDECORE_POLL ? 1 : 0,
+		  st->tracked_writes + st->polled_writes);
+	EXPECT_EQ(0, sc == KVM_VIOMMU_SIDECORE_TRACK ? st->polled_writes : 0);
+	EXPECT_EQ(0, st->relay_writes - self->v.mmio_writes);
 }
 
 TEST_F(vtd, reset_values)
@@ -501,7 +572,8 @@ TEST_F(vtd, reset_values)
 	uint64_t *out;
 	unsigned int i;
 
-	unit_vm_setup(_metadata, &self->u, guest_read_reset_values, 1);
+	if (!unit_vm_setup(_metadata, &self->u, guest_read_reset_values, 1))
+		return;
 	unit_vm_run(_metadata, &self->u);
 	out = self->u.out;
 	for (i = 0; i < ARRAY_SIZE(reset_regs); i++) {
@@ -540,7 +612,8 @@ TEST_F(vtd, root_table_and_first_batch)
 {
 	struct kvm_viommu_stats st;
 
-	unit_vm_setup(_metadata, &self->u, guest_first_batch, 1);
+	if (!unit_vm_setup(_metadata, &self->u, guest_first_batch, 1))
+		return;
 	unit_vm_run(_metadata, &self->u);
 	viommu_vmm_stats(&self->u.v, &st);
 	EXPECT_EQ(5, st.descs);
@@ -549,8 +622,7 @@ TEST_F(vtd, root_table_and_first_batch)
 	EXPECT_EQ(1, st.waits);
 	EXPECT_EQ(0, st.iq_errors);
 	/* IQT = 0 when enabling the queue, then the batch. */
-	EXPECT_EQ(2, st.doorbells);
-	EXPECT_EQ(self->u.v.mmio_writes, st.relay_writes);
+	expect_tails(_metadata, &self->u, &st, 2);
 	expect_no_exits(_metadata, &self->u);
 }
 
@@ -574,7 +646,8 @@ TEST_F(vtd, tracepoints_show_the_hot_path)
 		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	ASSERT_EQ(0, tracefs_write("trace", ""));
 	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/enable", "1"));
-	unit_vm_setup(_metadata, &self->u, guest_first_batch, 1);
+	if (!unit_vm_setup(_metadata, &self->u, guest_first_batch, 1))
+		return;
 	unit_vm_run(_metadata, &self->u);
 	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/enable", "0"));
 
@@ -584,9 +657,11 @@ TEST_F(vtd, tracepoints_show_the_hot_path)
 	close(fd);
 	ASSERT_LT(0, n);
 	buf[n] = 0;
-	EXPECT_NE(NULL, strstr(buf, "kvm_viommu_doorbell:"));
+	EXPECT_TRUE(variant->sidecore || strstr(buf, "kvm_viommu_doorbell:"));
 	EXPECT_NE(NULL, strstr(buf, "kvm_viommu_iq_run:"));
 	EXPECT_NE(NULL, strstr(buf, "processed 5"));
+	EXPECT_TRUE(!(variant->sidecore & KVM_VIOMMU_SIDECORE_POLL) ||
+		    strstr(buf, "register page polled"));
 }
 
 static void batches(struct __test_metadata *_metadata,
@@ -594,7 +669,8 @@ static void batches(struct __test_metadata *_metadata,
 {
 	struct kvm_viommu_stats st;
 
-	unit_vm_setup(_metadata, self, guest_batches, 1);
+	if (!unit_vm_setup(_metadata, self, guest_batches, 1))
+		return;
 	args.batch = batch;
 	args.rounds = rounds;
 	sync_global_to_guest(self->vm, args);
@@ -602,9 +678,54 @@ static void batches(struct __test_metadata *_metadata,
 	viommu_vmm_stats(&self->v, &st);
 	EXPECT_EQ((uint64_t)batch * rounds, st.descs);
 	EXPECT_EQ(rounds, st.waits);
-	EXPECT_EQ(rounds + 1, st.doorbells);
+	expect_tails(_metadata, self, &st, rounds + 1);
 	EXPECT_EQ(0, st.iq_errors);
 	expect_no_exits(_metadata, self);
+}
+
+/*
+ * What an IQT write costs the guest in exits, by KVM's own count: one
+ * each with doorbells or KVM's tracking; none once the sidecore polls the
+ * page (the queue's set-up writes are tracked: the page is not quiet
+ * before QIE).
+ */
+TEST_F_TIMEOUT(vtd, exits_per_tail, 300)
+{
+	const uint32_t rounds = 400;
+	struct kvm_viommu_stats st;
+	uint64_t exits;
+
+	/*
+	 * A poller that shares the vCPU's only CPU runs when the vCPU is
+	 * preempted, spins with nothing to do, parks: each tail exits.
+	 */
+	if (variant->sidecore & KVM_VIOMMU_SIDECORE_POLL &&
+	    sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: the poller has none of its own");
+	if (!unit_vm_setup(_metadata, &self->u, guest_batches, 1))
+		return;
+	/* This testbed's rounds take far longer than hardware's. */
+	ASSERT_EQ(0, viommu_set_param("sidecore_spin_us", "20000"));
+	args.batch = 1;
+	args.rounds = rounds;
+	sync_global_to_guest(self->u.vm, args);
+	exits = viommu_vcpu_stat(self->u.vcpus[0], "exits");
+	unit_vm_run(_metadata, &self->u);
+	exits = viommu_vcpu_stat(self->u.vcpus[0], "exits") - exits;
+	viommu_vmm_stats(&self->u.v, &st);
+	TH_LOG("%llu exits for %u tails; %llu tracked writes, %llu polled",
+	       (unsigned long long)exits, rounds + 1, st.tracked_writes,
+	       st.polled_writes);
+	TH_LOG("%llu parks, %llu unparks, %llu poller runs", st.parks,
+	       st.unparks, st.polled_runs);
+	EXPECT_EQ(rounds, st.waits);
+	if (variant->sidecore & KVM_VIOMMU_SIDECORE_POLL) {
+		EXPECT_GT(rounds / 10, exits);
+		EXPECT_LE(1, st.polled_runs);
+	} else {
+		EXPECT_LE(rounds, exits);
+	}
+	expect_no_exits(_metadata, &self->u);
 }
 
 /* 600 single waits: the tail wraps the 256-entry queue twice. */
@@ -634,17 +755,23 @@ TEST_F_TIMEOUT(vtd, every_queue_size, 600)
 	uint64_t descs = 0;
 	uint32_t qs;
 
-	unit_vm_setup(_metadata, &self->u, guest_every_qs, 1);
+	if (!unit_vm_setup(_metadata, &self->u, guest_every_qs, 1))
+		return;
 	unit_vm_run(_metadata, &self->u);
 	for (qs = 0; qs <= 7; qs++)
 		descs += ((256u << qs) / 64 + 2) * 64ULL;
 	viommu_vmm_stats(&self->u.v, &st);
 	EXPECT_EQ(descs, st.descs);
 	EXPECT_EQ(0, st.iq_errors);
-	EXPECT_EQ(VIOMMU_MAX_WIRED, self->u.v.wired);
 	EXPECT_EQ(0, self->u.v.mmio_reads);
-	/* Only tails past the wired doorbells went through the VMM. */
 	EXPECT_EQ(st.relay_writes, self->u.v.mmio_writes);
+	if (variant->sidecore) {
+		/* No doorbells: every tail is the page's. */
+		expect_no_exits(_metadata, &self->u);
+		return;
+	}
+	/* Only tails past the wired doorbells went through the VMM. */
+	EXPECT_EQ(VIOMMU_MAX_WIRED, self->u.v.wired);
 	EXPECT_LT(0, self->u.v.iqt_relays);
 }
 
@@ -652,7 +779,8 @@ TEST_F_TIMEOUT(vtd, completion_interrupt, 120)
 {
 	struct kvm_viommu_stats st;
 
-	unit_vm_setup(_metadata, &self->u, guest_completion_irq, 1);
+	if (!unit_vm_setup(_metadata, &self->u, guest_completion_irq, 1))
+		return;
 	unit_vm_run(_metadata, &self->u);
 	viommu_vmm_stats(&self->u.v, &st);
 	EXPECT_EQ(2, st.irqs);
@@ -663,7 +791,8 @@ TEST_F_TIMEOUT(vtd, iqe_and_recovery, 120)
 {
 	struct kvm_viommu_stats st;
 
-	unit_vm_setup(_metadata, &self->u, guest_iqe_recovery, 1);
+	if (!unit_vm_setup(_metadata, &self->u, guest_iqe_recovery, 1))
+		return;
 	unit_vm_run(_metadata, &self->u);
 	viommu_vmm_stats(&self->u.v, &st);
 	EXPECT_EQ(2, st.iq_errors);
@@ -681,16 +810,24 @@ TEST_F_TIMEOUT(vtd, hostile_queue, 300)
 {
 	struct kvm_viommu_stats st;
 
-	unit_vm_setup(_metadata, &self->u, guest_hostile_queue, 1);
+	if (!unit_vm_setup(_metadata, &self->u, guest_hostile_queue, 1))
+		return;
 	unit_vm_run(_metadata, &self->u);
 	viommu_vmm_stats(&self->u.v, &st);
 	EXPECT_EQ(3, st.iq_errors);
 	/* One good descriptor before the bad wait, then the storm's. */
 	EXPECT_EQ(4021, st.descs);
 	EXPECT_EQ(20, st.waits);
+	EXPECT_EQ(0, self->u.v.mmio_reads);
+	if (variant->sidecore) {
+		expect_tails(_metadata, &self->u, &st,
+			     variant->sidecore & KVM_VIOMMU_SIDECORE_POLL ?
+			     1 : 4000);
+		expect_no_exits(_metadata, &self->u);
+		return;
+	}
 	EXPECT_LE(4000, st.doorbells);
 	/* IQT 300 has no doorbell (256 wired): that one write relays. */
-	EXPECT_EQ(0, self->u.v.mmio_reads);
 	EXPECT_EQ(1, self->u.v.iqt_relays);
 }
 
@@ -787,8 +924,8 @@ TEST_F_TIMEOUT(vtd, forwarded_descriptors, 120)
 	pthread_t th;
 
 	self->u.vm = vm_create_with_vcpus(1, guest_forward, self->u.vcpus);
-	ASSERT_EQ(0, viommu_vmm_init(&self->u.v, self->u.vm, 0,
-				     VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_DT));
+	if (!unit_vm_unit(_metadata, &self->u, VTD_ECAP_QI | VTD_ECAP_IR | VTD_ECAP_DT))
+		return;
 	unit_vm_memory(_metadata, &self->u);
 	args.rounds = r.want;
 	sync_global_to_guest(self->u.vm, args);
@@ -822,8 +959,8 @@ TEST_F_TIMEOUT(vtd, wait_after_forwarded_completes_only_when_acked, 120)
 
 	self->u.vm = vm_create_with_vcpus(1, guest_forward_then_wait,
 					  self->u.vcpus);
-	ASSERT_EQ(0, viommu_vmm_init(&self->u.v, self->u.vm, 0,
-				     VTD_ECAP_QI | VTD_ECAP_IR));
+	if (!unit_vm_unit(_metadata, &self->u, VTD_ECAP_QI | VTD_ECAP_IR))
+		return;
 	unit_vm_memory(_metadata, &self->u);
 	status = addr_gva2hva(self->u.vm, args.status_gva);
 	ASSERT_EQ(UCALL_SYNC, viommu_vcpu_run(&self->u.v, self->u.vcpus[0],
@@ -868,7 +1005,8 @@ TEST_F_TIMEOUT(vtd, several_vcpus_ring_at_once, 300)
 	struct ucall uc;
 	int i;
 
-	unit_vm_setup(_metadata, &self->u, guest_multi_vcpu, MAX_VCPUS);
+	if (!unit_vm_setup(_metadata, &self->u, guest_multi_vcpu, MAX_VCPUS))
+		return;
 	args.rounds = 200;
 	sync_global_to_guest(self->u.vm, args);
 	/* vCPU 0 enables the queue first. */
@@ -887,8 +1025,270 @@ TEST_F_TIMEOUT(vtd, several_vcpus_ring_at_once, 300)
 	EXPECT_EQ(MAX_VCPUS * 200, st.waits);
 	EXPECT_EQ(MAX_VCPUS * 200 * 2, st.descs);
 	EXPECT_EQ(0, st.iq_errors);
-	EXPECT_LE(1, st.doorbells);
+	EXPECT_LE(1, variant->sidecore ? st.tracked_writes + st.polled_writes :
+		     st.doorbells);
 	expect_no_exits(_metadata, &self->u);
+}
+
+/* ---- The sidecore's own cases ---- */
+
+FIXTURE(poller) {
+	int unused;
+};
+
+FIXTURE_SETUP(poller)
+{
+}
+
+FIXTURE_TEARDOWN(poller)
+{
+	viommu_vmm_sidecore = 0;
+}
+
+static int set_sidecore(int unit, uint32_t flags, uint64_t gpa, int msg_fd,
+			uint32_t reserved)
+{
+	struct kvm_viommu_sidecore sc = {
+		.size = sizeof(sc),
+		.flags = flags,
+		.reg_gpa = gpa,
+		.msg_fd = msg_fd,
+		.__reserved = reserved,
+	};
+
+	return ioctl(unit, KVM_VIOMMU_SET_SIDECORE, &sc) ? -errno : 0;
+}
+
+/*
+ * KVM_VIOMMU_SET_SIDECORE refuses what it cannot use: bad flags, reserved
+ * bits, an unaligned address, a memslot that is read-only, absent, or not
+ * the unit's page, a message fd that is not an eventfd.  Then on, on
+ * elsewhere (EBUSY), off, on again with the poller.
+ */
+TEST(set_sidecore_bad_input)
+{
+	struct unit_vm u = {};
+	uint8_t *rw;
+	int efd, pipefd[2], unit, ret;
+	uint64_t ram_gpa;
+
+	viommu_vmm_sidecore = 0;
+	u.vm = vm_create_with_vcpus(1, guest_first_batch, u.vcpus);
+	ASSERT_EQ(0, viommu_vmm_init(&u.v, u.vm, 0, 0));
+	unit = u.v.unit_fd;
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, pipe(pipefd));
+	ram_gpa = addr_gva2gpa(u.vm, vm_vaddr_alloc_page(u.vm));
+
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_POLL,
+					VIOMMU_REG_GPA, efd, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, 1U << 2, VIOMMU_REG_GPA, efd, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					VIOMMU_REG_GPA, efd, 1));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					VIOMMU_REG_GPA + 8, efd, 0));
+	EXPECT_EQ(-EBADF, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+				       VIOMMU_REG_GPA, -1, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					VIOMMU_REG_GPA, pipefd[0], 0));
+	/* The read-only memslot of the doorbell wiring. */
+	ret = set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK, VIOMMU_REG_GPA,
+			   efd, 0);
+	if (ret == -EOPNOTSUPP)
+		SKIP(goto out, "no KVM write tracking for modules here");
+	EXPECT_EQ(-EINVAL, ret);
+	/* Guest RAM that is not the unit's page; no memslot at all. */
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					ram_gpa, efd, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					0x7000000000ULL, efd, 0));
+
+	/* The page, writable, as a writable memslot: now it takes. */
+	rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, unit, 0);
+	ASSERT_NE(MAP_FAILED, rw);
+	vm_set_user_memory_region(u.vm, VIOMMU_REG_SLOT, 0, VIOMMU_REG_GPA, 0,
+				  NULL);
+	vm_set_user_memory_region(u.vm, VIOMMU_REG_SLOT, 0, VIOMMU_REG_GPA,
+				  4096, rw);
+	EXPECT_EQ(0, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+				  VIOMMU_REG_GPA, efd, 0));
+	EXPECT_EQ(-EBUSY, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+				       ram_gpa, efd, 0));
+	EXPECT_EQ(0, set_sidecore(unit, 0, 0, -1, 0));
+	EXPECT_EQ(0, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK |
+				  KVM_VIOMMU_SIDECORE_POLL, VIOMMU_REG_GPA,
+				  efd, 0));
+	EXPECT_EQ(KVM_VIOMMU_SIDECORE_TRACK | KVM_VIOMMU_SIDECORE_POLL,
+		  viommu_unit_info("sidecore"));
+	/* GCMD reads as the enables in force: none yet. */
+	EXPECT_EQ(0, viommu_reg32(&u.v, VTD_GCMD_REG));
+	munmap(rw, 4096);
+out:
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(efd);
+	viommu_vmm_fini(&u.v);
+	kvm_vm_free(u.vm);
+	EXPECT_EQ(0, viommu_count_units());
+}
+
+/*
+ * The VMM deletes the register page's memslot and puts it back, as VMMs
+ * do when they rebuild their memory map: KVM drops its tracking with the
+ * memslot, and the unit finds the page again and re-arms; what the guest
+ * writes meanwhile is not lost.
+ */
+TEST_F_TIMEOUT(poller, memslot_lost_and_found, 120)
+{
+	struct kvm_viommu_stats st;
+	struct unit_vm u = {};
+	struct ucall uc;
+	int i;
+
+	viommu_vmm_sidecore = KVM_VIOMMU_SIDECORE_TRACK;
+	if (!unit_vm_setup(_metadata, &u, guest_batches, 1)) {
+		viommu_vmm_sidecore = 0;
+		return;
+	}
+	viommu_vmm_sidecore = 0;
+	args.batch = 4;
+	args.rounds = 50;
+	sync_global_to_guest(u.vm, args);
+	for (i = 0; i < 3; i++) {
+		vm_set_user_memory_region(u.vm, VIOMMU_REG_SLOT, 0,
+					  VIOMMU_REG_GPA, 0, NULL);
+		usleep(20 * 1000);
+		vm_set_user_memory_region(u.vm, VIOMMU_REG_SLOT, 0,
+					  VIOMMU_REG_GPA, 4096, u.v.regs);
+	}
+	ASSERT_EQ(UCALL_DONE, viommu_vcpu_run(&u.v, u.vcpus[0], &uc));
+	viommu_vmm_stats(&u.v, &st);
+	EXPECT_EQ(50, st.waits);
+	EXPECT_EQ(0, st.iq_errors);
+	EXPECT_EQ(0, u.v.mmio_writes);
+	viommu_vmm_fini(&u.v);
+	kvm_vm_free(u.vm);
+}
+
+/* The sidecore poller threads of this process's units, from debugfs. */
+static int poller_pids(pid_t *pids, int max)
+{
+	char prefix[32], path[300], line[128];
+	struct dirent *de;
+	int n = 0;
+	FILE *f;
+	DIR *d;
+
+	snprintf(prefix, sizeof(prefix), "%d-", getpid());
+	d = opendir("/sys/kernel/debug/kvm_viommu");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < max) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/debug/kvm_viommu/%s/info", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "sidecore_poller_pid: %d", &pids[n]) == 1)
+				n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void *unit_vm_thread(void *data)
+{
+	struct unit_vm *u = data;
+	struct ucall uc;
+
+	return (void *)(long)viommu_vcpu_run(&u->v, u->vcpus[0], &uc);
+}
+
+/* CPU time (user + system, in clock ticks) and state of task @pid. */
+static long task_ticks(pid_t pid, char *state)
+{
+	unsigned long utime, stime;
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 state, &utime, &stime) != 3)
+		return -1;
+	return utime + stime;
+}
+
+/*
+ * One poller serves two VMs' units at once (sidecore_pollers is 1), and
+ * once they are idle it parks them and sleeps: over a second it takes
+ * less than 5% of a CPU.
+ */
+TEST_F_TIMEOUT(poller, one_serves_two_units_and_sleeps_when_idle, 300)
+{
+	struct unit_vm u[2] = {};
+	struct kvm_viommu_stats st;
+	long ticks0, ticks1, hz = sysconf(_SC_CLK_TCK);
+	pthread_t th[2];
+	pid_t pids[2];
+	char state;
+	void *ret;
+	int i;
+
+	ASSERT_EQ(0, viommu_mount_debugfs());
+	viommu_vmm_sidecore = KVM_VIOMMU_SIDECORE_TRACK |
+			      KVM_VIOMMU_SIDECORE_POLL;
+	for (i = 0; i < 2; i++) {
+		if (!unit_vm_setup(_metadata, &u[i], guest_batches, 1)) {
+			viommu_vmm_sidecore = 0;
+			return;
+		}
+		args.batch = 8;
+		args.rounds = 100;
+		sync_global_to_guest(u[i].vm, args);
+	}
+	viommu_vmm_sidecore = 0;
+	ASSERT_EQ(2, poller_pids(pids, 2));
+	EXPECT_EQ(pids[0], pids[1]);
+	ASSERT_LT(0, pids[0]);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, unit_vm_thread,
+					    &u[i]));
+	for (i = 0; i < 2; i++) {
+		pthread_join(th[i], &ret);
+		EXPECT_EQ(UCALL_DONE, (long)ret);
+		viommu_vmm_stats(&u[i].v, &st);
+		EXPECT_EQ(100, st.waits);
+		TH_LOG("unit %d: %llu polled writes, %llu tracked, %llu parks",
+		       i, st.polled_writes, st.tracked_writes, st.parks);
+	}
+	/* Idle: after its spin window the poller sleeps. */
+	usleep(200 * 1000);
+	ticks0 = task_ticks(pids[0], &state);
+	sleep(1);
+	ticks1 = task_ticks(pids[0], &state);
+	ASSERT_LE(0, ticks0);
+	TH_LOG("idle poller: %ld ticks of %ld in 1 s, state %c",
+	       ticks1 - ticks0, hz, state);
+	EXPECT_GE(hz / 20, ticks1 - ticks0);
+	EXPECT_EQ('S', state);
+	for (i = 0; i < 2; i++) {
+		viommu_vmm_fini(&u[i].v);
+		kvm_vm_free(u[i].vm);
+	}
+	EXPECT_EQ(0, viommu_count_units());
 }
 
 TEST_HARNESS_MAIN

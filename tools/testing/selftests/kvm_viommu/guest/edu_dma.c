@@ -70,6 +70,11 @@ static unsigned int iters = 3000;
 module_param(iters, uint, 0444);
 MODULE_PARM_DESC(iters, "map+unmap pairs to time (0: skip, max 1000000)");
 
+static ushort mark_port;
+module_param(mark_port, ushort, 0444);
+MODULE_PARM_DESC(mark_port,
+		 "I/O port to write 1 to before the timed loop and 2 after, for a VMM that counts exits in between (0: none)");
+
 static unsigned int rounds = 32;
 module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "DMA round trips to check (1..1000)");
@@ -288,6 +293,8 @@ static int time_map_unmap(struct edu *edu)
 		goto out_free;
 	}
 
+	if (mark_port)
+		outb(1, mark_port);
 	for (i = 0; i < iters; i++) {
 		u64 t0 = ktime_get_ns();
 
@@ -302,6 +309,8 @@ static int time_map_unmap(struct edu *edu)
 		sum += ns[i];
 		cond_resched();
 	}
+	if (mark_port)
+		outb(2, mark_port);
 
 	sort(ns, iters, sizeof(*ns), cmp_u64, NULL);
 	pr_info("map_unmap iters=%u median_ns=%llu p99_ns=%llu mean_ns=%llu min_ns=%llu max_ns=%llu\n",

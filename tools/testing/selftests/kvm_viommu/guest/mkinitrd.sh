@@ -75,10 +75,11 @@ grep -E 'DMAR|iommu|IOMMU' /kmsg.txt | grep -viE 'edu_dma: |command line' |
 
 [ ! -x /guest_hook ] || /guest_hook
 
-# What Linux 6.1's intel-iommu logs when something went wrong: a primary
-# fault ("DRHD: handling fault status", then "[DMA Read NO_PASID] Request
-# device [..] fault addr .."), an interrupt-remapping fault, an
-# invalidation queue error or time-out, or a failed setup step.
+# What Linux's intel-iommu (6.1's and 6.12's alike) logs when something
+# went wrong: a primary fault ("DRHD: handling fault status", then "[DMA
+# Read NO_PASID] Request device [..] fault addr .."), an
+# interrupt-remapping fault, an invalidation queue error or time-out, or a
+# failed setup step.
 dmesg > /kmsg.txt
 pat='DMAR(-IR)?: .*(handling fault|Request device \[|VT-d detected|QI HEAD|Invalidation .*(Error|Time-out)|[Ff]ail|ERROR)'
 grep -E "$pat" /kmsg.txt | sed 's/^\[[ 0-9.]*\] //; s/^/guest: dmar_error: /'

@@ -5,23 +5,42 @@
 # the edu device (bound to vfio-pci by l1_run.sh) assigned to it:
 #
 #   run_qemu.sh viommu|none KERNEL INITRD
+#   run_qemu.sh --version      which QEMU it runs, e.g. "10.0.2 (Debian ...)"
 #
 #   viommu  QEMU's intel-iommu in front of the device, driven by the guest
 #           kernel (intel_iommu=on): the guest's DMA is translated.
 #   none    no vIOMMU (intel_iommu=off): the guest's DMA addresses are
 #           guest-physical ones.
 #
-# Prints the guest's console (without carriage returns); the caller parses
+# Prints the guest's console (without carriage returns, line by line: a
+# guest killed at a time-out keeps its last words); the caller parses
 # the "guest: " lines (see mkinitrd.sh).  Exit status: QEMU's, 124 if the
 # guest ran out of time.
 #
 # Environment: KVM_VIOMMU_EDU_BDF (the device, from l1_run.sh),
-# GUEST_TIMEOUT (seconds, default 180), GUEST_APPEND (more kernel
-# parameters, e.g. edu_dma.iters=1000), GUEST_MEM (default 512M),
+# KVM_VIOMMU_QEMU_ROOT (empty: the installed QEMU, 10.x; else the root of
+# an unpacked QEMU package, Debian 12's 7.2, run with its own firmware and
+# modules), GUEST_TIMEOUT (seconds, default 180), GUEST_APPEND (more
+# kernel parameters, e.g. edu_dma.iters=1000), GUEST_MEM (default 512M),
 # GUEST_QEMU_ARGS (more QEMU options, split on blanks; e.g. a monitor).
 set -uo pipefail
 
 usage() { echo "usage: run_qemu.sh viommu|none KERNEL INITRD" >&2; exit 2; }
+
+# An unpacked QEMU looks for its firmware (-L) and its modules (such as
+# the TCG accelerator; QEMU_MODULE_DIR) in its own tree, never in the
+# installed QEMU's, whose versions differ.
+ROOT=${KVM_VIOMMU_QEMU_ROOT:-}
+qemu=(qemu-system-x86_64)
+if [ -n "$ROOT" ]; then
+	qemu=("$ROOT/usr/bin/qemu-system-x86_64" -L "$ROOT/usr/share/qemu"
+	      -L "$ROOT/usr/share/seabios")
+	export QEMU_MODULE_DIR=$ROOT/usr/lib/x86_64-linux-gnu/qemu
+fi
+if [ "${1:-}" = --version ]; then
+	"${qemu[0]}" --version | sed -n '1s/^QEMU emulator version //p'
+	exit
+fi
 [ $# = 3 ] || usage
 MODE=$1
 KERNEL=$2
@@ -53,18 +72,8 @@ none)
 	;;
 esac
 
-# An L1 with more than one CPU hangs about every other L2 boot.  L1 runs on
-# the build machine's QEMU TCG (7.2), whose SVM emulation, as far as its
-# source shows, leaves an interrupt it injected at VMRUN queued as an
-# exception too; a kick from its round-robin vCPU scheduler delivers it
-# again, and L2 takes it inside its own handler with interrupts off and
-# deadlocks on a spinlock.  With one L1 CPU that kick never comes.
-if [ "$(nproc)" -gt 1 ]; then
-	echo "run_qemu: warning: $(nproc) CPUs here; L2 may hang (run L1 with one: VMTEST_SMP=1)" >&2
-fi
-
 # shellcheck disable=SC2086 # GUEST_QEMU_ARGS is a list of options
-timeout --foreground -k 10 "${GUEST_TIMEOUT:-180}" qemu-system-x86_64 \
+timeout --foreground -k 10 "${GUEST_TIMEOUT:-180}" "${qemu[@]}" \
 	-machine q35,accel=kvm,kernel-irqchip=split -cpu host -smp 1 \
 	-m "${GUEST_MEM:-512M}" \
 	"${iommu[@]}" \
@@ -73,5 +82,5 @@ timeout --foreground -k 10 "${GUEST_TIMEOUT:-180}" qemu-system-x86_64 \
 	-append "$append ${GUEST_APPEND:-}" \
 	-nodefaults -serial stdio -display none -no-reboot \
 	${GUEST_QEMU_ARGS:-} \
-	< /dev/null 2>&1 | tr -d '\r'
+	< /dev/null 2>&1 | stdbuf -oL tr -d '\r'
 exit "${PIPESTATUS[0]}"

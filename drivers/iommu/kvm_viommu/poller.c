@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The sidecore pollers: kernel threads that watch the register pages of
+ * units with KVM_VIOMMU_SIDECORE_POLL (sidecore.c) and process their
+ * queues, so that a busy guest's invalidations cost it no exit.
+ *
+ * A poller serves several units.  It spins while any of them is busy,
+ * rescheduling at every round (it never holds a CPU a vCPU wants longer
+ * than the scheduler lets it), and once none has been for sidecore_spin_us
+ * it parks them (KVM tracks their pages again: a write now exits, and is
+ * handled in the writing vCPU's thread as before) and sleeps until a
+ * tracked write wakes it.  Idle, it costs nothing.
+ *
+ * Module parameters: sidecore_pollers, the most pollers (threads) there
+ * are, and sidecore_cpus, the CPUs they may run on (a CPU list; all if
+ * empty).  An operator gives pollers CPUs of their own with both.
+ *
+ * Lifetime: pollers are created on demand, the first time a unit needs
+ * one while there are fewer than sidecore_pollers, and stopped at the
+ * module's exit; a unit joins the poller with the fewest units, holding a
+ * unit reference from join to leave.  kvm_viommu_pollers_lock protects
+ * the list of pollers and each unit's @poller (taken in process context,
+ * never under a unit's lock); a poller's @lock protects its units, and is
+ * held by the poller while it goes round them (so a unit that leaves is
+ * not in use by its poller once it has left).  Lock order: the pollers'
+ * lock, a poller's lock, a unit's lock.
+ */
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
+#include <linux/memcontrol.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "kvm_viommu.h"
+
+static unsigned int sidecore_pollers = 1;
+module_param(sidecore_pollers, uint, 0644);
+MODULE_PARM_DESC(sidecore_pollers,
+		 "Most sidecore poller threads, each serving any number of units (default: 1)");
+
+static char *sidecore_cpus;
+module_param(sidecore_cpus, charp, 0444);
+MODULE_PARM_DESC(sidecore_cpus,
+		 "CPUs the sidecore pollers may run on, a CPU list (default: any)");
+
+static unsigned int sidecore_spin_us = 200;
+module_param(sidecore_spin_us, uint, 0644);
+MODULE_PARM_DESC(sidecore_spin_us,
+		 "How long a poller polls with nothing to do before it parks its units and sleeps (default: 200)");
+
+/**
+ * struct kvm_viommu_poller - one sidecore thread
+ * @node: in kvm_viommu_pollers
+ * @task: the thread
+ * @lock: protects @units and @nr_units; see above
+ * @units: the units it serves, by their poll_node
+ * @nr_units: how many
+ * @wq: where it sleeps when idle
+ * @kicked: a tracked write came since the poller last looked
+ */
+struct kvm_viommu_poller {
+	struct list_head node;
+	struct task_struct *task;
+	struct mutex lock;	/* see above */
+	struct list_head units;
+	unsigned int nr_units;
+	wait_queue_head_t wq;
+	atomic_t kicked;
+};
+
+static LIST_HEAD(kvm_viommu_pollers);
+static DEFINE_MUTEX(kvm_viommu_pollers_lock);
+static unsigned int kvm_viommu_nr_pollers;
+
+/*
+ * Poll one unit: if its guest wrote the page, apply the writes and run
+ * the queue (a short run; the unit's worker takes what is left).  True if
+ * there was something to do.
+ */
+static bool kvm_viommu_poll_unit(struct kvm_viommu *viommu)
+{
+	struct mm_struct *mm = viommu->kvm->mm;
+	struct mem_cgroup *memcg, *old_memcg;
+
+	if (!READ_ONCE(viommu->polled))
+		return false;
+	if (!kvm_viommu_page_written(viommu))
+		return false;
+	/* Busy: whoever holds the lock drains the page in its own run. */
+	if (!mutex_trylock(&viommu->lock))
+		return true;
+	if (!viommu->polled || !mmget_not_zero(mm)) {
+		kvm_viommu_unlock(viommu);
+		return false;
+	}
+	kthread_use_mm(mm);
+	memcg = get_mem_cgroup_from_mm(mm);
+	old_memcg = set_active_memcg(memcg);
+	viommu->cnt.polled_runs++;
+	kvm_viommu_iq_run(viommu, false);
+	kvm_viommu_unlock(viommu);
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
+	kthread_unuse_mm(mm);
+	mmput(mm);
+	return true;
+}
+
+static void kvm_viommu_poller_each(struct kvm_viommu_poller *p,
+				   void (*fn)(struct kvm_viommu *viommu))
+{
+	struct kvm_viommu *viommu;
+
+	mutex_lock(&p->lock);
+	list_for_each_entry(viommu, &p->units, poll_node)
+		fn(viommu);
+	mutex_unlock(&p->lock);
+}
+
+static int kvm_viommu_poller_fn(void *data)
+{
+	struct kvm_viommu_poller *p = data;
+	struct kvm_viommu *viommu;
+	u64 last_busy = ktime_get_ns();
+	bool busy;
+
+	kvm_viommu_poller_each(p, kvm_viommu_sidecore_unpark);
+	while (!kthread_should_stop()) {
+		busy = false;
+		mutex_lock(&p->lock);
+		list_for_each_entry(viommu, &p->units, poll_node)
+			busy |= kvm_viommu_poll_unit(viommu);
+		mutex_unlock(&p->lock);
+		if (atomic_xchg(&p->kicked, 0)) {
+			/* A tracked write: a unit may be quiet again. */
+			kvm_viommu_poller_each(p, kvm_viommu_sidecore_unpark);
+			busy = true;
+		}
+		if (busy)
+			last_busy = ktime_get_ns();
+		if (ktime_get_ns() - last_busy <
+		    (u64)READ_ONCE(sidecore_spin_us) * NSEC_PER_USEC) {
+			cond_resched();
+			cpu_relax();
+			continue;
+		}
+		/* Idle: the pages go back to KVM's tracking, and we sleep. */
+		kvm_viommu_poller_each(p, kvm_viommu_sidecore_park);
+		wait_event_interruptible(p->wq, atomic_read(&p->kicked) ||
+					 kthread_should_stop());
+		last_busy = ktime_get_ns();
+	}
+	return 0;
+}
+
+/* A new poller thread, on the CPUs sidecore_cpus allows. */
+static struct kvm_viommu_poller *kvm_viommu_poller_create(void)
+{
+	struct kvm_viommu_poller *p;
+	cpumask_var_t mask;
+	int ret;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&p->lock);
+	INIT_LIST_HEAD(&p->units);
+	init_waitqueue_head(&p->wq);
+	p->task = kthread_create(kvm_viommu_poller_fn, p, "kvm-viommu-sc/%u",
+				 kvm_viommu_nr_pollers);
+	if (IS_ERR(p->task)) {
+		ret = PTR_ERR(p->task);
+		kfree(p);
+		return ERR_PTR(ret);
+	}
+	if (sidecore_cpus && *sidecore_cpus &&
+	    zalloc_cpumask_var(&mask, GFP_KERNEL)) {
+		if (!cpulist_parse(sidecore_cpus, mask) &&
+		    cpumask_intersects(mask, cpu_online_mask))
+			set_cpus_allowed_ptr(p->task, mask);
+		else
+			pr_warn_once("kvm_viommu: sidecore_cpus \"%s\" names no online CPU: ignored\n",
+				     sidecore_cpus);
+		free_cpumask_var(mask);
+	}
+	list_add_tail(&p->node, &kvm_viommu_pollers);
+	kvm_viommu_nr_pollers++;
+	wake_up_process(p->task);
+	return p;
+}
+
+/* The poller with the fewest units, or a new one while there may be. */
+static struct kvm_viommu_poller *kvm_viommu_poller_pick(void)
+{
+	struct kvm_viommu_poller *p, *best = NULL;
+
+	lockdep_assert_held(&kvm_viommu_pollers_lock);
+	list_for_each_entry(p, &kvm_viommu_pollers, node)
+		if (!best || p->nr_units < best->nr_units)
+			best = p;
+	if (best && (!best->nr_units ||
+		     kvm_viommu_nr_pollers >= max(READ_ONCE(sidecore_pollers),
+						  1U)))
+		return best;
+	p = kvm_viommu_poller_create();
+	return IS_ERR(p) ? best ?: p : p;
+}
+
+/**
+ * kvm_viommu_poller_update() - have a poller serve the unit, or not
+ * @viommu: the unit; not locked
+ * @on: serve it
+ *
+ * Process context.  Leaving waits for the poller's round in progress.
+ */
+void kvm_viommu_poller_update(struct kvm_viommu *viommu, bool on)
+{
+	struct kvm_viommu_poller *p;
+
+	mutex_lock(&kvm_viommu_pollers_lock);
+	p = viommu->poller;
+	if (on && !p) {
+		p = kvm_viommu_poller_pick();
+		if (!IS_ERR(p)) {
+			kvm_viommu_get(viommu);
+			mutex_lock(&p->lock);
+			list_add_tail(&viommu->poll_node, &p->units);
+			p->nr_units++;
+			mutex_unlock(&p->lock);
+			WRITE_ONCE(viommu->poller, p);
+			atomic_set(&p->kicked, 1);
+			wake_up(&p->wq);
+		} else {
+			pr_warn_ratelimited("kvm_viommu: no sidecore poller (%ld): unit %u stays write-tracked\n",
+					    PTR_ERR(p), viommu->id);
+		}
+	} else if (!on && p) {
+		mutex_lock(&p->lock);
+		list_del_init(&viommu->poll_node);
+		p->nr_units--;
+		mutex_unlock(&p->lock);
+		WRITE_ONCE(viommu->poller, NULL);
+		/* The unit's file holds another: never the last. */
+		kvm_viommu_put(viommu);
+	}
+	mutex_unlock(&kvm_viommu_pollers_lock);
+}
+
+/*
+ * A tracked write came (any context the page-track notifier runs in):
+ * wake the unit's poller.  Pollers live until the module's exit, so a
+ * stale @poller is still a poller.
+ */
+void kvm_viommu_poller_kick(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_poller *p = READ_ONCE(viommu->poller);
+
+	if (!p || atomic_read(&p->kicked))
+		return;
+	atomic_set(&p->kicked, 1);
+	wake_up(&p->wq);
+}
+
+/* The module's exit: no unit is left, so no poller serves any. */
+void kvm_viommu_pollers_exit(void)
+{
+	struct kvm_viommu_poller *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, &kvm_viommu_pollers, node) {
+		WARN_ON_ONCE(p->nr_units);
+		kthread_stop(p->task);
+		list_del(&p->node);
+		kfree(p);
+	}
+}
+
+/* For debugfs: the poller thread serving @viommu, or 0. */
+pid_t kvm_viommu_poller_pid(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_poller *p = READ_ONCE(viommu->poller);
+
+	return p ? task_pid_nr(p->task) : 0;
+}

@@ -1,0 +1,203 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The soak (make soak): inside the testbed's L1, boots the L2 Linux guest
+# (Debian's kernel, edu_dma doing DMA through the guest's DMA API) again and
+# again in each VMM, and counts the boots that passed in a row.  Run by
+# l1_run.sh, which exports where everything is.
+#
+#   soak.sh OUT_DIR
+#
+# The VMMs (SOAK_VMMS, space-separated, default all):
+#   kvm_viommu       viommu-vmm, kvm_viommu in front of edu, one vCPU
+#   kvm_viommu_2cpu  the same with two vCPUs
+#   vmm_no_viommu    viommu-vmm, no vIOMMU
+#   qemu_viommu      QEMU 10 (installed) with its intel-iommu
+#   qemu_no_viommu   QEMU 10, no vIOMMU
+#   qemu72_viommu    Debian 12's QEMU 7.2 (unpacked) with its intel-iommu
+#   qemu72_no_viommu QEMU 7.2, no vIOMMU
+# SOAK_BOOTS boots each (default 30), SOAK_ITERS map+unmap pairs per boot
+# (default 200), SOAK_TIMEOUT seconds per boot (default 240).
+#
+# A boot passes when the VMM exits 0 and the guest reached the end of its
+# init, its DMA round trips matched, edu_dma passed, the device was
+# translated (or not) as the VMM promised, and the guest logged no DMAR
+# error.  A boot that runs out of time is a hang: before it is killed, the
+# VMM's threads' kernel stacks, kvm_viommu's debugfs and (QEMU) its vCPUs'
+# registers go to OUT_DIR/soak-<vmm>-<n>.hang, and (SOAK_TRACE=1) the last
+# KVM events of L1.
+#
+# Prints kselftest TAP: one line per VMM, one comment per boot.
+set -uo pipefail
+
+OUT=$1
+BOOTS=${SOAK_BOOTS:-30}
+ITERS=${SOAK_ITERS:-200}
+LIMIT=${SOAK_TIMEOUT:-240}
+ALL="kvm_viommu kvm_viommu_2cpu vmm_no_viommu qemu_viommu qemu_no_viommu
+	qemu72_viommu qemu72_no_viommu"
+VMMS=${SOAK_VMMS:-$ALL}
+TMP=${TMPDIR:-/tmp}
+TRACE=/sys/kernel/tracing
+
+# shellcheck disable=SC2086 # VMMS is a list of words
+set -- $VMMS
+echo "TAP version 13"
+echo "1..$#"
+echo "# soak: $BOOTS boots per VMM, edu_dma.iters=$ITERS, ${LIMIT}s each;" \
+	"L1 $(uname -r) on $(nproc) CPUs"
+
+if [ "${SOAK_TRACE:-0}" = 1 ] && [ -d "$TRACE/events/kvm" ]; then
+	echo 4096 > "$TRACE/buffer_size_kb"
+	for e in kvm_inj_virq kvm_nested_vmenter kvm_nested_vmexit \
+		 kvm_nested_vmexit_inject kvm_nested_intr_vmexit kvm_exit; do
+		[ ! -d "$TRACE/events/kvm/$e" ] ||
+			echo 1 > "$TRACE/events/kvm/$e/enable"
+	done
+fi
+
+# What a hung boot leaves behind, while its VMM still runs.
+evidence() { # evidence PID FILE MONITOR_SOCKET
+	{
+		echo "== $(date -u +%T) kernel stacks of the VMM's threads"
+		for p in $(pgrep -g "$1"); do
+			for t in /proc/"$p"/task/*; do
+				echo "-- $(cat "$t/comm") ${t##*/} $(cut -d' ' -f3 "$t/stat")"
+				cat "$t/stack" 2>/dev/null
+			done
+		done
+		for d in /sys/kernel/debug/kvm_viommu/*/; do
+			[ -d "$d" ] || continue
+			echo "== $d"
+			cat "$d/info" "$d/regs" "$d/stats" 2>/dev/null
+		done
+		# Registers twice, a second apart (spinning or stuck?), the
+		# code at RIP, and the local APIC's IRR/ISR: an interrupt
+		# delivered twice, as under QEMU 7.2, shows in-service there.
+		if [ -S "$3" ]; then
+			echo "== QEMU monitor"
+			printf '%s\n' "info cpus" "info registers -a" \
+				"x/16i \$pc" "info lapic" "info irq" \
+				"info registers -a" "x/16i \$pc" "info pic" |
+				while read -r c; do echo "$c"; sleep 1; done |
+				socat -t 5 - "UNIX-CONNECT:$3"
+		fi
+		if [ -e "$TRACE/trace" ] && [ "${SOAK_TRACE:-0}" = 1 ]; then
+			echo "== last KVM events"
+			tail -n 400 "$TRACE/trace"
+		fi
+	} > "$2" 2>&1
+}
+
+# soak_one VMM N: one boot; prints "pass SECONDS" or "fail|hang SECONDS WHY".
+soak_one() {
+	local vmm=$1 n=$2 log=$TMP/soak-$1.log mon=$TMP/soak-$1.mon
+	local viommu=on cpus=1 cmd pid t0 t rc=0 why=
+	local append="console=ttyS0 quiet panic=-1"
+
+	case "$vmm" in
+	*no_viommu) viommu=off ;;
+	esac
+	[ "$vmm" = kvm_viommu_2cpu ] && cpus=2
+	rm -f "$mon"
+	case "$vmm" in
+	qemu*)
+		local root=
+		[ "${vmm#qemu72}" = "$vmm" ] || root=$KVM_VIOMMU_QEMU72
+		local mode=viommu
+		[ $viommu = on ] || mode=none
+		cmd=(env KVM_VIOMMU_QEMU_ROOT="$root"
+		     GUEST_TIMEOUT=$((LIMIT + 60))
+		     GUEST_APPEND="edu_dma.iters=$ITERS"
+		     GUEST_QEMU_ARGS="-monitor unix:$mon,server=on,wait=off"
+		     "$KVM_VIOMMU_QEMU_RUN" "$mode" "$KVM_VIOMMU_L2_KERNEL"
+		     "$KVM_VIOMMU_L2_INITRD")
+		;;
+	*)
+		cmd=("$KVM_VIOMMU_VMM" --kernel "$KVM_VIOMMU_L2_KERNEL"
+		     --initrd "$KVM_VIOMMU_L2_INITRD" --mem 512M --cpus "$cpus"
+		     --vfio "$KVM_VIOMMU_EDU_BDF"
+		     --append "$append intel_iommu=$viommu edu_dma.iters=$ITERS")
+		[ $viommu = off ] || cmd+=(--viommu caching-mode=on)
+		;;
+	esac
+
+	t0=$(date +%s.%N)
+	setsid "${cmd[@]}" > "$log" 2>&1 < /dev/null &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		t=$(date +%s)
+		if [ $((t - ${t0%.*})) -ge "$LIMIT" ]; then
+			evidence "$pid" "$OUT/soak-$vmm-$n.hang" "$mon"
+			cp "$log" "$OUT/soak-$vmm-$n.console"
+			kill -KILL -- -"$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			echo "hang $LIMIT no end after ${LIMIT}s (evidence in soak-$vmm-$n.hang)"
+			return
+		fi
+		sleep 0.2
+	done
+	wait "$pid" || rc=$?
+	t=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
+
+	local want=translated
+	[ $viommu = on ] || want=none
+	if [ "$rc" != 0 ]; then
+		why="exit status $rc"
+	elif ! grep -q '^guest: done' "$log"; then
+		why="the guest's init did not finish"
+	elif ! grep -q 'edu_dma: dma_check.* ok' "$log"; then
+		why="DMA round trip mismatch"
+	elif ! grep -q 'edu_dma: result pass' "$log"; then
+		why="edu_dma did not pass"
+	elif ! grep -q "edu_dma: iommu=$want" "$log"; then
+		why="the device was not $want"
+	elif ! grep -q '^guest: dmar_errors=0' "$log"; then
+		why="DMAR errors in the guest"
+	fi
+	if [ -n "$why" ]; then
+		cp "$log" "$OUT/soak-$vmm-$n.console"
+		echo "fail $t $why (console in soak-$vmm-$n.console)"
+	else
+		echo "pass $t"
+	fi
+}
+
+i=0
+fails=0
+for vmm in "$@"; do
+	i=$((i + 1))
+	case "$vmm" in
+	qemu72*) [ -x "${KVM_VIOMMU_QEMU72:-}/usr/bin/qemu-system-x86_64" ] || {
+		echo "ok $i soak: $vmm # SKIP no QEMU 7.2 (KVM_VIOMMU_QEMU72)"
+		continue; } ;;
+	esac
+	streak=0 best=0 passed=0 total=0 max=0 first=
+	for n in $(seq 1 "$BOOTS"); do
+		# (L1's chroot has no /dev/fd for a process substitution.)
+		res=$(soak_one "$vmm" "$n")
+		read -r verdict secs why <<< "$res"
+		echo "# soak: $vmm boot $n/$BOOTS: $verdict ${secs}s${why:+: $why}"
+		if [ "$verdict" = pass ]; then
+			passed=$((passed + 1))
+			streak=$((streak + 1))
+			[ $streak -le $best ] || best=$streak
+			total=$(awk -v a="$total" -v b="$secs" 'BEGIN { print a + b }')
+			max=$(awk -v a="$max" -v b="$secs" 'BEGIN { print (b > a) ? b : a }')
+		else
+			streak=0
+			[ -n "$first" ] || first="boot $n: $verdict${why:+ ($why)}"
+		fi
+	done
+	mean=$(awk -v t="$total" -v n="$passed" \
+		'BEGIN { printf "%.1f", n ? t / n : 0 }')
+	msg="soak: $vmm: $passed of $BOOTS boots passed, $best in a row (mean ${mean}s, max ${max}s)"
+	if [ "$passed" = "$BOOTS" ]; then
+		echo "ok $i $msg"
+	else
+		echo "not ok $i $msg; first failure: $first"
+		fails=$((fails + 1))
+	fi
+done
+echo "# Totals: pass:$(($# - fails)) fail:$fails"
+[ $fails = 0 ]
