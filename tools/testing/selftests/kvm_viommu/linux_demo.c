@@ -41,10 +41,13 @@ static const char *vmm_label[LG_NR_VMMS] = {
 	[LG_QEMU_NO_VIOMMU] = "QEMU, no vIOMMU",
 	[LG_KVM_VIOMMU_TRACK] = "viommu-vmm + kvm_viommu, sidecore tracked",
 	[LG_KVM_VIOMMU_SIDECORE] = "viommu-vmm + kvm_viommu, sidecore polling",
+	[LG_QEMU_KVM_OFF] = "patched QEMU, kvm-viommu=off",
+	[LG_QEMU_KVM_ON] = "patched QEMU, kvm-viommu=on",
 };
 
 static const enum lg_vmm order[] = {
-	LG_KVM_VIOMMU, LG_QEMU_VIOMMU, LG_VMM_NO_VIOMMU, LG_QEMU_NO_VIOMMU,
+	LG_QEMU_KVM_OFF, LG_QEMU_KVM_ON, LG_KVM_VIOMMU, LG_QEMU_VIOMMU,
+	LG_VMM_NO_VIOMMU, LG_QEMU_NO_VIOMMU,
 };
 
 #define NR_ORDER	ARRAY_SIZE(order)
