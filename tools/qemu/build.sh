@@ -2,23 +2,37 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Builds QEMU from Debian's source (the qemu source package of
-# bookworm-backports, 10.0.2) with the kvm_viommu series in patches/, once,
-# into the cache, and prints the binary's path on its last line:
+# bookworm-backports, 10.0.2) with the kvm_viommu series in patches/, and
+# prints the binary's path on its last line:
 #
 #   build.sh [LINK]
 #
-# LINK, if given, becomes a symlink to the binary.  The build lives in
-# $CACHE/qemu-10.0.2-kvm_viommu-<key>, <key> a hash of the patches, this
-# script and the configure flags: changing any of them builds anew, as
-# debug_kernel.sh rebuilds the debug kernel when its options change.  Only
-# the binary and the build log are kept.  From an empty cache: the source
-# download, about 30 s of configure and about 7 minutes of build on 2 cores.
+# LINK, if given, becomes a symlink to the binary.  Each build of the
+# series is kept as $CACHE/qemu-10.0.2-kvm_viommu-<key>/qemu-system-x86_64,
+# <key> a hash of the patches, this script and the configure flags: an
+# unchanged series is not built again.  A changed one is built
+# incrementally in the tree the cache keeps for it:
+#
+#   $CACHE/qemu-10.0.2-kvm_viommu/src    a git tree: tag "base" is the
+#                                        upstream tarball, HEAD the series
+#   $CACHE/qemu-10.0.2-kvm_viommu/build  its meson build directory
+#
+# The series is applied with git am on "base" in a scratch worktree and
+# src then checks that commit out, so only the files whose content changed
+# get a new mtime and ninja rebuilds only what depends on them.  src is
+# also where the series is edited (see README.md); build.sh refuses to
+# check out over uncommitted changes there.
+#
+# From an empty cache: the source download, about 30 s of configure and 7
+# to 10 minutes of build on 2 cores; after a change of the series, what
+# the change touches.
 #
 # Debian's +ds tarball leaves out QEMU's bundled Python wheels and firmware
 # images: configure needs meson >= 1.5 and pycotap from bookworm-backports
 # (through backports.sh), and meson.build must not unpack the EDK2 images
-# it does not have.  The binary uses the firmware of Debian's QEMU packages
-# (seabios, qemu-system-data, ipxe-qemu), which the testbed installs.
+# it does not have (the base commit says so).  The binary uses the firmware
+# of Debian's QEMU packages (seabios, qemu-system-data, ipxe-qemu), which
+# the testbed installs.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +48,7 @@ CONFIGURE=(--python=/usr/bin/python3 --target-list=x86_64-softmmu
 	--enable-fdt=system --disable-docs --disable-install-blobs
 	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu)
 DEPS=(libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
-      ninja-build python3-venv flex bison gcc make pkgconf)
+      ninja-build python3-venv flex bison gcc make pkgconf git)
 
 log() { echo "qemu: $*" >&2; }
 
@@ -48,8 +62,11 @@ done
 [ ${#patches[@]} -gt 0 ] || { log "no patches in $HERE/patches"; exit 1; }
 key=$( { cat "$0" "${patches[@]}"; echo "${CONFIGURE[*]}"; } |
       sha256sum | cut -c1-12)
-DIR=$CACHE/qemu-$VERSION-kvm_viommu-$key
-BIN=$DIR/qemu-system-x86_64
+OUT=$CACHE/qemu-$VERSION-kvm_viommu-$key
+BIN=$OUT/qemu-system-x86_64
+TREE=$CACHE/qemu-$VERSION-kvm_viommu
+SRC=$TREE/src
+BUILD=$TREE/build
 
 done_() {
 	[ -z "$LINK" ] || ln -sfn "$BIN" "$LINK"
@@ -64,7 +81,7 @@ flock 9
 [ ! -x "$BIN" ] || done_
 
 start=$(date +%s)
-log "building QEMU $VERSION with ${#patches[@]} patches into $DIR"
+log "building QEMU $VERSION with ${#patches[@]} patches into $OUT"
 
 missing=()
 for p in "${DEPS[@]}"; do
@@ -83,54 +100,94 @@ if ! dpkg --compare-versions "$(dpkg-query -W -f='${Version}' meson \
 	"$BACKPORTS" install meson python3-pycotap
 fi
 
+git_() { git -C "$SRC" -c user.name="kvm_viommu build.sh" \
+	-c user.email=build@kvm-viommu.invalid "$@"; }
+
 # The upstream tarball of the source package (apt checks it against the
-# signed index).  The patches are for $VERSION: say so if the suite moved.
-SRC=$CACHE/qemu-source
-if [ ! -s "$SRC/$TARBALL" ]; then
-	"$BACKPORTS" ensure
-	mkdir -p "$SRC"
-	(cd "$SRC" && apt-get source --download-only --tar-only \
-		-t bookworm-backports qemu >&2)
-	if [ ! -s "$SRC/$TARBALL" ]; then
-		log "bookworm-backports no longer has QEMU $VERSION" \
-		    "($(ls "$SRC")): rebase tools/qemu/patches"
-		exit 1
+# signed index), once, as the base commit of a git tree.  The patches are
+# for $VERSION: say so if the suite moved.
+if ! git_ rev-parse -q --verify 'base^{commit}' > /dev/null 2>&1; then
+	DL=$CACHE/qemu-source
+	if [ ! -s "$DL/$TARBALL" ]; then
+		"$BACKPORTS" ensure
+		mkdir -p "$DL"
+		(cd "$DL" && apt-get source --download-only --tar-only \
+			-t bookworm-backports qemu >&2)
+		if [ ! -s "$DL/$TARBALL" ]; then
+			log "bookworm-backports no longer has QEMU $VERSION" \
+			    "($(ls "$DL")): rebase tools/qemu/patches"
+			exit 1
+		fi
 	fi
+	log "unpacking $TARBALL into $SRC"
+	rm -rf "$TREE" "$TREE.tmp"
+	mkdir -p "$TREE" "$TREE.tmp"
+	tar -C "$TREE.tmp" -xf "$DL/$TARBALL" --no-same-owner
+	mv "$TREE.tmp/qemu-$VERSION" "$SRC"
+	rmdir "$TREE.tmp"
+	# The +ds tarball has no EDK2 images to unpack (install_blobs off does
+	# not stop meson.build from trying when bzip2 is installed).
+	sed -i 's/^\( *unpack_edk2_blobs = \)bzip2.found()$/\1false/' \
+		"$SRC/meson.build"
+	grep -q '^ *unpack_edk2_blobs = false$' "$SRC/meson.build" ||
+		{ log "meson.build: unpack_edk2_blobs not found"; exit 1; }
+	git_ init -q
+	git_ add -A
+	git_ commit -q -m "QEMU $VERSION from Debian's $TARBALL" \
+		-m "meson.build: unpack_edk2_blobs = false (the +ds tarball has no EDK2 images)"
+	git_ tag base
 fi
 
-tmp=$DIR.tmp
-rm -rf "$tmp"
-mkdir -p "$tmp"
-tar -C "$tmp" -xf "$SRC/$TARBALL" --no-same-owner
-mv "$tmp/qemu-$VERSION" "$tmp/src"
-for p in "${patches[@]}"; do
-	patch -d "$tmp/src" -p1 --batch --quiet < "$p" ||
-		{ log "$(basename "$p") does not apply"; exit 1; }
-done
-# The +ds tarball has no EDK2 images to unpack (install_blobs off does not
-# stop meson.build from trying when bzip2 is installed).
-sed -i 's/^\( *unpack_edk2_blobs = \)bzip2.found()$/\1false/' \
-	"$tmp/src/meson.build"
-grep -q '^ *unpack_edk2_blobs = false$' "$tmp/src/meson.build" ||
-	{ log "meson.build: unpack_edk2_blobs not found"; exit 1; }
+# The series as a commit on base, made in a scratch worktree so that src's
+# files change only where the new series differs from what src holds.
+if [ -n "$(git_ status --porcelain --untracked-files=no)" ]; then
+	log "$SRC has uncommitted changes: commit them (and format-patch" \
+	    "them into tools/qemu/patches) or stash them"
+	exit 1
+fi
+scratch=$TREE/am
+git_ worktree remove --force "$scratch" 2> /dev/null || rm -rf "$scratch"
+git_ worktree prune
+git_ worktree add -q --detach "$scratch" base
+if ! git -C "$scratch" -c user.name="kvm_viommu build.sh" \
+		-c user.email=build@kvm-viommu.invalid \
+		am -q --committer-date-is-author-date "${patches[@]}" >&2; then
+	log "the series does not apply on QEMU $VERSION"
+	exit 1
+fi
+series=$(git -C "$scratch" rev-parse HEAD)
+git_ worktree remove --force "$scratch"
+if [ "$(git_ rev-parse 'HEAD^{tree}')" != "$(git_ rev-parse "$series^{tree}")" ]; then
+	git_ checkout -q --detach "$series"
+fi
+git_ update-ref refs/heads/series "$series"
 
-mkdir "$tmp/build"
-log "configure"
-(cd "$tmp/build" && ../src/configure "${CONFIGURE[@]}") > "$tmp/build.log" 2>&1 ||
-	{ tail -20 "$tmp/build.log" >&2; exit 1; }
+# Configured once; again only if the flags change.
+flags="${CONFIGURE[*]}"
+if [ "$(cat "$BUILD/kvm_viommu.configure" 2>/dev/null)" != "$flags" ]; then
+	log "configure"
+	rm -rf "$BUILD"
+	mkdir -p "$BUILD"
+	(cd "$BUILD" && "$SRC/configure" "${CONFIGURE[@]}") \
+		> "$BUILD/configure.log" 2>&1 ||
+		{ tail -20 "$BUILD/configure.log" >&2; exit 1; }
+	echo "$flags" > "$BUILD/kvm_viommu.configure"
+fi
+
 log "ninja -j$(nproc) qemu-system-x86_64"
-ninja -C "$tmp/build" -j"$(nproc)" qemu-system-x86_64 >> "$tmp/build.log" 2>&1 ||
-	{ grep -A5 -E 'error|FAILED' "$tmp/build.log" | head -40 >&2; exit 1; }
-cp "$tmp/build/qemu-system-x86_64" "$tmp/"
-"$tmp/qemu-system-x86_64" -device intel-iommu,help 2>/dev/null |
+ninja -C "$BUILD" -j"$(nproc)" qemu-system-x86_64 > "$BUILD/build.log" 2>&1 ||
+	{ grep -A5 -E 'error|FAILED' "$BUILD/build.log" | head -40 >&2; exit 1; }
+"$BUILD/qemu-system-x86_64" -device intel-iommu,help 2>/dev/null |
 	grep -q kvm-viommu || { log "the binary has no kvm-viommu property"; exit 1; }
-rm -rf "$tmp/src" "$tmp/build"
-echo "built in $(( $(date +%s) - start )) s" >> "$tmp/build.log"
 
 # Older builds of the series go; this one takes their place.
-for old in "$CACHE"/qemu-*-kvm_viommu-*; do
-	[ "$old" = "$tmp" ] || rm -rf "$old"
+for old in "$CACHE"/qemu-"$VERSION"-kvm_viommu-*; do
+	rm -rf "$old"
 done
-mv "$tmp" "$DIR"
+mkdir -p "$OUT.tmp"
+cp "$BUILD/qemu-system-x86_64" "$OUT.tmp/"
+cp "$BUILD/build.log" "$OUT.tmp/build.log"
+echo "series $series, built in $(( $(date +%s) - start )) s" >> "$OUT.tmp/build.log"
+mv "$OUT.tmp" "$OUT"
 log "built in $(( $(date +%s) - start )) s"
 done_
