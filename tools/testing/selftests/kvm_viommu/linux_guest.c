@@ -189,6 +189,8 @@ static void parse_stats(struct lg_result *r, const char *path)
 		{ "unmap_mismatches",
 		  offsetof(struct lg_result, unmap_mismatches) },
 		{ "forwarded", offsetof(struct lg_result, forwarded) },
+		{ "vfio_kvm_viommu_containers",
+		  offsetof(struct lg_result, kvm_viommu_containers) },
 		{ "vmm_te_on_ns", offsetof(struct lg_result, te_on_ns) },
 		{ "vmm_te_off_ns", offsetof(struct lg_result, te_off_ns) },
 		{ "tracked_writes",

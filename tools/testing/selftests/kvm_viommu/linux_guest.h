@@ -56,6 +56,8 @@ struct lg_result {
 	uint64_t relayed_iqt, relayed_writes, walk_faults, pin_failures;
 	uint64_t unmap_mismatches;
 	uint64_t forwarded;	/* descriptors the unit handed to the VMM */
+	/* The patched QEMU's VFIO containers of kvm_viommu's own type. */
+	uint64_t kvm_viommu_containers;
 	/* The VMM's time in the relayed GCMD writes that turned TE on, off. */
 	uint64_t te_on_ns, te_off_ns;
 	uint64_t tracked_writes, polled_writes, polled_runs;

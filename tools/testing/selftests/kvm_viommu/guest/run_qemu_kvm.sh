@@ -22,7 +22,10 @@
 # go there, one "name value" per line as viommu-vmm's --stats writes them,
 # from QEMU's vtd_kvm_stats trace events: "viommu 1" when the unit ran
 # (kvm-viommu=on), "viommu 0" otherwise; vmm_relayed_iqt is the number of
-# Invalidation Queue Tail writes that reached QEMU.
+# Invalidation Queue Tail writes that reached QEMU, and
+# vfio_kvm_viommu_containers the number of VFIO containers QEMU opened of
+# kvm_viommu's own type (KVM_VIOMMU_VFIO_IOMMU), which QEMU maps nothing
+# into.
 #
 # Environment: KVM_VIOMMU_QEMU_KVM (the patched binary; default the
 # build/qemu/qemu-system-x86_64 link that make qemu leaves),
@@ -81,7 +84,8 @@ timeout --foreground -k 10 "${GUEST_TIMEOUT:-180}" "$QEMU" "${args[@]}" \
 	-append "console=ttyS0 quiet panic=-1 rdinit=/init intel_iommu=on ${GUEST_APPEND:-}" \
 	-nodefaults -serial stdio -display none \
 	$([ "${GUEST_RESET:-}" = 1 ] || echo -no-reboot) \
-	-trace 'enable=vtd_kvm_stats*' -D "$trace" \
+	-trace 'enable=vtd_kvm_stats*' -trace enable=vfio_kvm_viommu_container \
+	-D "$trace" \
 	${GUEST_QEMU_ARGS:-} \
 	< /dev/null 2>&1 | stdbuf -oL tr -d '\r'
 rc=${PIPESTATUS[0]}
@@ -94,6 +98,7 @@ if [ -n "${GUEST_STATS:-}" ]; then
 		else
 			echo "viommu 0"
 		fi
+		echo "vfio_kvm_viommu_containers $(grep -c 'vfio_kvm_viommu_container ' "$trace")"
 		for ev in vtd_kvm_stats vtd_kvm_stats_errors; do
 			grep -o "$ev [a-z_0-9 ]*" "$trace" | tail -n1 |
 				sed "s/^$ev //" | xargs -n2 echo
