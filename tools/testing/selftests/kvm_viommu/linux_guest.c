@@ -29,6 +29,14 @@ const char *const lg_vmm_name[LG_NR_VMMS] = {
 	[LG_KVM_VIOMMU_SIDECORE] = "kvm_viommu_sidecore",
 	[LG_QEMU_KVM_ON] = "qemu_kvm_viommu_on",
 	[LG_QEMU_KVM_OFF] = "qemu_kvm_viommu_off",
+	[LG_QEMU_KVM_SIDECORE] = "qemu_kvm_viommu_sidecore",
+};
+
+/* run_qemu_kvm.sh's first argument for each of the patched QEMU's modes. */
+static const char *const lg_qemu_kvm_mode[LG_NR_VMMS] = {
+	[LG_QEMU_KVM_ON] = "on",
+	[LG_QEMU_KVM_OFF] = "off",
+	[LG_QEMU_KVM_SIDECORE] = "poll",
 };
 
 /* viommu-vmm's --viommu for each of its kvm_viommu modes. */
@@ -233,7 +241,7 @@ int lg_qemu_cmdline(enum lg_vmm vmm, char *buf, size_t len)
 	if (!tool)
 		return -ENOENT;
 	snprintf(cmd, sizeof(cmd), "%s --cmdline %s", tool,
-		 vmm == LG_QEMU_KVM_ON ? "on" : "off");
+		 lg_qemu_kvm_mode[vmm]);
 	f = popen(cmd, "r");
 	if (!f)
 		return -errno;
@@ -300,7 +308,7 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 	n = 0;
 	argv[n++] = (char *)tool;
 	if (qemu_kvm) {
-		argv[n++] = vmm == LG_QEMU_KVM_ON ? "on" : "off";
+		argv[n++] = (char *)lg_qemu_kvm_mode[vmm];
 		argv[n++] = (char *)kernel;
 		argv[n++] = (char *)initrd;
 		setenv("GUEST_APPEND", iters_arg, 1);

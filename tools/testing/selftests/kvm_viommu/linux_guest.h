@@ -26,6 +26,7 @@ enum lg_vmm {
 	LG_KVM_VIOMMU_SIDECORE,	/* LG_KVM_VIOMMU, sidecore=poll */
 	LG_QEMU_KVM_ON,		/* patched QEMU: intel-iommu,kvm-viommu=on */
 	LG_QEMU_KVM_OFF,	/* the same QEMU and line without the property */
+	LG_QEMU_KVM_SIDECORE,	/* ... kvm-viommu=on,kvm-viommu-sidecore=poll */
 	LG_NR_VMMS,
 };
 
@@ -67,10 +68,11 @@ struct lg_result {
 	char log[256];		/* the guest console, kept for a reader */
 };
 
-/* Whether vmm is the patched QEMU (LG_QEMU_KVM_ON or _OFF). */
+/* Whether vmm is the patched QEMU (LG_QEMU_KVM_ON, _OFF or _SIDECORE). */
 static inline bool lg_is_qemu_kvm(enum lg_vmm vmm)
 {
-	return vmm == LG_QEMU_KVM_ON || vmm == LG_QEMU_KVM_OFF;
+	return vmm == LG_QEMU_KVM_ON || vmm == LG_QEMU_KVM_OFF ||
+	       vmm == LG_QEMU_KVM_SIDECORE;
 }
 
 /*
@@ -82,7 +84,7 @@ int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 	   struct lg_result *r, const char **why);
 
 /*
- * The patched QEMU's command line for vmm (LG_QEMU_KVM_ON or _OFF), without
+ * The patched QEMU's command line for vmm (LG_QEMU_KVM_*), without
  * the guest's kernel and console options, into buf.  Returns 0 or -errno.
  */
 int lg_qemu_cmdline(enum lg_vmm vmm, char *buf, size_t len);

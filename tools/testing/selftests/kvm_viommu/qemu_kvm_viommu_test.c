@@ -171,6 +171,32 @@ TEST_F_TIMEOUT(guest, kvm_viommu_on, GUEST_TIMEOUT + 30)
 	ASSERT_NE(0, r.doorbells);
 }
 
+/*
+ * The same with kvm-viommu-sidecore=poll: the guest writes the register
+ * page itself, and the unit takes the writes from KVM's write tracking or
+ * its poller.  No register write reaches QEMU, not even through a
+ * doorbell, and QEMU still follows the interrupt messages and interrupt
+ * remapping (the guest boots with intremap=on and its DMA check passes).
+ */
+TEST_F_TIMEOUT(guest, kvm_viommu_sidecore, GUEST_TIMEOUT + 30)
+{
+	struct lg_result r;
+	const char *why;
+
+	if (lg_run(LG_QEMU_KVM_SIDECORE, GUEST_ITERS, GUEST_TIMEOUT, &r, &why))
+		SKIP(return, "%s", why);
+	show(_metadata, &r);
+	TH_LOG("sidecore: %llu tracked writes, %llu polled writes, %llu polled runs",
+	       (unsigned long long)r.tracked_writes,
+	       (unsigned long long)r.polled_writes,
+	       (unsigned long long)r.polled_runs);
+	check_guest(_metadata, &r);
+	check_unit(_metadata, &r);
+	/* No doorbell was wired, none rang: the writes came the other way. */
+	EXPECT_EQ(0, r.doorbells);
+	ASSERT_LE(GUEST_ITERS, r.tracked_writes + r.polled_writes);
+}
+
 /* The same command line without the property: QEMU's own emulation. */
 TEST_F_TIMEOUT(guest, kvm_viommu_off, GUEST_TIMEOUT + 30)
 {
@@ -433,6 +459,12 @@ TEST(bad_combinations_fail_at_startup)
 		{ "device IOTLB",
 		  SEED_MACHINE " " SEED_IOMMU ",device-iotlb=on,kvm-viommu=on",
 		  "does not support device-iotlb=on" },
+		{ "sidecore without the unit",
+		  SEED_MACHINE " " SEED_IOMMU ",kvm-viommu-sidecore=poll",
+		  "kvm-viommu-sidecore needs kvm-viommu=on" },
+		{ "unknown sidecore mode",
+		  SEED_MACHINE " " SEED_IOMMU ",kvm-viommu=on,kvm-viommu-sidecore=fast",
+		  "kvm-viommu-sidecore=fast: say off, track or poll" },
 		/*
 		 * A device the unit cannot attach: behind a root port, its
 		 * source-id waits for the guest to number the bus.

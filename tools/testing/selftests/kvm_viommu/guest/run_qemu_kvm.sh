@@ -7,11 +7,14 @@
 # front of the edu device assigned through vfio-pci, and kvm-viommu=on or
 # not:
 #
-#   run_qemu_kvm.sh on|off KERNEL INITRD
-#   run_qemu_kvm.sh --cmdline on|off    print the QEMU command line only
+#   run_qemu_kvm.sh on|off|track|poll KERNEL INITRD
+#   run_qemu_kvm.sh --cmdline MODE      print the QEMU command line only
 #
-#   on   the VT-d unit is kvm_viommu's, in L1's kernel
-#   off  QEMU's own intel-iommu emulation, as Debian's QEMU does it
+#   on     the VT-d unit is kvm_viommu's, in L1's kernel
+#   off    QEMU's own intel-iommu emulation, as Debian's QEMU does it
+#   track  on, with kvm-viommu-sidecore=track: the guest writes the
+#          register page, KVM's write tracking hands the writes to the unit
+#   poll   on, with kvm-viommu-sidecore=poll: the module's poller takes them
 #
 # Prints the guest's console (without carriage returns, a line at a time,
 # so that a caller can follow it); the caller parses the "guest: " lines
@@ -21,7 +24,8 @@
 # With GUEST_STATS set (a file), the unit's counters when the guest stopped
 # go there, one "name value" per line as viommu-vmm's --stats writes them,
 # from QEMU's vtd_kvm_stats trace events: "viommu 1" when the unit ran
-# (kvm-viommu=on), "viommu 0" otherwise; vmm_relayed_iqt is the number of
+# (kvm-viommu=on), "viommu 0" otherwise; with the sidecore also
+# tracked_writes and polled_writes; vmm_relayed_iqt is the number of
 # Invalidation Queue Tail writes that reached QEMU, and
 # vfio_kvm_viommu_containers the number of VFIO containers QEMU opened of
 # kvm_viommu's own type (KVM_VIOMMU_VFIO_IOMMU), which QEMU maps nothing
@@ -41,7 +45,7 @@ QEMU=${KVM_VIOMMU_QEMU_KVM:-$TOP/build/qemu/qemu-system-x86_64}
 BDF=${KVM_VIOMMU_EDU_BDF:-}
 
 usage() {
-	echo "usage: run_qemu_kvm.sh [--cmdline] on|off [KERNEL INITRD]" >&2
+	echo "usage: run_qemu_kvm.sh [--cmdline] on|off|track|poll [KERNEL INITRD]" >&2
 	exit 2
 }
 
@@ -53,6 +57,7 @@ fi
 case "${1:-}" in
 on) prop=",kvm-viommu=on" ;;
 off) prop= ;;
+track|poll) prop=",kvm-viommu=on,kvm-viommu-sidecore=$1" ;;
 *) usage ;;
 esac
 
@@ -99,7 +104,7 @@ if [ -n "${GUEST_STATS:-}" ]; then
 			echo "viommu 0"
 		fi
 		echo "vfio_kvm_viommu_containers $(grep -c 'vfio_kvm_viommu_container ' "$trace")"
-		for ev in vtd_kvm_stats vtd_kvm_stats_errors; do
+		for ev in vtd_kvm_stats vtd_kvm_stats_errors vtd_kvm_stats_sidecore; do
 			grep -o "$ev [a-z_0-9 ]*" "$trace" | tail -n1 |
 				sed "s/^$ev //" | xargs -n2 echo
 		done
