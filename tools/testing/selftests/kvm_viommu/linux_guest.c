@@ -30,6 +30,7 @@ const char *const lg_vmm_name[LG_NR_VMMS] = {
 	[LG_QEMU_KVM_ON] = "qemu_kvm_viommu_on",
 	[LG_QEMU_KVM_OFF] = "qemu_kvm_viommu_off",
 	[LG_QEMU_KVM_SIDECORE] = "qemu_kvm_viommu_sidecore",
+	[LG_QEMU_KVM_TRACKED] = "qemu_kvm_viommu_tracked",
 };
 
 /* run_qemu_kvm.sh's first argument for each of the patched QEMU's modes. */
@@ -37,6 +38,7 @@ static const char *const lg_qemu_kvm_mode[LG_NR_VMMS] = {
 	[LG_QEMU_KVM_ON] = "on",
 	[LG_QEMU_KVM_OFF] = "off",
 	[LG_QEMU_KVM_SIDECORE] = "poll",
+	[LG_QEMU_KVM_TRACKED] = "track",
 };
 
 /* viommu-vmm's --viommu for each of its kvm_viommu modes. */

@@ -27,6 +27,7 @@ enum lg_vmm {
 	LG_QEMU_KVM_ON,		/* patched QEMU: intel-iommu,kvm-viommu=on */
 	LG_QEMU_KVM_OFF,	/* the same QEMU and line without the property */
 	LG_QEMU_KVM_SIDECORE,	/* ... kvm-viommu=on,kvm-viommu-sidecore=poll */
+	LG_QEMU_KVM_TRACKED,	/* ... kvm-viommu=on,kvm-viommu-sidecore=track */
 	LG_NR_VMMS,
 };
 
@@ -68,11 +69,11 @@ struct lg_result {
 	char log[256];		/* the guest console, kept for a reader */
 };
 
-/* Whether vmm is the patched QEMU (LG_QEMU_KVM_ON, _OFF or _SIDECORE). */
+/* Whether vmm is the patched QEMU (LG_QEMU_KVM_*). */
 static inline bool lg_is_qemu_kvm(enum lg_vmm vmm)
 {
 	return vmm == LG_QEMU_KVM_ON || vmm == LG_QEMU_KVM_OFF ||
-	       vmm == LG_QEMU_KVM_SIDECORE;
+	       vmm == LG_QEMU_KVM_SIDECORE || vmm == LG_QEMU_KVM_TRACKED;
 }
 
 /*

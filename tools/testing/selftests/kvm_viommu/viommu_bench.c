@@ -494,6 +494,10 @@ static void run_linux_guests(void)
 		run_linux_guest(qemu_pair[i], &qemu_pair_results[i]);
 	linux_results[LG_QEMU_KVM_OFF] = qemu_pair_results[0];
 	linux_results[LG_QEMU_KVM_ON] = qemu_pair_results[1];
+	/* The same QEMU with the sidecore, tracked and polled. */
+	run_linux_guest(LG_QEMU_KVM_TRACKED, &linux_results[LG_QEMU_KVM_TRACKED]);
+	run_linux_guest(LG_QEMU_KVM_SIDECORE,
+			&linux_results[LG_QEMU_KVM_SIDECORE]);
 }
 
 static bool linux_ok(const struct lg_result *r)
@@ -603,11 +607,11 @@ static void print_linux(int vmm, const struct lg_result *r)
 	else if (lg_is_qemu_kvm(vmm))
 		snprintf(qemu, sizeof(qemu), "QEMU 10.0.2 + tools/qemu");
 	if (linux_ok(r))
-		printf("%-20s %12llu %12llu  %s\n", lg_vmm_name[vmm],
+		printf("%-24s %12llu %12llu  %s\n", lg_vmm_name[vmm],
 		       (unsigned long long)r->median_ns,
 		       (unsigned long long)r->p99_ns, qemu);
 	else
-		printf("%-20s %12s %12s  %s\n", lg_vmm_name[vmm], "failed", "",
+		printf("%-24s %12s %12s  %s\n", lg_vmm_name[vmm], "failed", "",
 		       qemu);
 }
 
@@ -722,7 +726,7 @@ int main(void)
 	printf("target: batch64_speedup >= 5: %.2f, %s\n", speedup,
 	       verdict(speedup >= 5));
 	printf("\n(f) Linux guest, dma_map_single+dma_unmap_single of 4 KiB:\n");
-	printf("%-20s %12s %12s  %s\n", "vmm", "median ns", "p99 ns", "qemu");
+	printf("%-24s %12s %12s  %s\n", "vmm", "median ns", "p99 ns", "qemu");
 	for (m = 0; m < LG_NR_VMMS; m++)
 		print_linux(m, &linux_results[m]);
 	linux_ratio = 0;
