@@ -8,7 +8,8 @@
 #
 # Prepares L1 (kvm-amd, vfio-pci with edu bound, kvm_viommu), runs the
 # selftests, the demo, the bench or the soak, and leaves in OUT_DIR:
-# tap.txt (every program's TAP), dmesg.txt, and done (the exit status).
+# tap.txt (every program's TAP), dmesg.txt, l2/ (the L2 guests' consoles,
+# after check) and done (the exit status).
 # Then powers L1 off.
 #
 # What it exports to the programs (besides PATH, TMPDIR and HOME):
@@ -31,7 +32,8 @@ OUT=$3
 TESTS=${4:-}
 SELFTESTS=$BUILD/selftests
 DEFAULT_TESTS="vtd_core_test vtd_walk_test module_test create_test unit_fd_test
-	l2_guest_test vtd_unit_test shadow_dma_test acpi_test linux_guest_test"
+	l2_guest_test vtd_unit_test shadow_dma_test acpi_test linux_guest_test
+	qemu_kvm_viommu_test"
 
 export PATH=$BUILD/vmtest/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # / is read-only, and /tmp is the build machine's (the build tree may be
@@ -165,4 +167,7 @@ for t in ${TESTS:-$DEFAULT_TESTS}; do
 	fi
 	[ "$trc" = 0 ] || [ "$trc" = 4 ] || rc=1
 done
+# The L2 guests' whole consoles, which the TAP only quotes the end of.
+mkdir -p "$OUT/l2"
+cp "$TMPDIR"/l2-*.log "$OUT/l2/" 2>/dev/null
 poweroff_now $rc

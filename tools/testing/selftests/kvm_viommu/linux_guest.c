@@ -27,6 +27,18 @@ const char *const lg_vmm_name[LG_NR_VMMS] = {
 	[LG_QEMU_NO_VIOMMU] = "qemu_no_viommu",
 	[LG_KVM_VIOMMU_TRACK] = "kvm_viommu_tracked",
 	[LG_KVM_VIOMMU_SIDECORE] = "kvm_viommu_sidecore",
+	[LG_QEMU_KVM_ON] = "qemu_kvm_viommu_on",
+	[LG_QEMU_KVM_OFF] = "qemu_kvm_viommu_off",
+	[LG_QEMU_KVM_SIDECORE] = "qemu_kvm_viommu_sidecore",
+	[LG_QEMU_KVM_TRACKED] = "qemu_kvm_viommu_tracked",
+};
+
+/* run_qemu_kvm.sh's first argument for each of the patched QEMU's modes. */
+static const char *const lg_qemu_kvm_mode[LG_NR_VMMS] = {
+	[LG_QEMU_KVM_ON] = "on",
+	[LG_QEMU_KVM_OFF] = "off",
+	[LG_QEMU_KVM_SIDECORE] = "poll",
+	[LG_QEMU_KVM_TRACKED] = "track",
 };
 
 /* viommu-vmm's --viommu for each of its kvm_viommu modes. */
@@ -45,6 +57,22 @@ static const char *env_path(const char *name, const char **why)
 		return NULL;
 	}
 	return p;
+}
+
+/* guest/run_qemu_kvm.sh, beside run_qemu.sh; NULL with *why set if not. */
+static const char *qemu_kvm_run(char *buf, size_t len, const char **why)
+{
+	const char *run = env_path("KVM_VIOMMU_QEMU_RUN", why);
+	const char *slash = run ? strrchr(run, '/') : NULL;
+
+	if (!slash)
+		return NULL;
+	snprintf(buf, len, "%.*s/run_qemu_kvm.sh", (int)(slash - run), run);
+	if (access(buf, X_OK)) {
+		*why = "guest/run_qemu_kvm.sh missing";
+		return NULL;
+	}
+	return buf;
 }
 
 static double now_s(void)
@@ -170,6 +198,9 @@ static void parse_stats(struct lg_result *r, const char *path)
 		  offsetof(struct lg_result, relayed_writes) },
 		{ "unmap_mismatches",
 		  offsetof(struct lg_result, unmap_mismatches) },
+		{ "forwarded", offsetof(struct lg_result, forwarded) },
+		{ "vfio_kvm_viommu_containers",
+		  offsetof(struct lg_result, kvm_viommu_containers) },
 		{ "vmm_te_on_ns", offsetof(struct lg_result, te_on_ns) },
 		{ "vmm_te_off_ns", offsetof(struct lg_result, te_off_ns) },
 		{ "tracked_writes",
@@ -199,6 +230,30 @@ static void parse_stats(struct lg_result *r, const char *path)
 	fclose(f);
 }
 
+int lg_qemu_cmdline(enum lg_vmm vmm, char *buf, size_t len)
+{
+	char run[512], cmd[600];
+	const char *why, *tool;
+	size_t n = 0;
+	FILE *f;
+
+	if (!lg_is_qemu_kvm(vmm) || !len)
+		return -EINVAL;
+	tool = qemu_kvm_run(run, sizeof(run), &why);
+	if (!tool)
+		return -ENOENT;
+	snprintf(cmd, sizeof(cmd), "%s --cmdline %s", tool,
+		 lg_qemu_kvm_mode[vmm]);
+	f = popen(cmd, "r");
+	if (!f)
+		return -errno;
+	while (n + 1 < len && !feof(f) && !ferror(f))
+		n += fread(buf + n, 1, len - 1 - n, f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return pclose(f) ? -EIO : 0;
+}
+
 int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 	   struct lg_result *r, const char **why)
 {
@@ -210,7 +265,9 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 {
 	const char *kernel, *initrd, *tool, *bdf;
 	char append[256], stats[256], iters_arg[32], cpus_arg[16], *argv[24];
+	char run_kvm[512];
 	const char *tmp = getenv("TMPDIR");
+	bool qemu_kvm = lg_is_qemu_kvm(vmm);
 	bool qemu = vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
 	bool viommu = vmm == LG_QEMU_VIOMMU || lg_viommu_arg[vmm];
 	double t0;
@@ -220,7 +277,11 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 	r->dmar_errors = -1;
 	kernel = env_path("KVM_VIOMMU_L2_KERNEL", why);
 	initrd = env_path("KVM_VIOMMU_L2_INITRD", why);
-	tool = env_path(qemu ? "KVM_VIOMMU_QEMU_RUN" : "KVM_VIOMMU_VMM", why);
+	if (qemu_kvm)
+		tool = qemu_kvm_run(run_kvm, sizeof(run_kvm), why);
+	else
+		tool = env_path(qemu ? "KVM_VIOMMU_QEMU_RUN" : "KVM_VIOMMU_VMM",
+				why);
 	bdf = getenv("KVM_VIOMMU_EDU_BDF");
 	if (!bdf) {
 		*why = "no edu device bound to vfio-pci (run in the testbed)";
@@ -248,7 +309,13 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 	t0 = now_s();
 	n = 0;
 	argv[n++] = (char *)tool;
-	if (qemu) {
+	if (qemu_kvm) {
+		argv[n++] = (char *)lg_qemu_kvm_mode[vmm];
+		argv[n++] = (char *)kernel;
+		argv[n++] = (char *)initrd;
+		setenv("GUEST_APPEND", iters_arg, 1);
+		setenv("GUEST_STATS", stats, 1);
+	} else if (qemu) {
 		argv[n++] = viommu ? "viommu" : "none";
 		argv[n++] = (char *)kernel;
 		argv[n++] = (char *)initrd;
@@ -277,6 +344,14 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 	argv[n] = NULL;
 	r->exit_status = run_logged(argv, r->log, timeout_s);
 	r->seconds = now_s() - t0;
+	if (qemu_kvm) {
+		unsetenv("GUEST_STATS");
+		/* run_qemu_kvm.sh's skip: the patched QEMU was not built. */
+		if (r->exit_status == 4) {
+			*why = "no patched QEMU (make qemu)";
+			return -ENOENT;
+		}
+	}
 	parse_console(r);
 	if (!qemu)
 		parse_stats(r, stats);

@@ -6,12 +6,15 @@
  *
  * Inside the testbed's L1, l1_run.sh exports where things are:
  * KVM_VIOMMU_VMM (viommu-vmm), KVM_VIOMMU_QEMU_RUN (guest/run_qemu.sh),
- * KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD and KVM_VIOMMU_EDU_BDF.
+ * KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD and KVM_VIOMMU_EDU_BDF.  The
+ * patched QEMU (tools/qemu) runs through guest/run_qemu_kvm.sh, found beside
+ * run_qemu.sh.
  */
 #ifndef _LINUX_GUEST_H
 #define _LINUX_GUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum lg_vmm {
@@ -21,6 +24,10 @@ enum lg_vmm {
 	LG_QEMU_NO_VIOMMU,	/* QEMU with vfio-pci only */
 	LG_KVM_VIOMMU_TRACK,	/* LG_KVM_VIOMMU, sidecore=track */
 	LG_KVM_VIOMMU_SIDECORE,	/* LG_KVM_VIOMMU, sidecore=poll */
+	LG_QEMU_KVM_ON,		/* patched QEMU: intel-iommu,kvm-viommu=on */
+	LG_QEMU_KVM_OFF,	/* the same QEMU and line without the property */
+	LG_QEMU_KVM_SIDECORE,	/* ... kvm-viommu=on,kvm-viommu-sidecore=poll */
+	LG_QEMU_KVM_TRACKED,	/* ... kvm-viommu=on,kvm-viommu-sidecore=track */
 	LG_NR_VMMS,
 };
 
@@ -42,11 +49,17 @@ struct lg_result {
 	uint64_t p99_ns;
 	uint64_t mean_ns;
 	double seconds;		/* boot to power-off, wall clock in L1 */
-	/* kvm_viommu's statistics at the guest's power-off (viommu-vmm). */
+	/*
+	 * kvm_viommu's statistics at the guest's power-off (viommu-vmm, and
+	 * the patched QEMU with kvm-viommu=on).
+	 */
 	bool have_stats;
 	uint64_t maps, unmaps, pinned_pages, faults, iq_errors, doorbells;
 	uint64_t relayed_iqt, relayed_writes, walk_faults, pin_failures;
 	uint64_t unmap_mismatches;
+	uint64_t forwarded;	/* descriptors the unit handed to the VMM */
+	/* The patched QEMU's VFIO containers of kvm_viommu's own type. */
+	uint64_t kvm_viommu_containers;
 	/* The VMM's time in the relayed GCMD writes that turned TE on, off. */
 	uint64_t te_on_ns, te_off_ns;
 	uint64_t tracked_writes, polled_writes, polled_runs;
@@ -56,6 +69,13 @@ struct lg_result {
 	char log[256];		/* the guest console, kept for a reader */
 };
 
+/* Whether vmm is the patched QEMU (LG_QEMU_KVM_*). */
+static inline bool lg_is_qemu_kvm(enum lg_vmm vmm)
+{
+	return vmm == LG_QEMU_KVM_ON || vmm == LG_QEMU_KVM_OFF ||
+	       vmm == LG_QEMU_KVM_SIDECORE || vmm == LG_QEMU_KVM_TRACKED;
+}
+
 /*
  * Boots the guest under vmm with edu_dma timing iters map+unmap pairs.
  * Returns 0 when the run could be made (r says how it went), or -errno
@@ -63,6 +83,12 @@ struct lg_result {
  */
 int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 	   struct lg_result *r, const char **why);
+
+/*
+ * The patched QEMU's command line for vmm (LG_QEMU_KVM_*), without
+ * the guest's kernel and console options, into buf.  Returns 0 or -errno.
+ */
+int lg_qemu_cmdline(enum lg_vmm vmm, char *buf, size_t len);
 
 /* The same with the guest on cpus vCPUs (viommu-vmm: 1 or 2). */
 int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,

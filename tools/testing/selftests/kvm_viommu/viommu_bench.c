@@ -591,29 +591,52 @@ static void json_result(FILE *js, const char *name, const struct result *r,
 /* Mode (f): the same Linux guest under each VMM, in this run. */
 static struct lg_result linux_results[LG_NR_VMMS];
 
+/*
+ * The fairest pair: one QEMU binary (tools/qemu), one guest, one command
+ * line, with and without kvm-viommu=on, run off, on, on, off so that a
+ * drift of the host's load weighs on both alike.  f_linux reports the
+ * first run of each; qemu_accel_speedup uses all four.
+ */
+static const enum lg_vmm qemu_pair[] = {
+	LG_QEMU_KVM_OFF, LG_QEMU_KVM_ON, LG_QEMU_KVM_ON, LG_QEMU_KVM_OFF,
+};
+
+static struct lg_result qemu_pair_results[ARRAY_SIZE(qemu_pair)];
+
+static void run_linux_guest(enum lg_vmm vmm, struct lg_result *r)
+{
+	const char *why;
+
+	printf("bench: mode f_linux %s...\n", lg_vmm_name[vmm]);
+	fflush(stdout);
+	if (lg_run(vmm, LINUX_ITERS, LINUX_TIMEOUT, r, &why)) {
+		printf("bench: f_linux %s not run: %s\n", lg_vmm_name[vmm],
+		       why);
+		return;
+	}
+	if (!r->pass || !r->median_ns)
+		printf("bench: f_linux %s failed (exit %d, console %s)\n",
+		       lg_vmm_name[vmm], r->exit_status, r->log);
+}
+
 static void run_linux_guests(void)
 {
 	static const enum lg_vmm order[] = {
 		LG_QEMU_VIOMMU, LG_KVM_VIOMMU, LG_KVM_VIOMMU_TRACK,
 		LG_KVM_VIOMMU_SIDECORE, LG_QEMU_NO_VIOMMU, LG_VMM_NO_VIOMMU,
 	};
-	const char *why;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(order); i++) {
-		struct lg_result *r = &linux_results[order[i]];
-
-		printf("bench: mode f_linux %s...\n", lg_vmm_name[order[i]]);
-		fflush(stdout);
-		if (lg_run(order[i], LINUX_ITERS, LINUX_TIMEOUT, r, &why)) {
-			printf("bench: f_linux %s not run: %s\n",
-			       lg_vmm_name[order[i]], why);
-			continue;
-		}
-		if (!r->pass || !r->median_ns)
-			printf("bench: f_linux %s failed (exit %d, console %s)\n",
-			       lg_vmm_name[order[i]], r->exit_status, r->log);
-	}
+	for (i = 0; i < ARRAY_SIZE(order); i++)
+		run_linux_guest(order[i], &linux_results[order[i]]);
+	for (i = 0; i < ARRAY_SIZE(qemu_pair); i++)
+		run_linux_guest(qemu_pair[i], &qemu_pair_results[i]);
+	linux_results[LG_QEMU_KVM_OFF] = qemu_pair_results[0];
+	linux_results[LG_QEMU_KVM_ON] = qemu_pair_results[1];
+	/* The same QEMU with the sidecore, tracked and polled. */
+	run_linux_guest(LG_QEMU_KVM_TRACKED, &linux_results[LG_QEMU_KVM_TRACKED]);
+	run_linux_guest(LG_QEMU_KVM_SIDECORE,
+			&linux_results[LG_QEMU_KVM_SIDECORE]);
 }
 
 static bool linux_ok(const struct lg_result *r)
@@ -720,13 +743,62 @@ static void print_linux(int vmm, const struct lg_result *r)
 	if (is_qemu_row(vmm))
 		snprintf(qemu, sizeof(qemu), "QEMU %.*s",
 			 (int)strcspn(L2_QEMU(), " "), L2_QEMU());
+	else if (lg_is_qemu_kvm(vmm))
+		snprintf(qemu, sizeof(qemu), "QEMU 10.0.2 + tools/qemu");
 	if (linux_ok(r))
-		printf("%-18s %12llu %12llu  %s\n", lg_vmm_name[vmm],
+		printf("%-24s %12llu %12llu  %s\n", lg_vmm_name[vmm],
 		       (unsigned long long)r->median_ns,
 		       (unsigned long long)r->p99_ns, qemu);
 	else
-		printf("%-18s %12s %12s  %s\n", lg_vmm_name[vmm], "failed", "",
+		printf("%-24s %12s %12s  %s\n", lg_vmm_name[vmm], "failed", "",
 		       qemu);
+}
+
+/*
+ * The same QEMU with kvm-viommu=off over kvm-viommu=on: the mean of the
+ * off runs' medians over the mean of the on runs'; 0 if any run failed.
+ */
+static double qemu_accel_speedup(void)
+{
+	double sum[2] = { 0, 0 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(qemu_pair); i++) {
+		if (!linux_ok(&qemu_pair_results[i]))
+			return 0;
+		sum[qemu_pair[i] == LG_QEMU_KVM_ON] +=
+			qemu_pair_results[i].median_ns;
+	}
+	return sum[0] / sum[1];
+}
+
+static void print_qemu_pair(void)
+{
+	size_t i;
+
+	printf("\nQEMU 10 (tools/qemu), the same line off and on, in this order:\n");
+	for (i = 0; i < ARRAY_SIZE(qemu_pair); i++)
+		print_linux(qemu_pair[i], &qemu_pair_results[i]);
+}
+
+/* The pair's runs, in their order, for the JSON. */
+static void json_qemu_pair(FILE *js)
+{
+	size_t i;
+
+	fprintf(js, "  \"qemu_accel_pair\": [");
+	for (i = 0; i < ARRAY_SIZE(qemu_pair); i++) {
+		const struct lg_result *r = &qemu_pair_results[i];
+
+		fprintf(js, "%s{\"kvm_viommu\": %s, \"ns_median\": ",
+			i ? ", " : "",
+			qemu_pair[i] == LG_QEMU_KVM_ON ? "true" : "false");
+		if (linux_ok(r))
+			fprintf(js, "%llu}", (unsigned long long)r->median_ns);
+		else
+			fprintf(js, "null}");
+	}
+	fprintf(js, "],\n");
 }
 
 static const char *verdict(bool ok)
@@ -767,7 +839,7 @@ int main(void)
 	const char *path = getenv("KVM_VIOMMU_BENCH_OUT");
 	const char *traced = getenv("KVM_VIOMMU_BENCH_TRACED");
 	struct result *a1, *b1, *c1, *d1;
-	double a_over_c, a_over_floor, speedup, linux_ratio;
+	double a_over_c, a_over_floor, speedup, linux_ratio, qemu_accel;
 	struct viommu_vfio f;
 	const char *why;
 	FILE *js;
@@ -834,7 +906,7 @@ int main(void)
 	printf("target: batch64_speedup >= 5: %.2f, %s\n", speedup,
 	       verdict(speedup >= 5));
 	printf("\n(f) Linux guest, dma_map_single+dma_unmap_single of 4 KiB:\n");
-	printf("%-18s %12s %12s  %s\n", "vmm", "median ns", "p99 ns", "qemu");
+	printf("%-24s %12s %12s  %s\n", "vmm", "median ns", "p99 ns", "qemu");
 	for (m = 0; m < LG_NR_VMMS; m++)
 		print_linux(m, &linux_results[m]);
 	linux_ratio = 0;
@@ -847,6 +919,13 @@ int main(void)
 		       linux_ratio, verdict(linux_ratio >= 4));
 	else
 		printf("target: linux_qemu_over_kvm_viommu: not measured\n");
+	print_qemu_pair();
+	qemu_accel = qemu_accel_speedup();
+	if (qemu_accel)
+		printf("qemu_accel_speedup (QEMU 10, kvm-viommu off over on): %.2f\n",
+		       qemu_accel);
+	else
+		printf("qemu_accel_speedup: not measured\n");
 
 	js = path ? fopen(path, "w") : NULL;
 	if (!js) {
@@ -873,6 +952,11 @@ int main(void)
 	fprintf(js, "\"doorbell_to_run_end_us_median\": %.1f},\n",
 		host.doorbell_to_run_us);
 	json_linux(js);
+	json_qemu_pair(js);
+	if (qemu_accel)
+		fprintf(js, "  \"qemu_accel_speedup\": %.3f,\n", qemu_accel);
+	else
+		fprintf(js, "  \"qemu_accel_speedup\": null,\n");
 	if (linux_ratio)
 		fprintf(js, "  \"linux_qemu_over_kvm_viommu\": %.3f\n}\n",
 			linux_ratio);
