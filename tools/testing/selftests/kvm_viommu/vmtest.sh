@@ -81,7 +81,8 @@ mkdir -p "$OUT" "$VMDIR/bin"
 # Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*,
 # KVM_VIOMMU_BENCH_TRACED), which l1_run.sh reads back: L1's environment
 # starts empty.
-for v in "${!KVM_VIOMMU_SOAK_@}" "${!KVM_VIOMMU_BENCH_TRACED@}"; do
+for v in "${!KVM_VIOMMU_SOAK_@}" "${!KVM_VIOMMU_BENCH_TRACED@}" \
+	 "${!KVM_VIOMMU_QEMU_POLL@}"; do
 	printf 'export %s=%q\n' "$v" "${!v}"
 done > "$OUT/env"
 
