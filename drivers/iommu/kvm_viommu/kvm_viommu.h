@@ -370,8 +370,8 @@ void kvm_viommu_sidecore_init(struct kvm_viommu *viommu);
 int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd);
 void kvm_viommu_sidecore_release(struct kvm_viommu *viommu);
 void kvm_viommu_sidecore_publishing(struct kvm_viommu *viommu);
-void kvm_viommu_sidecore_park(struct kvm_viommu *viommu);
-void kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu);
+bool kvm_viommu_sidecore_park(struct kvm_viommu *viommu);
+bool kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu);
 void kvm_viommu_irq_msg_changed(struct kvm_viommu *viommu);
 int kvm_viommu_get_irq_msgs(struct kvm_viommu_ucmd *ucmd);
 

@@ -111,15 +111,18 @@ static bool kvm_viommu_poll_unit(struct kvm_viommu *viommu)
 	return true;
 }
 
-static void kvm_viommu_poller_each(struct kvm_viommu_poller *p,
-				   void (*fn)(struct kvm_viommu *viommu))
+/* @fn on each unit; false if it failed on any (see park and unpark). */
+static bool kvm_viommu_poller_each(struct kvm_viommu_poller *p,
+				   bool (*fn)(struct kvm_viommu *viommu))
 {
 	struct kvm_viommu *viommu;
+	bool all = true;
 
 	mutex_lock(&p->lock);
 	list_for_each_entry(viommu, &p->units, poll_node)
-		fn(viommu);
+		all &= fn(viommu);
 	mutex_unlock(&p->lock);
+	return all;
 }
 
 static int kvm_viommu_poller_fn(void *data)
@@ -149,8 +152,15 @@ static int kvm_viommu_poller_fn(void *data)
 			cpu_relax();
 			continue;
 		}
-		/* Idle: the pages go back to KVM's tracking, and we sleep. */
-		kvm_viommu_poller_each(p, kvm_viommu_sidecore_park);
+		/*
+		 * Idle: the pages go back to KVM's tracking, and we sleep;
+		 * unless a unit's lock was busy and its page may still be
+		 * polled: then we keep polling, and try again.
+		 */
+		if (!kvm_viommu_poller_each(p, kvm_viommu_sidecore_park)) {
+			cond_resched();
+			continue;
+		}
 		wait_event_interruptible(p->wq, atomic_read(&p->kicked) ||
 					 kthread_should_stop());
 		last_busy = ktime_get_ns();

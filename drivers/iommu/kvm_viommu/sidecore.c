@@ -257,14 +257,19 @@ void kvm_viommu_sidecore_publishing(struct kvm_viommu *viommu)
 
 /*
  * The poller goes idle: the page goes back to KVM's tracking, so that the
- * guest's next write reaches the unit (and wakes the poller).
+ * guest's next write reaches the unit (and wakes the poller).  Only with a
+ * trylock: the poller serves other VMs, and this unit's lock may be held
+ * for long (a pin waiting on a userfaultfd).  Returns false if the lock
+ * was busy and the page may still be polled: the poller must not sleep.
  */
-void kvm_viommu_sidecore_park(struct kvm_viommu *viommu)
+bool kvm_viommu_sidecore_park(struct kvm_viommu *viommu)
 {
-	mutex_lock(&viommu->lock);
+	if (!mutex_trylock(&viommu->lock))
+		return !READ_ONCE(viommu->polled);
 	if (viommu->polled)
 		kvm_viommu_sidecore_track(viommu);
 	kvm_viommu_unlock(viommu);
+	return true;
 }
 
 /*
@@ -275,9 +280,11 @@ void kvm_viommu_sidecore_park(struct kvm_viommu *viommu)
  * tracked page goes to the poller: one whose memslot went is re-armed
  * (tracked) first.
  */
-void kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu)
+bool kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu)
 {
-	mutex_lock(&viommu->lock);
+	/* A busy unit stays tracked; its next tracked write kicks again. */
+	if (!mutex_trylock(&viommu->lock))
+		return true;
 	kvm_viommu_sync_slot(viommu);
 	if (!viommu->dead && !viommu->cnt.failed && viommu->tracked &&
 	    viommu->sc_flags & KVM_VIOMMU_SIDECORE_POLL &&
@@ -292,6 +299,7 @@ void kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu)
 		}
 	}
 	kvm_viommu_unlock(viommu);
+	return true;
 }
 
 /*
