@@ -1758,13 +1758,16 @@ static void expect_tracking_gone(struct __test_metadata *_metadata,
 	run_to(_metadata, u, 0);
 }
 
+/* What the guest's last ucall in slot_phase_thread() said. */
+static struct ucall slot_phase_uc;
+
 /* Runs the guest from its stop 1 to its stop 2 (guest_slot_phases()). */
 static void *slot_phase_thread(void *data)
 {
 	struct unit_vm *u = data;
-	struct ucall uc;
 
-	return (void *)(long)viommu_vcpu_run(&u->v, u->vcpus[0], &uc);
+	return (void *)(long)viommu_vcpu_run(&u->v, u->vcpus[0],
+					     &slot_phase_uc);
 }
 
 /*
@@ -1800,6 +1803,14 @@ TEST_F_TIMEOUT(poller, memslot_lost_and_found_while_polled, 300)
 					4096, u.v.regs));
 	}
 	pthread_join(th, &ret);
+	if ((long)ret == UCALL_ABORT) {
+		viommu_vmm_stats(&u.v, &st);
+		TH_LOG("%llu waits, %llu polled writes, %llu tracked, %llu relayed, %llu parks, %llu unparks",
+		       st.waits, st.polled_writes, st.tracked_writes,
+		       (unsigned long long)u.v.mmio_writes, st.parks,
+		       st.unparks);
+		REPORT_GUEST_ASSERT_2(slot_phase_uc, "values: %#lx, %#lx");
+	}
 	ASSERT_EQ(UCALL_SYNC, (long)ret);
 	EXPECT_TRUE(page_rearmed());
 	viommu_vmm_stats(&u.v, &st);
