@@ -85,15 +85,17 @@ static double now_s(void)
 
 /*
  * A guest that ran out of time: what every kvm_viommu unit looked like,
- * appended to its console log for whoever reads it.
+ * and where each thread of the VMM's process group (@pgid) is in the
+ * kernel, appended to its console log for whoever reads it.
  */
-static void dump_units(const char *log)
+static void dump_units(const char *log, pid_t pgid)
 {
-	char cmd[512];
+	char cmd[768];
 
 	snprintf(cmd, sizeof(cmd),
-		 "for d in /sys/kernel/debug/kvm_viommu/*/; do echo \"== $d\"; cat $d/info $d/regs $d/stats; done >> %s 2>&1",
-		 log);
+		 "{ for d in /sys/kernel/debug/kvm_viommu/*/; do echo \"== $d\"; cat $d/info $d/regs $d/stats; done; "
+		 "for p in $(pgrep -g %d); do for t in /proc/$p/task/*; do echo \"== $t $(cat $t/comm) $(cat $t/wchan)\"; cat $t/stack; done; done; } >> %s 2>&1",
+		 (int)pgid, log);
 	if (system(cmd))
 		return;
 }
@@ -126,7 +128,7 @@ static int run_logged(char *const argv[], const char *log,
 		if (w < 0 && errno != EINTR)
 			return -1;
 		if (now_s() > deadline) {
-			dump_units(log);
+			dump_units(log, pid);
 			/* Every task's stack to L1's log, while it still hangs. */
 			viommu_write_file("/proc/sysrq-trigger", "t");
 			kill(-pid, SIGKILL);

@@ -21,12 +21,17 @@
 #define GUEST_ITERS	1000
 #define GUEST_TIMEOUT	240
 
-/* A failed guest's last words, for whoever reads the TAP. */
+/*
+ * A failed guest's last words, for whoever reads the TAP; then, if the
+ * guest ran out of time, the registers and counters of the unit that
+ * linux_guest.c's dump_units() appended after them.
+ */
 static void tail_log(struct __test_metadata *_metadata, const char *path,
 		     int lines)
 {
-	char ring[25][160];
-	int n = 0, i;
+	static const char dump[] = "== /sys/kernel/debug/kvm_viommu/";
+	char ring[25][160], line[160] = "";
+	int n = 0, i, shown = 0;
 	FILE *f;
 
 	f = fopen(path, "r");
@@ -34,12 +39,19 @@ static void tail_log(struct __test_metadata *_metadata, const char *path,
 		return;
 	if (lines > 25)
 		lines = 25;
-	while (fgets(ring[n % lines], sizeof(ring[0]), f))
-		n++;
-	fclose(f);
+	while (fgets(line, sizeof(line), f) &&
+	       strncmp(line, dump, sizeof(dump) - 1))
+		memcpy(ring[n++ % lines], line, sizeof(line));
 	for (i = n > lines ? n - lines : 0; i < n; i++)
 		TH_LOG("| %.*s", (int)strcspn(ring[i % lines], "\n"),
 		       ring[i % lines]);
+	if (!strncmp(line, dump, sizeof(dump) - 1)) {
+		do {
+			TH_LOG("debugfs| %.*s", (int)strcspn(line, "\n"),
+			       line);
+		} while (++shown < 200 && fgets(line, sizeof(line), f));
+	}
+	fclose(f);
 }
 
 static void show(struct __test_metadata *_metadata, const struct lg_result *r)

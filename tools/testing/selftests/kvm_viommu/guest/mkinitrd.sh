@@ -85,6 +85,11 @@ pat='DMAR(-IR)?: .*(handling fault|Request device \[|VT-d detected|QI HEAD|Inval
 grep -E "$pat" /kmsg.txt | sed 's/^\[[ 0-9.]*\] //; s/^/guest: dmar_error: /'
 echo "guest: dmar_errors=$(grep -cE "$pat" /kmsg.txt)"
 echo "guest: done"
+# The console's UART sends what userspace wrote from its interrupt, and
+# poweroff does not wait for it: on a slow L1 the last lines were lost.
+# Changing a setting with stty waits until the output has drained
+# (TCSADRAIN).
+stty -F /dev/console -echo
 poweroff -f
 INIT
 chmod +x "$root/init"
