@@ -28,6 +28,17 @@ static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 	seq_printf(m, "sidecore: %u\n", READ_ONCE(viommu->sc_flags));
 	seq_printf(m, "sidecore_polled: %d\n", READ_ONCE(viommu->polled));
 	seq_printf(m, "sidecore_tracked: %d\n", READ_ONCE(viommu->tracked));
+	/* A racy look, as the poller's: what the page holds not applied. */
+	seq_printf(m, "sidecore_page_written: %d\n",
+		   kvm_viommu_page_written(viommu));
+	seq_printf(m, "sidecore_page_iqt: 0x%x\n",
+		   le32_to_cpu(READ_ONCE(*(__le32 *)
+				(page_address(viommu->reg_page) +
+				 VTD_IQT_REG))));
+	seq_printf(m, "sidecore_drain_pending: %d\n",
+		   atomic_read(&viommu->drain_pending));
+	seq_printf(m, "sidecore_slot_gone: %d\n",
+		   atomic_read(&viommu->reg_slot_gone));
 	seq_printf(m, "irq_msg_gen: %llu\n", READ_ONCE(viommu->irq_msg_gen));
 	seq_printf(m, "irq_msg_acked: %llu\n",
 		   READ_ONCE(viommu->irq_msg_acked));
