@@ -130,9 +130,8 @@ static int kvm_viommu_poller_fn(void *data)
 	struct kvm_viommu_poller *p = data;
 	struct kvm_viommu *viommu;
 	u64 last_busy = ktime_get_ns();
-	bool busy;
+	bool busy, unpark = true;
 
-	kvm_viommu_poller_each(p, kvm_viommu_sidecore_unpark);
 	while (!kthread_should_stop()) {
 		busy = false;
 		mutex_lock(&p->lock);
@@ -141,13 +140,22 @@ static int kvm_viommu_poller_fn(void *data)
 		mutex_unlock(&p->lock);
 		if (atomic_xchg(&p->kicked, 0)) {
 			/* A tracked write: a unit may be quiet again. */
-			kvm_viommu_poller_each(p, kvm_viommu_sidecore_unpark);
+			unpark = true;
 			busy = true;
 		}
 		if (busy)
 			last_busy = ktime_get_ns();
 		if (ktime_get_ns() - last_busy <
 		    (u64)READ_ONCE(sidecore_spin_us) * NSEC_PER_USEC) {
+			/*
+			 * Every round, until each unit's lock was free for
+			 * it: a unit left tracked would wait for its next
+			 * tracked write, whose vCPU thread holds the lock
+			 * again when it kicks.
+			 */
+			if (unpark)
+				unpark = !kvm_viommu_poller_each(p,
+						kvm_viommu_sidecore_unpark);
 			cond_resched();
 			cpu_relax();
 			continue;
@@ -161,6 +169,7 @@ static int kvm_viommu_poller_fn(void *data)
 			cond_resched();
 			continue;
 		}
+		unpark = false;
 		wait_event_interruptible(p->wq, atomic_read(&p->kicked) ||
 					 kthread_should_stop());
 		last_busy = ktime_get_ns();

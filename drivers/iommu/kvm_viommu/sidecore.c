@@ -278,13 +278,14 @@ bool kvm_viommu_sidecore_park(struct kvm_viommu *viommu)
  * find the same bytes in the page and apply them too, which for every
  * VT-d register is the same as applying them once (see the rst).  Only a
  * tracked page goes to the poller: one whose memslot went is re-armed
- * (tracked) first.
+ * (tracked) first.  Returns false if the unit's lock was busy: the poller
+ * tries again on its next round.  The lock is busy most often right after
+ * the kick, as the vCPU thread whose tracked write kicked applies it.
  */
 bool kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu)
 {
-	/* A busy unit stays tracked; its next tracked write kicks again. */
 	if (!mutex_trylock(&viommu->lock))
-		return true;
+		return false;
 	kvm_viommu_sync_slot(viommu);
 	if (!viommu->dead && !viommu->cnt.failed && viommu->tracked &&
 	    viommu->sc_flags & KVM_VIOMMU_SIDECORE_POLL &&
