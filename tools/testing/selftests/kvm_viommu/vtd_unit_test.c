@@ -835,7 +835,7 @@ TEST_F(vtd, tracepoints_show_the_hot_path)
 {
 	static char buf[1 << 16];
 	struct kvm_viommu_stats st, st0;
-	const char *polled;
+	bool polled;
 	ssize_t n;
 	int fd;
 
@@ -865,7 +865,7 @@ TEST_F(vtd, tracepoints_show_the_hot_path)
 	 * Whether it did depends on when this testbed let it run, and on
 	 * the unit being quiet then (the guest leaves ICS.IWC set).
 	 */
-	polled = strstr(buf, "register page polled");
+	polled = strstr(buf, "register page polled") != NULL;
 	TH_LOG("%llu unparks while traced, %llu in all", st0.unparks,
 	       st.unparks);
 	if (st0.unparks)
