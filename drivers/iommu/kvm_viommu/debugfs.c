@@ -14,6 +14,7 @@
 static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 {
 	struct kvm_viommu *viommu = m->private;
+	bool written;
 
 	seq_printf(m, "vm: %s\n", viommu->kvm->stats_id);
 	seq_printf(m, "owner_tgid: %d\n", viommu->owner_tgid);
@@ -28,9 +29,12 @@ static int kvm_viommu_info_show(struct seq_file *m, void *unused)
 	seq_printf(m, "sidecore: %u\n", READ_ONCE(viommu->sc_flags));
 	seq_printf(m, "sidecore_polled: %d\n", READ_ONCE(viommu->polled));
 	seq_printf(m, "sidecore_tracked: %d\n", READ_ONCE(viommu->tracked));
-	/* A racy look, as the poller's: what the page holds not applied. */
-	seq_printf(m, "sidecore_page_written: %d\n",
-		   kvm_viommu_page_written(viommu));
+	/*
+	 * What the page holds not applied: a racy look, as the poller's,
+	 * against the words publishing writes under the unit's lock.
+	 */
+	written = data_race(kvm_viommu_page_written(viommu));
+	seq_printf(m, "sidecore_page_written: %d\n", written);
 	seq_printf(m, "sidecore_page_iqt: 0x%x\n",
 		   le32_to_cpu(READ_ONCE(*(__le32 *)
 				(page_address(viommu->reg_page) +

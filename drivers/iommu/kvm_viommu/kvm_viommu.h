@@ -221,6 +221,8 @@ struct kvm_viommu_counters {
  * @poller: the poller serving the unit, or NULL; under
  *	kvm_viommu_pollers_lock (poller.c), read without it as a hint.
  * @poll_node: in the poller's list of units, under the poller's lock.
+ * @unpark_retry: the poller's last unpark of the unit found its lock busy;
+ *	under the poller's lock.
  *
  * The unit's resources that reach other subsystems (doorbells, devices,
  * irqfds, debugfs) go in its file's ->release(); the struct, its worker and
@@ -306,6 +308,7 @@ struct kvm_viommu {
 	atomic64_t nr_tracked_writes;
 	struct kvm_viommu_poller *poller;
 	struct list_head poll_node;
+	bool unpark_retry;
 };
 
 /* An ioctl call in flight: the user's buffer and the kernel's copy of it. */

@@ -125,12 +125,33 @@ static bool kvm_viommu_poller_each(struct kvm_viommu_poller *p,
 	return all;
 }
 
+/*
+ * Lift the tracking of the units that are quiet: of every unit if @all (a
+ * tracked write kicked), else of those whose lock was busy last time.
+ * True if no unit is left to try again.
+ */
+static bool kvm_viommu_poller_unpark(struct kvm_viommu_poller *p, bool all)
+{
+	struct kvm_viommu *viommu;
+	bool done = true;
+
+	mutex_lock(&p->lock);
+	list_for_each_entry(viommu, &p->units, poll_node) {
+		if (all || viommu->unpark_retry)
+			viommu->unpark_retry =
+				!kvm_viommu_sidecore_unpark(viommu);
+		done &= !viommu->unpark_retry;
+	}
+	mutex_unlock(&p->lock);
+	return done;
+}
+
 static int kvm_viommu_poller_fn(void *data)
 {
 	struct kvm_viommu_poller *p = data;
 	struct kvm_viommu *viommu;
 	u64 last_busy = ktime_get_ns();
-	bool busy, unpark = true;
+	bool busy, all = true, retry = false;
 
 	while (!kthread_should_stop()) {
 		busy = false;
@@ -140,7 +161,7 @@ static int kvm_viommu_poller_fn(void *data)
 		mutex_unlock(&p->lock);
 		if (atomic_xchg(&p->kicked, 0)) {
 			/* A tracked write: a unit may be quiet again. */
-			unpark = true;
+			all = true;
 			busy = true;
 		}
 		if (busy)
@@ -148,14 +169,14 @@ static int kvm_viommu_poller_fn(void *data)
 		if (ktime_get_ns() - last_busy <
 		    (u64)READ_ONCE(sidecore_spin_us) * NSEC_PER_USEC) {
 			/*
-			 * Every round, until each unit's lock was free for
-			 * it: a unit left tracked would wait for its next
+			 * A unit whose lock was busy is tried again every
+			 * round: left tracked, it would wait for its next
 			 * tracked write, whose vCPU thread holds the lock
 			 * again when it kicks.
 			 */
-			if (unpark)
-				unpark = !kvm_viommu_poller_each(p,
-						kvm_viommu_sidecore_unpark);
+			if (all || retry)
+				retry = !kvm_viommu_poller_unpark(p, all);
+			all = false;
 			cond_resched();
 			cpu_relax();
 			continue;
@@ -169,7 +190,7 @@ static int kvm_viommu_poller_fn(void *data)
 			cond_resched();
 			continue;
 		}
-		unpark = false;
+		retry = false;
 		wait_event_interruptible(p->wq, atomic_read(&p->kicked) ||
 					 kthread_should_stop());
 		last_busy = ktime_get_ns();
