@@ -158,7 +158,7 @@ qemu:
 	@mkdir -p $(BUILD)/qemu
 	tools/qemu/build.sh $(BUILD)/qemu/qemu-system-x86_64
 
-check demo bench: qemu
+check check-debug demo bench: qemu
 
 fuzz:
 	$(MAKE) -C $(SELFTESTS)/fuzz fuzz OUTPUT=$(BUILD)/fuzz
