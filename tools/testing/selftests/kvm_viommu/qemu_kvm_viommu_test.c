@@ -206,17 +206,19 @@ TEST_F_TIMEOUT(guest, kvm_viommu_sidecore_tracked, GUEST_TIMEOUT + 30)
 }
 
 /*
- * Not in the suite by default: one run in four hung (the guest stopped
- * about 300 map+unmap pairs in, nothing in its log), cause not found yet,
- * in QEMU's sidecore code or the unit's poller.  KVM_VIOMMU_QEMU_POLL=1
- * runs it.
+ * Not in the suite by default yet: one run in four hung (the guest stopped
+ * about 300 map+unmap pairs in, nothing in its log), cause not found.
+ * Since the poller retries a unit whose lock was busy, 6 runs of 6 passed
+ * (5 of this test, 1 in the bench), which is not yet enough to call it
+ * fixed.  KVM_VIOMMU_QEMU_POLL=1 runs it; a hang prints the unit's state
+ * and the VMM's kernel stacks.
  */
 TEST_F_TIMEOUT(guest, kvm_viommu_sidecore_polled, GUEST_TIMEOUT + 30)
 {
 	const char *run = getenv("KVM_VIOMMU_QEMU_POLL");
 
 	if (!run || strcmp(run, "1"))
-		SKIP(return, "one run in four hung, cause unknown; KVM_VIOMMU_QEMU_POLL=1 runs it");
+		SKIP(return, "hung 1 run in 4 once, cause unknown; KVM_VIOMMU_QEMU_POLL=1 runs it");
 	check_sidecore(_metadata, LG_QEMU_KVM_SIDECORE, true);
 }
 
