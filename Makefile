@@ -14,6 +14,12 @@
 #   make compat-check  compile against linux-source-6.12 too
 #   make check-debug   make check on a KASAN/lockdep/kmemleak L1 kernel
 #   make fuzz       fuzz the VT-d core (libFuzzer); fuzz-replay: the corpus
+#   make deb        the Debian packages (kvm-viommu-dkms, kvm-viommu-tools)
+#                   into build/deb, checked by lintian
+#   make install    the module under /lib/modules/<release>/updates for
+#                   KERNEL_RELEASE (default: the running kernel), and the
+#                   uapi header; make uninstall takes both away
+#   make install-check  install and uninstall into build/destdir
 #   make clean
 #
 # Testbed variables: L1_KERNEL=6.1|6.12|RELEASE (L1's and the L2 Linux
@@ -33,7 +39,13 @@ QEMU_ANCHOR ?= 10
 SOAK_BOOTS ?= 30
 CONFIG_MK := $(BUILD)/config-$(L1_KERNEL).mk
 
-NO_SETUP_GOALS := clean help
+# The package's name and release: debian/changelog's first line is the one
+# place they are written (dkms.conf's version is filled in from it).
+PKG_NAME := $(shell awk 'NR == 1 { print $$1 }' debian/changelog)
+VERSION := $(shell awk 'NR == 1 { gsub(/[()]/, "", $$2); print $$2 }' \
+	     debian/changelog)
+
+NO_SETUP_GOALS := clean help install uninstall deb
 # The config.mk rule below comes first; a bare `make` still means `all`.
 .DEFAULT_GOAL := all
 ifeq ($(filter-out $(NO_SETUP_GOALS),$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
@@ -57,7 +69,8 @@ KOBJ := $(BUILD)/l1-$(KVER)
 endif
 KO := $(KOBJ)/$(MODDIR)/kvm_viommu.ko
 GUEST_INITRD := $(BUILD)/guest/initrd-$(KVER).cpio.gz
-KBUILD_ARGS := -C $(KDIR) M=$(KOBJ)/$(MODDIR) CONFIG_KVM_VIOMMU=m
+KBUILD_ARGS := -C $(KDIR) M=$(KOBJ)/$(MODDIR) CONFIG_KVM_VIOMMU=m \
+	KVM_VIOMMU_VERSION=$(VERSION)
 
 # What vmtest.sh boots (see its header).
 VMTEST_ENV = VMTEST_CONFIG=$(CONFIG_MK) VMTEST_KO=$(KO) \
@@ -65,7 +78,8 @@ VMTEST_ENV = VMTEST_CONFIG=$(CONFIG_MK) VMTEST_KO=$(KO) \
 	VMTEST_QEMU_ANCHOR=$(QEMU_ANCHOR)
 
 .PHONY: all copy module selftests vmm guest check check-debug demo bench soak soak-dma lint \
-	compat-check fuzz fuzz-replay clean help qemu
+	compat-check fuzz fuzz-replay clean help qemu deb install uninstall \
+	install-check
 
 all: module selftests vmm guest
 
@@ -160,6 +174,69 @@ qemu:
 
 check check-debug demo bench: qemu
 
+# The Debian packages, built from a copy of the tree (the tree's own build
+# output left out) and checked by lintian: what check installs in L1.
+# debian/rules builds viommu-vmm and ships the module's sources; DKMS
+# builds the module on the machine that installs the package.
+DEB_DIR := $(BUILD)/deb
+DEB_INPUTS := $(wildcard debian/* debian/source/* dkms.conf README.md \
+	Documentation/virt/kvm_viommu.rst \
+	$(MODDIR)/Kbuild $(MODDIR)/*.[ch] include/uapi/linux/*.h \
+	$(VMMDIR)/Makefile $(VMMDIR)/*.[ch] $(VMMDIR)/*.1)
+deb: $(DEB_DIR)/.done
+$(DEB_DIR)/.done: $(DEB_INPUTS)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	rsync -a --exclude=/build --exclude=/.git --exclude='*.o' \
+		--exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude=Module.symvers \
+		--exclude=modules.order ./ $(DEB_DIR)/src/
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	lintian --fail-on error,warning --info \
+		$(DEB_DIR)/$(PKG_NAME)_$(VERSION)_amd64.changes
+	touch $@
+
+check: deb
+
+# A plain install for the running kernel (or KERNEL_RELEASE), built against
+# its headers; DESTDIR stages it elsewhere (no depmod then).
+KERNEL_RELEASE ?= $(shell uname -r)
+INSTALL_KDIR ?= /lib/modules/$(KERNEL_RELEASE)/build
+install:
+	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m \
+		KVM_VIOMMU_VERSION=$(VERSION) modules
+	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR)/$(MODDIR) \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
+	install -D -m 0644 include/uapi/linux/kvm_viommu.h \
+		$(DESTDIR)/usr/include/linux/kvm_viommu.h
+ifeq ($(DESTDIR),)
+	depmod -a $(KERNEL_RELEASE)
+endif
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KERNEL_RELEASE)/updates/kvm_viommu.ko*
+	rm -f $(DESTDIR)/usr/include/linux/kvm_viommu.h
+ifeq ($(DESTDIR),)
+	depmod -a $(KERNEL_RELEASE)
+endif
+
+# make install and uninstall into a staging directory, for the testbed's
+# kernel (nothing is installed on this machine): what lands where, and
+# that uninstall leaves no file.
+install-check: module
+	rm -rf $(BUILD)/destdir
+	$(MAKE) -s install DESTDIR=$(BUILD)/destdir KERNEL_RELEASE=$(KVER) \
+		INSTALL_KDIR=$(KDIR)
+	test -f $(BUILD)/destdir/lib/modules/$(KVER)/updates/kvm_viommu.ko
+	test -f $(BUILD)/destdir/usr/include/linux/kvm_viommu.h
+	modinfo -F version \
+		$(BUILD)/destdir/lib/modules/$(KVER)/updates/kvm_viommu.ko | \
+		grep -qx '$(VERSION)'
+	$(MAKE) -s uninstall DESTDIR=$(BUILD)/destdir KERNEL_RELEASE=$(KVER)
+	test -z "$$(find $(BUILD)/destdir ! -type d)"
+	@echo "install-check: make install and uninstall: ok"
+
 fuzz:
 	$(MAKE) -C $(SELFTESTS)/fuzz fuzz OUTPUT=$(BUILD)/fuzz
 
@@ -175,4 +252,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,23p' Makefile
+	@sed -n '3,30p' Makefile

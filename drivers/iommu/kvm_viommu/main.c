@@ -111,3 +111,6 @@ module_exit(kvm_viommu_exit);
 
 MODULE_DESCRIPTION("In-kernel guest VT-d (vIOMMU) emulation for KVM");
 MODULE_LICENSE("GPL");
+#ifdef KVM_VIOMMU_VERSION
+MODULE_VERSION(KVM_VIOMMU_VERSION);
+#endif

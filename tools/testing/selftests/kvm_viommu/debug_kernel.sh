@@ -67,7 +67,7 @@ make -s -C "$SRC" M="$OUT/drivers/iommu/kvm_viommu" CONFIG_KVM_VIOMMU=m \
 	modules
 
 VMTEST_KERNEL=$SRC/arch/x86/boot/bzImage VMTEST_KVER=$REL \
-VMTEST_KMODS=$DBG/mods/lib/modules/$REL \
+VMTEST_KMODS=$DBG/mods/lib/modules/$REL VMTEST_KDIR=$SRC \
 VMTEST_KO=$OUT/drivers/iommu/kvm_viommu/kvm_viommu.ko \
 VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-3600} \
 	exec "$TOP/tools/testing/selftests/kvm_viommu/vmtest.sh" check

@@ -23,6 +23,8 @@
 #   KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD  the L2 Linux guest: the L1
 #                           kernel's release (Debian's build of it) and
 #                           an initramfs with edu_dma.ko built for it
+#   KVM_VIOMMU_PKG_DIR, KVM_VIOMMU_INSTALL_DEBS, KVM_VIOMMU_KDIR,
+#   KVM_VIOMMU_KMODS        what install_test.sh installs and builds with
 # vmtest.sh writes the testbed's part of these to BUILD_DIR/vmtest/l1.env.
 set -u
 
@@ -33,7 +35,7 @@ TESTS=${4:-}
 SELFTESTS=$BUILD/selftests
 DEFAULT_TESTS="vtd_core_test vtd_walk_test module_test create_test unit_fd_test
 	l2_guest_test vtd_unit_test shadow_dma_test acpi_test linux_guest_test
-	qemu_kvm_viommu_test"
+	qemu_kvm_viommu_test install_test"
 
 export PATH=$BUILD/vmtest/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # / is read-only, and /tmp is the build machine's (the build tree may be
@@ -154,7 +156,10 @@ for t in ${TESTS:-$DEFAULT_TESTS}; do
 	echo "# selftests: kvm_viommu: $t"
 	log=$TMPDIR/$t.log
 	start=$(date +%s)
-	"$SELFTESTS/$t" 2>&1 | tee "$log"
+	# A program of the build, or a script beside this one.
+	prog=$SELFTESTS/$t
+	[ -x "$prog" ] || prog=$(dirname "$0")/$t.sh
+	"$prog" 2>&1 | tee "$log"
 	trc=${PIPESTATUS[0]}
 	# How long each program took: what a slower machine's timeouts need.
 	echo "# selftests: kvm_viommu: $t took $(($(date +%s) - start)) s" |

@@ -39,7 +39,8 @@ log() { echo "setup: $*" >&2; }
 
 need_pkgs=(busybox-static sparse linux-source-6.1 kmod cpio
 	   xz-utils rsync bc flex bison libelf-dev gcc make perl pciutils
-	   python3 libssl-dev acpica-tools pahole socat)
+	   python3 libssl-dev acpica-tools pahole socat
+	   debhelper dh-dkms lintian adduser patch)
 
 export DEBIAN_FRONTEND=noninteractive
 apt_updated=
@@ -113,6 +114,21 @@ if [ ! -e "$Q72/.done" ]; then
 	fi
 	rm -rf "$tmp"
 	"$Q72/usr/bin/qemu-system-x86_64" --version | head -n1 > "$Q72/.done"
+fi
+
+# What install_test.sh installs in L1's overlay beside the project's
+# packages: dkms, which kvm-viommu-dkms depends on, and udev (the version
+# of this machine's libudev1, which it needs exactly), whose daemon applies
+# the package's rule to /dev/kvm_viommu.  Downloaded, never installed here.
+IDEBS=$CACHE/install-debs
+udev_ver=$(installed libudev1)
+if [ "$(cat "$IDEBS/.done" 2>/dev/null)" != "udev=$udev_ver" ]; then
+	log "downloading dkms and udev${udev_ver:+ $udev_ver} into $IDEBS"
+	rm -rf "$IDEBS"
+	mkdir -p "$IDEBS"
+	download "$IDEBS" dkms
+	download "$IDEBS" "udev${udev_ver:+=$udev_ver}"
+	echo "udev=$udev_ver" > "$IDEBS/.done"
 fi
 
 # The L1 kernel's release: remembered in the cache, so that later runs
@@ -197,4 +213,5 @@ KDIR := $KDIR
 KIMG := $KIMG
 KSRC := $KSRC
 QEMU72 := $Q72
+INSTALL_DEBS := $IDEBS
 MK

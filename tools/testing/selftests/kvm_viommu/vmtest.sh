@@ -31,7 +31,9 @@
 # built for the L2 kernel, which is the config's KVER).
 # Another L1 kernel than the config's (make check-debug): VMTEST_KERNEL
 # (its bzImage), VMTEST_KVER (its release), VMTEST_KMODS (its
-# lib/modules/<release>, with modules.builtin); L2 still runs the config's.
+# lib/modules/<release>, with modules.builtin), VMTEST_KDIR (a tree to
+# build its modules against, for install_test's DKMS); L2 still runs the
+# config's.
 set -uo pipefail
 
 MODE=${1:-check}
@@ -95,6 +97,10 @@ export KVM_VIOMMU_QEMU_ROOT=$QEMU_ROOT
 export KVM_VIOMMU_QEMU72=$(mkvar QEMU72)
 export KVM_VIOMMU_L0_QEMU="$L0_QEMU"
 export SOAK_BOOTS=${SOAK_BOOTS:-30} SOAK_VMMS="${SOAK_VMMS:-}"
+export KVM_VIOMMU_PKG_DIR=$BUILD/deb
+export KVM_VIOMMU_INSTALL_DEBS=$(mkvar INSTALL_DEBS)
+export KVM_VIOMMU_KDIR=${VMTEST_KDIR:-$(mkvar KDIR)}
+export KVM_VIOMMU_KMODS=$KMODS
 ENV
 
 # A module tree for L1's modprobe: the kernel package's modules (linked,
