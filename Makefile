@@ -40,10 +40,13 @@ SOAK_BOOTS ?= 30
 CONFIG_MK := $(BUILD)/config-$(L1_KERNEL).mk
 
 # The package's name and release: debian/changelog's first line is the one
-# place they are written (dkms.conf's version is filled in from it).
+# place they are written (dh_dkms fills dkms.conf's version in from it).
+# The module's version is the release less any epoch and Debian revision,
+# as DKMS's is.
 PKG_NAME := $(shell awk 'NR == 1 { print $$1 }' debian/changelog)
-VERSION := $(shell awk 'NR == 1 { gsub(/[()]/, "", $$2); print $$2 }' \
+DEB_VERSION := $(shell awk 'NR == 1 { gsub(/[()]/, "", $$2); print $$2 }' \
 	     debian/changelog)
+VERSION := $(shell echo '$(DEB_VERSION)' | sed 's/^[0-9]*://; s/-[^-]*$$//')
 
 NO_SETUP_GOALS := clean help install uninstall deb
 # The config.mk rule below comes first; a bare `make` still means `all`.
@@ -174,12 +177,12 @@ qemu:
 
 check check-debug demo bench: qemu
 
-# The Debian packages, built from a copy of the tree (the tree's own build
-# output left out) and checked by lintian: what check installs in L1.
-# debian/rules builds viommu-vmm and ships the module's sources; DKMS
-# builds the module on the machine that installs the package.
+# The Debian source package and its binary packages, built from a copy of
+# the tree (what .gitignore names left out) and checked by lintian:
+# what check installs in L1.  debian/rules builds viommu-vmm and ships the
+# module's sources; DKMS builds the module where the package is installed.
 DEB_DIR := $(BUILD)/deb
-DEB_INPUTS := $(wildcard debian/* debian/source/* dkms.conf README.md \
+DEB_INPUTS := $(wildcard Makefile debian/* debian/source/* dkms.conf README.md \
 	Documentation/virt/kvm_viommu.rst \
 	$(MODDIR)/Kbuild $(MODDIR)/*.[ch] include/uapi/linux/*.h \
 	$(VMMDIR)/Makefile $(VMMDIR)/*.[ch] $(VMMDIR)/*.1)
@@ -187,31 +190,34 @@ deb: $(DEB_DIR)/.done
 $(DEB_DIR)/.done: $(DEB_INPUTS)
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/src
-	rsync -a --exclude=/build --exclude=/.git --exclude='*.o' \
-		--exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude=Module.symvers \
-		--exclude=modules.order ./ $(DEB_DIR)/src/
-	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
+	rsync -a --exclude=/.git --filter=':- .gitignore' ./ $(DEB_DIR)/src/
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc > ../build.log 2>&1 || \
 		{ tail -n 40 ../build.log; exit 1; }
 	lintian --fail-on error,warning --info \
-		$(DEB_DIR)/$(PKG_NAME)_$(VERSION)_amd64.changes
+		$(DEB_DIR)/$(PKG_NAME)_$(DEB_VERSION)_$(shell dpkg --print-architecture).changes
 	touch $@
 
 check: deb
 
 # A plain install for the running kernel (or KERNEL_RELEASE), built against
-# its headers; DESTDIR stages it elsewhere (no depmod then).
+# its headers in a copy under build/ (the tree's own objects are the
+# testbed's); DESTDIR stages it elsewhere (no module index there).  The
+# packages and this are alternatives: both install the uapi header.
 KERNEL_RELEASE ?= $(shell uname -r)
 INSTALL_KDIR ?= /lib/modules/$(KERNEL_RELEASE)/build
+INSTALL_OBJ := $(BUILD)/install-$(KERNEL_RELEASE)
 install:
-	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR)/$(MODDIR) CONFIG_KVM_VIOMMU=m \
-		KVM_VIOMMU_VERSION=$(VERSION) modules
-	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR)/$(MODDIR) \
+	$(SELFTESTS)/copy_module.sh $(INSTALL_OBJ)
+	$(MAKE) -C $(INSTALL_KDIR) M=$(INSTALL_OBJ)/$(MODDIR) \
+		CONFIG_KVM_VIOMMU=m KVM_VIOMMU_VERSION=$(VERSION) modules
+	$(MAKE) -C $(INSTALL_KDIR) M=$(INSTALL_OBJ)/$(MODDIR) \
 		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
 	install -D -m 0644 include/uapi/linux/kvm_viommu.h \
 		$(DESTDIR)/usr/include/linux/kvm_viommu.h
 ifeq ($(DESTDIR),)
 	depmod -a $(KERNEL_RELEASE)
+else
+	rm -f $(DESTDIR)/lib/modules/$(KERNEL_RELEASE)/modules.*
 endif
 
 uninstall:
@@ -224,7 +230,7 @@ endif
 # make install and uninstall into a staging directory, for the testbed's
 # kernel (nothing is installed on this machine): what lands where, and
 # that uninstall leaves no file.
-install-check: module
+install-check:
 	rm -rf $(BUILD)/destdir
 	$(MAKE) -s install DESTDIR=$(BUILD)/destdir KERNEL_RELEASE=$(KVER) \
 		INSTALL_KDIR=$(KDIR)

@@ -115,15 +115,16 @@ debs() {
 	done
 }
 
-# What the upper layer holds, less what dpkg and its triggers keep for
-# themselves, the module index depmod rewrites (purged() reads it), and
-# the key dkms makes to sign every module it builds (the first build makes
-# it; it is dkms's, and purging dkms takes it away): one line per file or
-# link, with its checksum.
+# What the upper layer holds, less what dpkg keeps for itself (its
+# database, its log, debconf's answers), the module index depmod rewrites
+# (purged() reads it), the test's own scratch in /tmp, and the key dkms
+# makes to sign every module it builds (the first build makes it; it is
+# dkms's, and purging dkms takes it away): one line per file or link,
+# with its checksum.
 upper_files() {
-	(cd "$UPPER" && find . \( -path ./var/lib/dpkg -o -path ./var/log \
-		-o -path ./var/cache -o -path ./tmp -o -path ./run \
-		-o -path './var/lib/dkms/mok.*' \
+	(cd "$UPPER" && find . \( -path ./var/lib/dpkg \
+		-o -path ./var/log/dpkg.log -o -path ./var/cache/debconf \
+		-o -path ./tmp -o -path './var/lib/dkms/mok.*' \
 		-o -path "*/lib/modules/$KVER/modules.*" \) -prune \
 		-o ! -type d -print | sort | while read -r f; do
 			if [ -f "$f" ] && [ ! -L "$f" ]; then
@@ -134,12 +135,27 @@ upper_files() {
 		done)
 }
 
+# What the test changes in L1 itself, put back by cleanup(): the device
+# nodes' owners and modes (udevd works on L1's /dev), the /dev links it
+# adds, and the mounts.  L1 runs on after this test.
+mounted='' udevd='' dev_links=() node_state=()
 cleanup() {
-	pkill -f systemd-udevd 2>/dev/null
-	[ -d "$R/proc" ] && umount -R "$R" 2>/dev/null
-	[ -z "${KVM_VIOMMU_EDU_GROUP:-}" ] ||
-		chown root "/dev/vfio/$KVM_VIOMMU_EDU_GROUP"
-	rm -rf "$WORK"
+	local l n ids mode
+	[ -z "$udevd" ] || in_root udevadm control --exit --timeout=30
+	if [ -n "$mounted" ] && ! umount -R "$R"; then
+		# rm -rf would go through the bind of L1's /dev.
+		echo "# install_test: $R still mounted; $WORK left as it is"
+		return
+	fi
+	for l in "${dev_links[@]}"; do
+		rm -f "/dev/$l"
+	done
+	for n in "${node_state[@]}"; do
+		# (path uid:gid mode)
+		read -r l ids mode <<< "$n"
+		chown "$ids" "$l" && chmod "$mode" "$l"
+	done
+	rm -rf --one-file-system "$WORK"
 	# The tree's module, for whatever runs after this test.
 	if [ ! -d /sys/module/kvm_viommu ]; then
 		modprobe kvm_viommu ||
@@ -148,27 +164,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The testbed's side.
+# The testbed's side: the overlay root, and in it what a user's system
+# has before it installs ours (dkms, udev running), and two users.
 prepare() {
-	local d
-	for d in "$PKGS" "$DEBS"; do
-		[ -d "$d" ] || { echo "no package directory '$d'"; return 1; }
-	done
-	[ -r "$KDIR/Makefile" ] || { echo "no headers for $KVER at '$KDIR'"; return 1; }
-	[ -d "$KMODS/kernel" ] || { echo "no modules of $KVER at '$KMODS'"; return 1; }
+	local d l n
 	modprobe overlay || return 1
 	mkdir -p "$UPPER" "$WORK/ovl" "$R" || return 1
 	mount -t overlay overlay \
 		-o "lowerdir=/,upperdir=$UPPER,workdir=$WORK/ovl" "$R" || return 1
+	mounted=1
 	mount -t proc proc "$R/proc" && mount -t sysfs sysfs "$R/sys" &&
 		mount --rbind /dev "$R/dev" && mount -t tmpfs tmpfs "$R/run" ||
 		return 1
 	# What udev or systemd would have made on a booted system, and dkms
 	# needs (process substitution): /dev/fd and friends.
-	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
-	[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
-	[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
-	[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
+	for l in fd:/proc/self/fd stdin:/proc/self/fd/0 \
+		 stdout:/proc/self/fd/1 stderr:/proc/self/fd/2; do
+		[ -e "/dev/${l%%:*}" ] && continue
+		ln -s "${l#*:}" "/dev/${l%%:*}" || return 1
+		dev_links+=("${l%%:*}")
+	done
+	for n in /dev/kvm "/dev/vfio/$KVM_VIOMMU_EDU_GROUP"; do
+		node_state+=("$n $(stat -c '%u:%g %a' "$n")")
+	done
 	mkdir -p "$R/run/debs" && cp "$PKGS"/*.deb "$DEBS"/*.deb "$R/run/debs/" ||
 		return 1
 	# No service starts in a chroot (udevd is started below, by hand).
@@ -186,35 +204,52 @@ prepare() {
 	# images turn it off the same way).
 	rm -f "$R/var/lib/man-db/auto-update"
 	echo "overlay: $SECONDS s"
-	# What a user's system already has: dkms and udev.
 	# shellcheck disable=SC2046 # one path per word
 	in_root dpkg -i $(debs dkms udev) \
 		> "$WORK/prereq.log" 2>&1 ||
 		{ tail -n 20 "$WORK/prereq.log"; return 1; }
 	echo "dkms and udev installed: $SECONDS s"
 	in_root /lib/systemd/systemd-udevd --daemon || return 1
+	udevd=1
 	in_root useradd --create-home --groups kvm "$VMM_USER" &&
 		in_root useradd --create-home "$OTHER_USER" || return 1
 	# The edu's VFIO group, given to the VMM's user by its administrator.
 	chown "$(in_root id -u "$VMM_USER")" "/dev/vfio/$KVM_VIOMMU_EDU_GROUP"
 }
 
-t0=$SECONDS
-if ! out=$(prepare 2>&1); then
-	printf '%s\n' "$out" | tail -n 30 | sed 's/^/# /'
-	for t in packages_install dkms_builds_for_l1s_kernel \
-		 modprobe_loads_the_installed_module \
-		 udev_gives_the_device_to_group_kvm \
-		 unprivileged_vmm_runs_a_guest_through_the_unit \
-		 user_outside_group_kvm_is_refused purge_leaves_nothing; do
-		skip "$t" "the overlay root could not be prepared"
+TESTS="packages_install dkms_builds_for_l1s_kernel
+	modprobe_loads_the_installed_module udev_gives_the_device_to_group_kvm
+	unprivileged_vmm_runs_a_guest_through_the_unit
+	user_outside_group_kvm_is_refused purge_leaves_nothing"
+why=
+for d in "$PKGS" "$DEBS"; do
+	[ -d "$d" ] || why="no package directory '$d'"
+done
+[ -r "$KDIR/Makefile" ] || why="no headers for $KVER ('$KDIR')"
+[ -d "$KMODS/kernel" ] || why="no modules of $KVER ('$KMODS')"
+if [ -n "$why" ]; then
+	for t in $TESTS; do
+		skip "$t" "$why"
 	done
 	finish
 fi
-printf '%s\n' "$out" | sed 's/^/# /'
+t0=$SECONDS
+mkdir -p "$WORK"
+if ! prepare > "$WORK/prepare.log" 2>&1; then
+	# The testbed had all it needs: a failure here is the test's.
+	tail -n 30 "$WORK/prepare.log" | sed 's/^/# /'
+	result fail packages_install "could not prepare the overlay root"
+	for t in $TESTS; do
+		[ "$t" = packages_install ] || skip "$t" "setup failed"
+	done
+	finish
+fi
+sed 's/^/# /' "$WORK/prepare.log"
 echo "# the overlay root, dkms and udev ready in $((SECONDS - t0)) s"
 upper_files > "$WORK/before"
-version=$(dpkg-deb -f "$(ls "$PKGS"/kvm-viommu-dkms_*.deb)" Version)
+# DKMS's version and the module's: the package's, less epoch and revision.
+version=$(dpkg-deb -f "$(ls "$PKGS"/kvm-viommu-dkms_*.deb)" Version |
+	  sed 's/^[0-9]*://; s/-[^-]*$//')
 echo "# kvm-viommu $version on $KVER"
 
 # The tree's module goes; the package's takes its place.
@@ -244,8 +279,22 @@ built() {
 }
 check dkms_builds_for_l1s_kernel built
 
+# The build ID of the module file FILE (in the overlay root), compressed
+# or not.
+build_id() {
+	local f=$R$1
+	case "$f" in
+	*.xz) xz -dc "$f" > "$WORK/ko" ;;
+	*.zst) zstd -qdc "$f" > "$WORK/ko" ;;
+	*) cp "$f" "$WORK/ko" ;;
+	esac
+	readelf -n "$WORK/ko" | sed -n 's/.*Build ID: *//p'
+}
+
 loaded() {
-	local file sv
+	local file id live
+	[ ! -d /sys/module/kvm_viommu ] ||
+		{ echo "the tree's kvm_viommu is still loaded"; return 1; }
 	in_root modprobe kvm_viommu || return 1
 	file=$(in_root modinfo -F filename kvm_viommu)
 	echo "modinfo: $file"
@@ -253,13 +302,19 @@ loaded() {
 	*/updates/dkms/kvm_viommu.ko*) ;;
 	*) echo "modprobe would load $file, not DKMS's"; return 1 ;;
 	esac
-	sv=$(in_root modinfo -F srcversion kvm_viommu)
-	[ "$(cat /sys/module/kvm_viommu/srcversion)" = "$sv" ] ||
-		{ echo "the loaded module is not $file"; return 1; }
+	# The loaded module is that file: the build ID its notes carry
+	# (the note's last bytes) is the file's.
+	id=$(build_id "$file")
+	live=$(od -An -tx1 -v /sys/module/kvm_viommu/notes/.note.gnu.build-id |
+	       tr -d ' \n')
+	if [ -z "$id" ] || [ "${live%"$id"}" = "$live" ]; then
+		echo "the loaded module is not $file (notes $live, file's ID $id)"
+		return 1
+	fi
 	[ "$(cat /sys/module/kvm_viommu/version)" = "$version" ] ||
 		{ echo "version $(cat /sys/module/kvm_viommu/version), not $version"
 		  return 1; }
-	echo "loaded: version $version, srcversion $sv"
+	echo "loaded: version $version, build ID $id"
 }
 check modprobe_loads_the_installed_module loaded
 
@@ -319,7 +374,8 @@ refused() {
 	*) return 1 ;;
 	esac
 }
-# (Not after an earlier failure's skip: this needs only the rule.)
+# (Not skipped when the VMM failed: this needs the rule applied, which
+# udev_gives_the_device_to_group_kvm checked.)
 broken_before=$broken
 [ "$broken" != unprivileged_vmm_runs_a_guest_through_the_unit ] || broken=
 check user_outside_group_kvm_is_refused refused
@@ -335,9 +391,10 @@ purged() {
 	left=$(find "$R/lib/modules" "$R/usr/src" "$R/var/lib/dkms" \
 		-name '*kvm_viommu*' -o -name 'kvm-viommu*' 2>/dev/null)
 	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
+	[ -f "$R/lib/modules/$KVER/modules.dep" ] ||
+		{ echo "no modules.dep after the purge"; return 1; }
 	! grep -q kvm_viommu "$R/lib/modules/$KVER/modules.dep" ||
 		{ echo "modules.dep still names kvm_viommu"; return 1; }
-	# (L1's chroot has no /dev/fd for a process substitution.)
 	upper_files > "$WORK/after"
 	cmp -s "$WORK/before" "$WORK/after" && return 0
 	echo "the overlay's upper layer changed:"
