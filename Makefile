@@ -47,6 +47,8 @@ PKG_NAME := $(shell awk 'NR == 1 { print $$1 }' debian/changelog)
 DEB_VERSION := $(shell awk 'NR == 1 { gsub(/[()]/, "", $$2); print $$2 }' \
 	     debian/changelog)
 VERSION := $(shell echo '$(DEB_VERSION)' | sed 's/^[0-9]*://; s/-[^-]*$$//')
+# (File names of .changes and .deb leave the epoch out.)
+DEB_FILE_VERSION := $(shell echo '$(DEB_VERSION)' | sed 's/^[0-9]*://')
 
 NO_SETUP_GOALS := clean help install uninstall deb
 # The config.mk rule below comes first; a bare `make` still means `all`.
@@ -194,14 +196,15 @@ $(DEB_DIR)/.done: $(DEB_INPUTS)
 	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc > ../build.log 2>&1 || \
 		{ tail -n 40 ../build.log; exit 1; }
 	lintian --fail-on error,warning --info \
-		$(DEB_DIR)/$(PKG_NAME)_$(DEB_VERSION)_$(shell dpkg --print-architecture).changes
+		$(DEB_DIR)/$(PKG_NAME)_$(DEB_FILE_VERSION)_$(shell \
+		dpkg --print-architecture).changes
 	touch $@
 
 check: deb
 
 # A plain install for the running kernel (or KERNEL_RELEASE), built against
 # its headers in a copy under build/ (the tree's own objects are the
-# testbed's); DESTDIR stages it elsewhere (no module index there).  The
+# testbed's); DESTDIR stages it elsewhere (no depmod there).  The
 # packages and this are alternatives: both install the uapi header.
 KERNEL_RELEASE ?= $(shell uname -r)
 INSTALL_KDIR ?= /lib/modules/$(KERNEL_RELEASE)/build
@@ -211,13 +214,12 @@ install:
 	$(MAKE) -C $(INSTALL_KDIR) M=$(INSTALL_OBJ)/$(MODDIR) \
 		CONFIG_KVM_VIOMMU=m KVM_VIOMMU_VERSION=$(VERSION) modules
 	$(MAKE) -C $(INSTALL_KDIR) M=$(INSTALL_OBJ)/$(MODDIR) \
-		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates modules_install
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),DEPMOD=true) modules_install
 	install -D -m 0644 include/uapi/linux/kvm_viommu.h \
 		$(DESTDIR)/usr/include/linux/kvm_viommu.h
 ifeq ($(DESTDIR),)
 	depmod -a $(KERNEL_RELEASE)
-else
-	rm -f $(DESTDIR)/lib/modules/$(KERNEL_RELEASE)/modules.*
 endif
 
 uninstall:
@@ -234,11 +236,10 @@ install-check:
 	rm -rf $(BUILD)/destdir
 	$(MAKE) -s install DESTDIR=$(BUILD)/destdir KERNEL_RELEASE=$(KVER) \
 		INSTALL_KDIR=$(KDIR)
-	test -f $(BUILD)/destdir/lib/modules/$(KVER)/updates/kvm_viommu.ko
 	test -f $(BUILD)/destdir/usr/include/linux/kvm_viommu.h
 	modinfo -F version \
-		$(BUILD)/destdir/lib/modules/$(KVER)/updates/kvm_viommu.ko | \
-		grep -qx '$(VERSION)'
+		$(BUILD)/destdir/lib/modules/$(KVER)/updates/kvm_viommu.ko* | \
+		grep -qx '$(VERSION)''
 	$(MAKE) -s uninstall DESTDIR=$(BUILD)/destdir KERNEL_RELEASE=$(KVER)
 	test -z "$$(find $(BUILD)/destdir ! -type d)"
 	@echo "install-check: make install and uninstall: ok"

@@ -120,15 +120,19 @@ debs() {
 # (purged() reads it), the test's own scratch in /tmp, and the key dkms
 # makes to sign every module it builds (the first build makes it; it is
 # dkms's, and purging dkms takes it away): one line per file or link,
-# with its checksum.
+# with its mode, owner and checksum, and per directory L1's root lacks.
 upper_files() {
 	(cd "$UPPER" && find . \( -path ./var/lib/dpkg \
 		-o -path ./var/log/dpkg.log -o -path ./var/cache/debconf \
 		-o -path ./tmp -o -path './var/lib/dkms/mok.*' \
 		-o -path "*/lib/modules/$KVER/modules.*" \) -prune \
-		-o ! -type d -print | sort | while read -r f; do
-			if [ -f "$f" ] && [ ! -L "$f" ]; then
-				echo "$f $(md5sum < "$f" | cut -c1-32)"
+		-o -print | sort | while read -r f; do
+			if [ -d "$f" ] && [ ! -L "$f" ]; then
+				# A directory L1's root has is only a copy-up.
+				[ -e "/$f" ] ||
+					echo "$f $(stat -c '%F %a %u:%g' "$f")"
+			elif [ -f "$f" ] && [ ! -L "$f" ]; then
+				echo "$f $(stat -c '%a %u:%g' "$f") $(md5sum < "$f" | cut -c1-32)"
 			else
 				echo "$f $(stat -c %F "$f")"
 			fi
@@ -137,29 +141,48 @@ upper_files() {
 
 # What the test changes in L1 itself, put back by cleanup(): the device
 # nodes' owners and modes (udevd works on L1's /dev), the /dev links it
-# adds, and the mounts.  L1 runs on after this test.
-mounted='' udevd='' dev_links=() node_state=()
+# adds, the module (the tree's, whose build ID is kept), and the mounts.
+# L1 runs on after this test: what cannot be put back fails the test.
+mounted='' udevd='' dev_links=() node_state=() tree_id=''
+live_build_id() {
+	od -An -tx1 -v /sys/module/kvm_viommu/notes/.note.gnu.build-id \
+		2>/dev/null | tr -d ' \n'
+}
 cleanup() {
-	local l n ids mode
-	[ -z "$udevd" ] || in_root udevadm control --exit --timeout=30
-	if [ -n "$mounted" ] && ! umount -R "$R"; then
-		# rm -rf would go through the bind of L1's /dev.
-		echo "# install_test: $R still mounted; $WORK left as it is"
-		return
-	fi
+	local l n ids mode p bad=''
 	for l in "${dev_links[@]}"; do
 		rm -f "/dev/$l"
 	done
 	for n in "${node_state[@]}"; do
 		# (path uid:gid mode)
 		read -r l ids mode <<< "$n"
-		chown "$ids" "$l" && chmod "$mode" "$l"
+		chown "$ids" "$l" && chmod "$mode" "$l" || bad+=" $l"
 	done
-	rm -rf --one-file-system "$WORK"
-	# The tree's module, for whatever runs after this test.
+	# The tree's module, for whatever runs after this test: not the
+	# package's, should a purge have failed to take it away.
+	if [ -d /sys/module/kvm_viommu ] && [ "$(live_build_id)" != "$tree_id" ]; then
+		modprobe -r kvm_viommu || bad+=" kvm_viommu(package's)"
+	fi
 	if [ ! -d /sys/module/kvm_viommu ]; then
-		modprobe kvm_viommu ||
-			echo "# the tree's kvm_viommu did not load again"
+		modprobe kvm_viommu || bad+=" kvm_viommu"
+	fi
+	[ -z "$tree_id" ] || [ "$(live_build_id)" = "$tree_id" ] ||
+		bad+=" kvm_viommu(not the tree's)"
+	[ -z "$udevd" ] || in_root udevadm control --exit --timeout=30
+	if [ -n "$mounted" ] && ! umount -R "$R"; then
+		# Whatever still runs in the overlay root holds it.
+		for p in /proc/[0-9]*; do
+			[ "$(readlink "$p/root")" != "$R" ] ||
+				kill -KILL "${p#/proc/}" 2>/dev/null
+		done
+		sleep 1
+		umount -R "$R" || umount -R -l "$R" || bad+=" $R"
+	fi
+	# (One file system: never into a mount left behind.)
+	rm -rf --one-file-system "$WORK"
+	if [ -n "$bad" ]; then
+		echo "# install_test: L1 not put back:$bad"
+		exit 1
 	fi
 }
 trap cleanup EXIT
@@ -195,7 +218,7 @@ prepare() {
 	# L1's kernel as an installed kernel with its headers: its modules
 	# (linked), its module index, and build/ at the headers.
 	d=$R/lib/modules/$KVER
-	mkdir -p "$d" && rm -rf "$d/build" "$d/kernel" &&
+	mkdir -p "$d" && rm -rf "$d/build" "$d/kernel" "$d/updates" "$d/extra" &&
 		ln -s "$KDIR" "$d/build" && ln -s "$KMODS/kernel" "$d/kernel" &&
 		cp "$KMODS"/modules.order "$KMODS"/modules.builtin* "$d/" ||
 		return 1
@@ -253,6 +276,7 @@ version=$(dpkg-deb -f "$(ls "$PKGS"/kvm-viommu-dkms_*.deb)" Version |
 echo "# kvm-viommu $version on $KVER"
 
 # The tree's module goes; the package's takes its place.
+tree_id=$(live_build_id)
 modprobe -r kvm_viommu
 
 installed() {
@@ -260,7 +284,9 @@ installed() {
 	in_root dpkg -i $(debs kvm-viommu-dkms kvm-viommu-tools) \
 		> "$WORK/install.log" 2>&1 ||
 		{ cat "$WORK/install.log"; return 1; }
-	grep -E 'Building|DKMS: install completed|Error' "$WORK/install.log"
+	grep -E 'Building|DKMS: install completed|Error' "$WORK/install.log" ||
+		true
+	! grep -q 'Error!' "$WORK/install.log"
 }
 check packages_install installed
 
@@ -284,6 +310,7 @@ check dkms_builds_for_l1s_kernel built
 build_id() {
 	local f=$R$1
 	case "$f" in
+	*.gz) gzip -dc "$f" > "$WORK/ko" ;;
 	*.xz) xz -dc "$f" > "$WORK/ko" ;;
 	*.zst) zstd -qdc "$f" > "$WORK/ko" ;;
 	*) cp "$f" "$WORK/ko" ;;
@@ -305,8 +332,7 @@ loaded() {
 	# The loaded module is that file: the build ID its notes carry
 	# (the note's last bytes) is the file's.
 	id=$(build_id "$file")
-	live=$(od -An -tx1 -v /sys/module/kvm_viommu/notes/.note.gnu.build-id |
-	       tr -d ' \n')
+	live=$(live_build_id)
 	if [ -z "$id" ] || [ "${live%"$id"}" = "$live" ]; then
 		echo "the loaded module is not $file (notes $live, file's ID $id)"
 		return 1
@@ -343,7 +369,7 @@ unprivileged_vmm() {
 	in_root prlimit --memlock=$((1024 << 20)) -- \
 		setpriv --reuid="$VMM_USER" --regid="$VMM_USER" --init-groups \
 		--reset-env -- /bin/sh -c \
-		"ulimit -l; exec timeout 300 /usr/bin/viommu-vmm \
+		"ulimit -l; exec timeout -k 10 300 /usr/bin/viommu-vmm \
 		 --kernel '$KVM_VIOMMU_L2_KERNEL' --initrd '$KVM_VIOMMU_L2_INITRD' \
 		 --mem 512M --vfio '$KVM_VIOMMU_EDU_BDF' \
 		 --viommu caching-mode=on \
