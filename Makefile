@@ -239,7 +239,7 @@ install-check:
 	test -f $(BUILD)/destdir/usr/include/linux/kvm_viommu.h
 	modinfo -F version \
 		$(BUILD)/destdir/lib/modules/$(KVER)/updates/kvm_viommu.ko* | \
-		grep -qx '$(VERSION)''
+		grep -qx '$(VERSION)'
 	$(MAKE) -s uninstall DESTDIR=$(BUILD)/destdir KERNEL_RELEASE=$(KVER)
 	test -z "$$(find $(BUILD)/destdir ! -type d)"
 	@echo "install-check: make install and uninstall: ok"
