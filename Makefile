@@ -259,4 +259,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,30p' Makefile
+	@sed -n '3,28p' Makefile
