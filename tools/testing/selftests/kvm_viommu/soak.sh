@@ -39,6 +39,7 @@ ALL="kvm_viommu kvm_viommu_2cpu vmm_no_viommu qemu_viommu qemu_no_viommu
 VMMS=${SOAK_VMMS:-$ALL}
 TMP=${TMPDIR:-/tmp}
 TRACE=/sys/kernel/tracing
+[ -d "$TRACE/events" ] || TRACE=/sys/kernel/debug/tracing
 
 # shellcheck disable=SC2086 # VMMS is a list of words
 set -- $VMMS
@@ -55,6 +56,63 @@ if [ "${SOAK_TRACE:-0}" = 1 ] && [ -d "$TRACE/events/kvm" ]; then
 			echo 1 > "$TRACE/events/kvm/$e/enable"
 	done
 fi
+
+# L1's KVM while the boot hangs: its counters two seconds apart, and which
+# exits (reason, guest RIP) it took in those two seconds.  A vCPU that
+# never leaves the guest shows no exit but interrupts; one looping on a
+# fault shows the same exit at the same RIP.
+kvm_counters() {
+	local d s
+
+	for d in /sys/kernel/debug/kvm/*-*/; do
+		[ -d "$d" ] || continue
+		for s in exits io_exits mmio_exits irq_exits halt_exits \
+			 pf_taken pf_fixed pf_emulate pf_spurious pf_guest \
+			 irq_injections nmi_injections req_event \
+			 remote_tlb_flush mmu_shadow_zapped; do
+			[ -r "$d/$s" ] && echo "$d$s $(cat "$d/$s")"
+		done
+	done
+}
+
+kvm_exits() {
+	local e
+
+	echo "== L1 KVM statistics, then again 2s later"
+	kvm_counters > "$TMP/soak-kvm.0"
+	if [ ! -d "$TRACE/events/kvm" ]; then
+		sleep 2
+		kvm_counters | paste -d' ' "$TMP/soak-kvm.0" - |
+			awk '{ print $1, $2, "->", $4 }'
+		return
+	fi
+	echo 0 > "$TRACE/tracing_on"
+	echo > "$TRACE/trace"
+	for e in kvm_exit kvm_nested_vmexit kvm_page_fault kvm_inj_exception \
+		 kvm_inj_virq kvm_cr kvm_msr; do
+		[ ! -d "$TRACE/events/kvm/$e" ] ||
+			echo 1 > "$TRACE/events/kvm/$e/enable"
+	done
+	echo 1 > "$TRACE/tracing_on"
+	sleep 2
+	echo 0 > "$TRACE/tracing_on"
+	kvm_counters | paste -d' ' "$TMP/soak-kvm.0" - |
+		awk '{ print $1, $2, "->", $4 }'
+	echo "== L1 KVM events in those 2s, by kind (count, event, detail)"
+	awk '{ k = ""
+		for (i = 1; i <= NF; i++)
+			if ($i ~ /^kvm_[a-z_]*:$/)
+				k = $i
+			else if (k != "" && ($i == "reason" || $i == "rip" ||
+				 $i == "vec" || $i == "address" || $i == "cr"))
+				k = k " " $i " " $(i + 1)
+		if (k != "")
+			print k }' "$TRACE/trace" | sort | uniq -c | sort -rn |
+		head -n 40
+	echo "== the last 100 of them"
+	grep -v '^#' "$TRACE/trace" | tail -n 100
+	echo 1 > "$TRACE/tracing_on"
+}
 
 # What a hung boot leaves behind, while its VMM still runs.
 evidence() { # evidence PID FILE MONITOR_SOCKET
@@ -74,14 +132,18 @@ evidence() { # evidence PID FILE MONITOR_SOCKET
 		# Registers twice, a second apart (spinning or stuck?), the
 		# code at RIP, and the local APIC's IRR/ISR: an interrupt
 		# delivered twice, as under QEMU 7.2, shows in-service there.
+		# Where RIP is in the guest's own page tables (a fault
+		# there with CR2 == RIP and a valid PTE loops for ever).
 		if [ -S "$3" ]; then
 			echo "== QEMU monitor"
 			printf '%s\n' "info cpus" "info registers -a" \
-				"x/16i \$pc" "info lapic" "info irq" \
-				"info registers -a" "x/16i \$pc" "info pic" |
+				"x/16i \$pc" "gva2gpa \$pc" "info lapic" \
+				"info irq" "info registers -a" "x/16i \$pc" \
+				"info pic" "info mtree -f" |
 				while read -r c; do echo "$c"; sleep 1; done |
-				socat -t 5 - "UNIX-CONNECT:$3"
+				socat -t 20 - "UNIX-CONNECT:$3"
 		fi
+		kvm_exits
 		if [ -e "$TRACE/trace" ] && [ "${SOAK_TRACE:-0}" = 1 ]; then
 			echo "== last KVM events"
 			tail -n 400 "$TRACE/trace"
