@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
@@ -75,12 +76,18 @@ module_param(mark_port, ushort, 0444);
 MODULE_PARM_DESC(mark_port,
 		 "I/O port to write 1 to before the timed loop and 2 after, for a VMM that counts exits in between (0: none)");
 
+static unsigned int idle_ms;
+module_param(idle_ms, uint, 0444);
+MODULE_PARM_DESC(idle_ms,
+		 "After the timed loop, sleep this long between writes of 3 and 4 to mark_port, for a host that measures what an idle guest costs it (0: none, max 60000)");
+
 static unsigned int rounds = 32;
 module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "DMA round trips to check (1..1000)");
 
 #define ITERS_MAX		1000000
 #define ROUNDS_MAX		1000
+#define IDLE_MS_MAX		60000
 
 static bool probed;
 
@@ -311,6 +318,15 @@ static int time_map_unmap(struct edu *edu)
 	}
 	if (mark_port)
 		outb(2, mark_port);
+	/*
+	 * No DMA API call and no register write of the vIOMMU in here: what
+	 * the host spends on this guest now is what an idle guest costs it.
+	 */
+	if (mark_port && idle_ms) {
+		outb(3, mark_port);
+		msleep(idle_ms);
+		outb(4, mark_port);
+	}
 
 	sort(ns, iters, sizeof(*ns), cmp_u64, NULL);
 	pr_info("map_unmap iters=%u median_ns=%llu p99_ns=%llu mean_ns=%llu min_ns=%llu max_ns=%llu\n",
@@ -468,8 +484,10 @@ static int __init edu_dma_init(void)
 {
 	int ret;
 
-	if (!rounds || rounds > ROUNDS_MAX || iters > ITERS_MAX) {
-		pr_info("bad parameters rounds=%u iters=%u\n", rounds, iters);
+	if (!rounds || rounds > ROUNDS_MAX || iters > ITERS_MAX ||
+	    idle_ms > IDLE_MS_MAX) {
+		pr_info("bad parameters rounds=%u iters=%u idle_ms=%u\n", rounds,
+			iters, idle_ms);
 		pr_info("result fail\n");
 		return -EINVAL;
 	}
