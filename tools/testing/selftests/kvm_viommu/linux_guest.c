@@ -31,6 +31,8 @@ const char *const lg_vmm_name[LG_NR_VMMS] = {
 	[LG_QEMU_KVM_OFF] = "qemu_kvm_viommu_off",
 	[LG_QEMU_KVM_SIDECORE] = "qemu_kvm_viommu_sidecore",
 	[LG_QEMU_KVM_TRACKED] = "qemu_kvm_viommu_tracked",
+	[LG_QEMU72_VIOMMU] = "qemu72_viommu",
+	[LG_QEMU72_NO_VIOMMU] = "qemu72_no_viommu",
 };
 
 /* run_qemu_kvm.sh's first argument for each of the patched QEMU's modes. */
@@ -265,13 +267,51 @@ int lg_run(enum lg_vmm vmm, unsigned int iters, unsigned int timeout_s,
 int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 		unsigned int timeout_s, struct lg_result *r, const char **why)
 {
+	struct lg_opts o = {
+		.iters = iters, .cpus = cpus, .timeout_s = timeout_s,
+	};
+
+	return lg_run_opts(vmm, &o, r, why);
+}
+
+/*
+ * QEMU 7.2's rows: run_qemu.sh runs the QEMU unpacked at
+ * $KVM_VIOMMU_QEMU72 when KVM_VIOMMU_QEMU_ROOT says so.  The anchor's root
+ * (empty for QEMU 10) goes back once the guest is done, into *saved.
+ */
+static int qemu72_root(char **saved, const char **why)
+{
+	const char *root = getenv("KVM_VIOMMU_QEMU72");
+	const char *old = getenv("KVM_VIOMMU_QEMU_ROOT");
+	char bin[512];
+
+	snprintf(bin, sizeof(bin), "%s/usr/bin/qemu-system-x86_64",
+		 root ? root : "");
+	if (!root || !*root || access(bin, X_OK)) {
+		*why = "no QEMU 7.2 (KVM_VIOMMU_QEMU72)";
+		return -ENOENT;
+	}
+	*saved = strdup(old ? old : "");
+	if (!*saved || setenv("KVM_VIOMMU_QEMU_ROOT", root, 1)) {
+		free(*saved);
+		*saved = NULL;
+		*why = "no memory";
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int lg_run_opts(enum lg_vmm vmm, const struct lg_opts *o,
+		struct lg_result *r, const char **why)
+{
 	const char *kernel, *initrd, *tool, *bdf;
-	char append[256], stats[256], iters_arg[32], cpus_arg[16], *argv[24];
-	char run_kvm[512];
+	char append[320], stats[256], guest_args[128], cpus_arg[16];
+	char run_kvm[512], *argv[24], *saved_root = NULL;
 	const char *tmp = getenv("TMPDIR");
 	bool qemu_kvm = lg_is_qemu_kvm(vmm);
-	bool qemu = vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
-	bool viommu = vmm == LG_QEMU_VIOMMU || lg_viommu_arg[vmm];
+	bool qemu = lg_is_qemu(vmm);
+	bool viommu = vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU72_VIOMMU ||
+		      lg_viommu_arg[vmm];
 	double t0;
 	int n;
 
@@ -291,22 +331,28 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 	}
 	if (!kernel || !initrd || !tool)
 		return -ENOENT;
+	if ((vmm == LG_QEMU72_VIOMMU || vmm == LG_QEMU72_NO_VIOMMU) &&
+	    qemu72_root(&saved_root, why))
+		return -ENOENT;
 	if (!tmp)
 		tmp = "/tmp";
 	snprintf(r->log, sizeof(r->log), "%s/l2-%s.log", tmp,
 		 lg_vmm_name[vmm]);
 	snprintf(stats, sizeof(stats), "%s/l2-%s.stats", tmp,
 		 lg_vmm_name[vmm]);
-	snprintf(iters_arg, sizeof(iters_arg), "edu_dma.iters=%u", iters);
-	snprintf(cpus_arg, sizeof(cpus_arg), "%u", cpus);
-	unlink(stats);
 	/*
-	 * quiet: every console byte is an exit to the VMM.  mark_port: the
-	 * timed loop's exits, counted by viommu-vmm (see its mark.c).
+	 * The marks (LG_MARK_PORT) under every VMM: viommu-vmm counts the
+	 * loop's exits itself (see its mark.c), and L1 sees them all.
 	 */
+	snprintf(guest_args, sizeof(guest_args),
+		 "edu_dma.iters=%u edu_dma.mark_port=%#x edu_dma.idle_ms=%u",
+		 o->iters, LG_MARK_PORT, o->idle_ms);
+	snprintf(cpus_arg, sizeof(cpus_arg), "%u", o->cpus);
+	unlink(stats);
+	/* quiet: every console byte is an exit to the VMM. */
 	snprintf(append, sizeof(append),
-		 "console=ttyS0 quiet panic=-1 intel_iommu=%s edu_dma.iters=%u edu_dma.mark_port=0x510",
-		 viommu ? "on" : "off", iters);
+		 "console=ttyS0 quiet panic=-1 intel_iommu=%s %s",
+		 viommu ? "on" : "off", guest_args);
 
 	t0 = now_s();
 	n = 0;
@@ -315,14 +361,14 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 		argv[n++] = (char *)lg_qemu_kvm_mode[vmm];
 		argv[n++] = (char *)kernel;
 		argv[n++] = (char *)initrd;
-		setenv("GUEST_APPEND", iters_arg, 1);
+		setenv("GUEST_APPEND", guest_args, 1);
 		setenv("GUEST_STATS", stats, 1);
 	} else if (qemu) {
 		argv[n++] = viommu ? "viommu" : "none";
 		argv[n++] = (char *)kernel;
 		argv[n++] = (char *)initrd;
 		/* run_qemu.sh adds these to the guest's command line. */
-		setenv("GUEST_APPEND", iters_arg, 1);
+		setenv("GUEST_APPEND", guest_args, 1);
 	} else {
 		argv[n++] = "--kernel";
 		argv[n++] = (char *)kernel;
@@ -344,8 +390,12 @@ int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 		}
 	}
 	argv[n] = NULL;
-	r->exit_status = run_logged(argv, r->log, timeout_s);
+	r->exit_status = run_logged(argv, r->log, o->timeout_s);
 	r->seconds = now_s() - t0;
+	if (saved_root) {
+		setenv("KVM_VIOMMU_QEMU_ROOT", saved_root, 1);
+		free(saved_root);
+	}
 	if (qemu_kvm) {
 		unsetenv("GUEST_STATS");
 		/* run_qemu_kvm.sh's skip: the patched QEMU was not built. */

@@ -6,9 +6,10 @@
  *
  * Inside the testbed's L1, l1_run.sh exports where things are:
  * KVM_VIOMMU_VMM (viommu-vmm), KVM_VIOMMU_QEMU_RUN (guest/run_qemu.sh),
- * KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD and KVM_VIOMMU_EDU_BDF.  The
- * patched QEMU (tools/qemu) runs through guest/run_qemu_kvm.sh, found beside
- * run_qemu.sh.
+ * KVM_VIOMMU_L2_KERNEL, KVM_VIOMMU_L2_INITRD and KVM_VIOMMU_EDU_BDF, and
+ * vmtest.sh KVM_VIOMMU_QEMU72, the root of Debian 12's unpacked QEMU 7.2.
+ * The patched QEMU (tools/qemu) runs through guest/run_qemu_kvm.sh, found
+ * beside run_qemu.sh.
  */
 #ifndef _LINUX_GUEST_H
 #define _LINUX_GUEST_H
@@ -28,10 +29,22 @@ enum lg_vmm {
 	LG_QEMU_KVM_OFF,	/* the same QEMU and line without the property */
 	LG_QEMU_KVM_SIDECORE,	/* ... kvm-viommu=on,kvm-viommu-sidecore=poll */
 	LG_QEMU_KVM_TRACKED,	/* ... kvm-viommu=on,kvm-viommu-sidecore=track */
+	LG_QEMU72_VIOMMU,	/* LG_QEMU_VIOMMU under Debian 12's QEMU 7.2 */
+	LG_QEMU72_NO_VIOMMU,	/* LG_QEMU_NO_VIOMMU under QEMU 7.2 */
 	LG_NR_VMMS,
 };
 
 extern const char *const lg_vmm_name[LG_NR_VMMS];
+
+/*
+ * The I/O port edu_dma writes its marks to, under every VMM: 1 before the
+ * timed loop, 2 after it, 3 and 4 around its idle spell (idle_ms).
+ * viommu-vmm counts the loop's exits itself (its mark.c); QEMU takes a
+ * byte written there as one to its fw_cfg data port, which it ignores (the
+ * selector, also at 0x510, is written 16 bits at a time); and L1's KVM
+ * shows each mark in its kvm_pio tracepoint.
+ */
+#define LG_MARK_PORT	0x510
 
 /* The Linux guest's RAM: LG_MEM_MB of it, LG_MEM_PAGES 4 KiB pages. */
 #define LG_MEM_MB	512
@@ -69,6 +82,13 @@ struct lg_result {
 	char log[256];		/* the guest console, kept for a reader */
 };
 
+/* Whether vmm is Debian's QEMU (guest/run_qemu.sh), 10 or 7.2. */
+static inline bool lg_is_qemu(enum lg_vmm vmm)
+{
+	return vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU ||
+	       vmm == LG_QEMU72_VIOMMU || vmm == LG_QEMU72_NO_VIOMMU;
+}
+
 /* Whether vmm is the patched QEMU (LG_QEMU_KVM_*). */
 static inline bool lg_is_qemu_kvm(enum lg_vmm vmm)
 {
@@ -93,5 +113,16 @@ int lg_qemu_cmdline(enum lg_vmm vmm, char *buf, size_t len);
 /* The same with the guest on cpus vCPUs (viommu-vmm: 1 or 2). */
 int lg_run_cpus(enum lg_vmm vmm, unsigned int iters, unsigned int cpus,
 		unsigned int timeout_s, struct lg_result *r, const char **why);
+
+struct lg_opts {
+	unsigned int iters;	/* edu_dma.iters */
+	unsigned int cpus;	/* viommu-vmm's vCPUs, 1 or 2; QEMU runs 1 */
+	unsigned int timeout_s;
+	unsigned int idle_ms;	/* edu_dma.idle_ms: 0, or marks 3 and 4 */
+};
+
+/* The same with every option; lg_run_cpus() is this with idle_ms 0. */
+int lg_run_opts(enum lg_vmm vmm, const struct lg_opts *o,
+		struct lg_result *r, const char **why);
 
 #endif /* _LINUX_GUEST_H */

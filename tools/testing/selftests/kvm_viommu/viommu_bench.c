@@ -590,6 +590,8 @@ static void json_result(FILE *js, const char *name, const struct result *r,
 
 /* Mode (f): the same Linux guest under each VMM, in this run. */
 static struct lg_result linux_results[LG_NR_VMMS];
+/* The rows the environment lacked something for (QEMU 7.2, ...). */
+static bool linux_not_run[LG_NR_VMMS];
 
 /*
  * The fairest pair: one QEMU binary (tools/qemu), one guest, one command
@@ -612,6 +614,7 @@ static void run_linux_guest(enum lg_vmm vmm, struct lg_result *r)
 	if (lg_run(vmm, LINUX_ITERS, LINUX_TIMEOUT, r, &why)) {
 		printf("bench: f_linux %s not run: %s\n", lg_vmm_name[vmm],
 		       why);
+		linux_not_run[vmm] = true;
 		return;
 	}
 	if (!r->pass || !r->median_ns)
@@ -624,6 +627,7 @@ static void run_linux_guests(void)
 	static const enum lg_vmm order[] = {
 		LG_QEMU_VIOMMU, LG_KVM_VIOMMU, LG_KVM_VIOMMU_TRACK,
 		LG_KVM_VIOMMU_SIDECORE, LG_QEMU_NO_VIOMMU, LG_VMM_NO_VIOMMU,
+		LG_QEMU72_VIOMMU, LG_QEMU72_NO_VIOMMU,
 	};
 	size_t i;
 
@@ -677,9 +681,49 @@ static const char *env_or(const char *name, const char *dflt)
 #define L0_QEMU()	env_or("KVM_VIOMMU_L0_QEMU", "unknown")
 #define L2_QEMU()	env_or("KVM_VIOMMU_QEMU_VERSION", "unknown")
 
+/* The anchor's rows: the QEMU inside L1 that QEMU_ANCHOR chose. */
 static bool is_qemu_row(int vmm)
 {
 	return vmm == LG_QEMU_VIOMMU || vmm == LG_QEMU_NO_VIOMMU;
+}
+
+static bool is_qemu72_row(int vmm)
+{
+	return vmm == LG_QEMU72_VIOMMU || vmm == LG_QEMU72_NO_VIOMMU;
+}
+
+/* Debian 12's QEMU 7.2's version, as run_qemu.sh --version says it. */
+static const char *qemu72_version(void)
+{
+	static char v[96];
+	char cmd[1024];
+	FILE *f;
+
+	if (v[0])
+		return v;
+	snprintf(v, sizeof(v), "7.2");
+	snprintf(cmd, sizeof(cmd),
+		 "KVM_VIOMMU_QEMU_ROOT='%s' '%s' --version 2>/dev/null",
+		 env_or("KVM_VIOMMU_QEMU72", ""),
+		 env_or("KVM_VIOMMU_QEMU_RUN", "false"));
+	f = popen(cmd, "r");
+	if (!f)
+		return v;
+	if (fgets(v, sizeof(v), f))
+		v[strcspn(v, "\n")] = '\0';
+	if (pclose(f) || !v[0])
+		snprintf(v, sizeof(v), "7.2");
+	return v;
+}
+
+/* The QEMU a (f) row ran under, or NULL for any other VMM. */
+static const char *row_qemu(int vmm)
+{
+	if (is_qemu_row(vmm))
+		return L2_QEMU();
+	if (is_qemu72_row(vmm))
+		return qemu72_version();
+	return NULL;
 }
 
 /* A JSON string of s, which comes from the environment. */
@@ -725,9 +769,9 @@ static void json_linux_one(FILE *js, int vmm, const struct lg_result *r,
 		return;
 	}
 	fputc('{', js);
-	if (is_qemu_row(vmm)) {
+	if (row_qemu(vmm)) {
 		fprintf(js, "\"qemu\": ");
-		json_str(js, L2_QEMU());
+		json_str(js, row_qemu(vmm));
 		fprintf(js, ", ");
 	}
 	fprintf(js, "\"ns_median\": %llu, \"ns_p99\": %llu, ",
@@ -762,9 +806,9 @@ static void print_linux(int vmm, const struct lg_result *r)
 	char qemu[64] = "";
 
 	/* "10.0.2 (Debian ...)": the version is enough in the table. */
-	if (is_qemu_row(vmm))
+	if (row_qemu(vmm))
 		snprintf(qemu, sizeof(qemu), "QEMU %.*s",
-			 (int)strcspn(L2_QEMU(), " "), L2_QEMU());
+			 (int)strcspn(row_qemu(vmm), " "), row_qemu(vmm));
 	else if (lg_is_qemu_kvm(vmm))
 		snprintf(qemu, sizeof(qemu), "QEMU 10.0.2 + tools/qemu");
 	if (linux_ok(r))
@@ -772,8 +816,8 @@ static void print_linux(int vmm, const struct lg_result *r)
 		       (unsigned long long)r->median_ns,
 		       (unsigned long long)r->p99_ns, qemu);
 	else
-		printf("%-24s %12s %12s  %s\n", lg_vmm_name[vmm], "failed", "",
-		       qemu);
+		printf("%-24s %12s %12s  %s\n", lg_vmm_name[vmm],
+		       linux_not_run[vmm] ? "not run" : "failed", "", qemu);
 }
 
 /*
