@@ -35,7 +35,7 @@ TESTS=${4:-}
 SELFTESTS=$BUILD/selftests
 DEFAULT_TESTS="vtd_core_test vtd_walk_test module_test create_test unit_fd_test
 	l2_guest_test vtd_unit_test shadow_dma_test acpi_test linux_guest_test
-	qemu_kvm_viommu_test install_test"
+	qemu_kvm_viommu_test host_trace_test install_test"
 
 export PATH=$BUILD/vmtest/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # / is read-only, and /tmp is the build machine's (the build tree may be

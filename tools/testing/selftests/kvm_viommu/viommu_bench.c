@@ -18,8 +18,9 @@
  *  (e) static mappings: the guest maps once and never invalidates;
  *  (f) a real guest: Debian's kernel with edu_dma timing dma_map_single +
  *      dma_unmap_single of 4 KiB, under QEMU's intel-iommu (today's
- *      architecture), under viommu-vmm with kvm_viommu, and with no vIOMMU
- *      under each.
+ *      architecture; QEMU 10 and Debian 12's 7.2), under viommu-vmm with
+ *      kvm_viommu, and with no vIOMMU under each.  Then once more each,
+ *      traced in L1, for the host's side (host_trace.h).
  * Then (a_vcpu) once more, 4 KiB batch 1 only, with L1's tracepoints on:
  * the host's handling of each doorbell, from the vCPU's exit to its next
  * entry (kvm:kvm_exit, kvm:kvm_entry) and from the doorbell to the end of
@@ -44,6 +45,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "host_trace.h"
 #include "kvm_util.h"
 #include "linux_guest.h"
 #include "processor.h"
@@ -622,6 +624,15 @@ static void run_linux_guest(enum lg_vmm vmm, struct lg_result *r)
 		       lg_vmm_name[vmm], r->exit_status, r->log);
 }
 
+static unsigned int env_uint(const char *name, unsigned int dflt,
+			     unsigned int max)
+{
+	const char *v = getenv(name);
+	unsigned int n = v && *v ? strtoul(v, NULL, 10) : dflt;
+
+	return n < 1 ? 1 : n > max ? max : n;
+}
+
 static void run_linux_guests(void)
 {
 	static const enum lg_vmm order[] = {
@@ -641,6 +652,213 @@ static void run_linux_guests(void)
 	run_linux_guest(LG_QEMU_KVM_TRACKED, &linux_results[LG_QEMU_KVM_TRACKED]);
 	run_linux_guest(LG_QEMU_KVM_SIDECORE,
 			&linux_results[LG_QEMU_KVM_SIDECORE]);
+}
+
+/*
+ * The (f) rows seen from L1 (host_trace.h): each VMM once more, with
+ * fewer pairs (env KVM_VIOMMU_BENCH_TRACED_ITERS, default 300) and an
+ * idle spell after them, traced, apart from the untraced runs above so
+ * that tracing slows none of their figures.
+ */
+#define TRACED_ITERS	300
+#define TRACED_IDLE_MS	3000
+#define TRACED_TIMEOUT	300
+
+static const enum lg_vmm traced_vmms[] = {
+	LG_QEMU_VIOMMU, LG_QEMU72_VIOMMU, LG_KVM_VIOMMU,
+	LG_KVM_VIOMMU_SIDECORE, LG_VMM_NO_VIOMMU, LG_QEMU_NO_VIOMMU,
+};
+
+static struct host_row {
+	bool ok;		/* the guest passed and L1 saw both marks */
+	bool not_run;
+	uint64_t iters;
+	struct ht_result ht;
+} host_rows[LG_NR_VMMS];
+
+static void run_traced(enum lg_vmm vmm, unsigned int iters)
+{
+	struct lg_opts o = {
+		.iters = iters, .cpus = 1, .timeout_s = TRACED_TIMEOUT,
+		.idle_ms = TRACED_IDLE_MS,
+	};
+	struct host_row *h = &host_rows[vmm];
+	struct lg_result r;
+	const char *why;
+
+	printf("bench: f_linux %s, traced in L1...\n", lg_vmm_name[vmm]);
+	fflush(stdout);
+	if (ht_start(&why)) {
+		printf("bench: f_linux %s traced: not run: %s\n",
+		       lg_vmm_name[vmm], why);
+		h->not_run = true;
+		return;
+	}
+	if (lg_run_opts(vmm, &o, &r, &why)) {
+		ht_stop(&h->ht);
+		printf("bench: f_linux %s traced: not run: %s\n",
+		       lg_vmm_name[vmm], why);
+		h->not_run = true;
+		return;
+	}
+	ht_stop(&h->ht);
+	h->iters = r.iters;
+	h->ok = r.pass && r.iters && h->ht.marked;
+	if (!h->ok)
+		printf("bench: f_linux %s traced failed (exit %d, %s, console %s)\n",
+		       lg_vmm_name[vmm], r.exit_status,
+		       h->ht.marked ? "marked" : "no loop seen in L1", r.log);
+}
+
+static void run_traced_guests(void)
+{
+	unsigned int iters = env_uint("KVM_VIOMMU_BENCH_TRACED_ITERS",
+				      TRACED_ITERS, 100000);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(traced_vmms); i++)
+		run_traced(traced_vmms[i], iters);
+}
+
+static bool has_viommu(enum lg_vmm vmm)
+{
+	return vmm != LG_VMM_NO_VIOMMU && vmm != LG_QEMU_NO_VIOMMU &&
+	       vmm != LG_QEMU72_NO_VIOMMU;
+}
+
+/* Per map+unmap pair (per 2 invalidations), in microseconds. */
+static double per_pair_us(const struct host_row *h, double seconds)
+{
+	return seconds * 1e6 / h->iters;
+}
+
+/*
+ * The host's handling time per invalidation: the vCPU's time out of the
+ * guest, exit to entry, over the loop's invalidations (2 per pair);
+ * with_threads adds kvm_viommu's workers' and pollers' CPU time.  0 if
+ * not measured.
+ */
+static double host_us_per_inval(enum lg_vmm vmm, bool with_threads)
+{
+	const struct host_row *h = &host_rows[vmm];
+	double s;
+
+	if (!h->ok || !has_viommu(vmm))
+		return 0;
+	s = h->ht.exit_s;
+	if (with_threads)
+		s += h->ht.worker_s + h->ht.poller_s;
+	return per_pair_us(h, s) / 2;
+}
+
+static double host_over(enum lg_vmm num, enum lg_vmm den, bool with_threads)
+{
+	double d = host_us_per_inval(den, with_threads);
+
+	return d ? host_us_per_inval(num, false) / d : 0;
+}
+
+/* The pollers' share of one CPU in the loop (busy) or the idle spell. */
+static double poller_pct(enum lg_vmm vmm, bool idle)
+{
+	const struct host_row *h = &host_rows[vmm];
+
+	if (!h->ok)
+		return -1;
+	if (idle)
+		return h->ht.have_idle ?
+		       100 * h->ht.idle_poller_s / h->ht.idle_s : -1;
+	return h->ht.loop_s ? 100 * h->ht.poller_s / h->ht.loop_s : -1;
+}
+
+/* A share of a CPU for the table: "-" if not measured. */
+static void pct(char *buf, size_t len, double v)
+{
+	if (v >= 0)
+		snprintf(buf, len, "%.1f%%", v);
+	else
+		snprintf(buf, len, "-");
+}
+
+static void print_host_row(enum lg_vmm vmm)
+{
+	const struct host_row *h = &host_rows[vmm];
+	const struct ht_result *t = &h->ht;
+	char inval[16] = "-", busy[16], idle[16];
+
+	if (!h->ok) {
+		printf("%-24s %s\n", lg_vmm_name[vmm],
+		       h->not_run ? "not run" : "failed");
+		return;
+	}
+	if (has_viommu(vmm))
+		snprintf(inval, sizeof(inval), "%.1f",
+			 host_us_per_inval(vmm, false));
+	pct(busy, sizeof(busy), poller_pct(vmm, false));
+	pct(idle, sizeof(idle), poller_pct(vmm, true));
+	printf("%-24s %7.2f %10.1f %9s %9.1f %9.1f %7s %7s%s\n",
+	       lg_vmm_name[vmm], (double)t->exits / h->iters,
+	       per_pair_us(h, t->exit_s), inval, per_pair_us(h, t->worker_s),
+	       per_pair_us(h, t->poller_s), busy, idle,
+	       t->lost ? "  (events lost)" : "");
+}
+
+static void json_num(FILE *js, const char *key, double v, bool valid)
+{
+	if (valid)
+		fprintf(js, ", \"%s\": %.3f", key, v);
+	else
+		fprintf(js, ", \"%s\": null", key);
+}
+
+static void json_host_row(FILE *js, enum lg_vmm vmm, bool more)
+{
+	const struct host_row *h = &host_rows[vmm];
+	const struct ht_result *t = &h->ht;
+	int i;
+
+	fprintf(js, "    \"%s\": ", lg_vmm_name[vmm]);
+	if (!h->ok) {
+		fprintf(js, "null%s\n", more ? "," : "");
+		return;
+	}
+	fprintf(js, "{\"iters\": %llu, \"loop_s\": %.6f",
+		(unsigned long long)h->iters, t->loop_s);
+	fprintf(js, ", \"exits\": %llu, \"exits_unpaired\": %llu",
+		(unsigned long long)t->exits,
+		(unsigned long long)(t->exits - t->paired));
+	json_num(js, "exits_per_pair", (double)t->exits / h->iters, true);
+	json_num(js, "host_exit_us_per_pair", per_pair_us(h, t->exit_s), true);
+	json_num(js, "host_us_per_inval", host_us_per_inval(vmm, false),
+		 has_viommu(vmm));
+	json_num(js, "worker_us_per_pair", per_pair_us(h, t->worker_s), true);
+	json_num(js, "poller_us_per_pair", per_pair_us(h, t->poller_s), true);
+	json_num(js, "poller_busy_cpu_pct", poller_pct(vmm, false),
+		 poller_pct(vmm, false) >= 0);
+	json_num(js, "poller_idle_cpu_pct", poller_pct(vmm, true),
+		 poller_pct(vmm, true) >= 0);
+	json_num(js, "worker_idle_cpu_pct",
+		 t->have_idle ? 100 * t->idle_worker_s / t->idle_s : 0,
+		 t->have_idle);
+	json_num(js, "idle_s", t->idle_s, t->have_idle);
+	fprintf(js, ", \"events_lost\": %s, \"exit_reasons\": {",
+		t->lost ? "true" : "false");
+	for (i = 0; i < HT_REASONS && t->reasons[i].n; i++)
+		fprintf(js, "%s\"%s\": %llu", i ? ", " : "", t->reasons[i].name,
+			(unsigned long long)t->reasons[i].n);
+	fprintf(js, "}}%s\n", more ? "," : "");
+}
+
+static void json_host(FILE *js)
+{
+	size_t i;
+
+	fprintf(js, "  \"f_linux_host\": {\n");
+	fprintf(js, "    \"unit\": \"%s\",\n",
+		"L1's side of the L2 Linux guest's loop, traced apart (us, % of one CPU)");
+	for (i = 0; i < ARRAY_SIZE(traced_vmms); i++)
+		json_host_row(js, traced_vmms[i], i + 1 < ARRAY_SIZE(traced_vmms));
+	fprintf(js, "  },\n");
 }
 
 static bool linux_ok(const struct lg_result *r)
@@ -907,6 +1125,7 @@ int main(void)
 	struct result *a1, *b1, *c1, *d1;
 	double a_over_c, a_over_floor, speedup, linux_ratio, qemu_accel;
 	double over_sidecore, over_doorbell;
+	double host_doorbell, host_sidecore, host_qemu72, idle_pct, busy_pct;
 	const char *anchor;
 	struct viommu_vfio f;
 	const char *why;
@@ -942,6 +1161,7 @@ int main(void)
 	trace_pass = false;
 	set_fast_path(fast_path[0] == 'Y' || fast_path[0] == '1');
 	run_linux_guests();
+	run_traced_guests();
 
 	printf("\n%-14s %-7s %12s %12s %10s\n", "mode", "config",
 	       "median ns/op", "p99 ns/op", "exits/op");
@@ -995,6 +1215,40 @@ int main(void)
 	else
 		printf("target: linux_%s_over_doorbell: not measured\n",
 		       anchor);
+
+	printf("\n(f) seen from L1, traced apart: per map+unmap pair, us;\n");
+	printf("host/inv per invalidation (2 a pair), us; pollers' share of a CPU\n");
+	printf("%-24s %7s %10s %9s %9s %9s %7s %7s\n", "vmm", "exits",
+	       "exit-entry", "host/inv", "worker", "poller", "busy",
+	       "idle");
+	for (m = 0; m < (int)ARRAY_SIZE(traced_vmms); m++)
+		print_host_row(traced_vmms[m]);
+	host_doorbell = host_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU, false);
+	host_sidecore = host_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_SIDECORE,
+				  true);
+	host_qemu72 = strcmp(anchor, "qemu72") ?
+		      host_over(LG_QEMU72_VIOMMU, LG_KVM_VIOMMU, false) : 0;
+	idle_pct = poller_pct(LG_KVM_VIOMMU_SIDECORE, true);
+	busy_pct = poller_pct(LG_KVM_VIOMMU_SIDECORE, false);
+	if (host_doorbell)
+		printf("target: host_%s_over_kvm_viommu >= 4: %.2f, %s\n",
+		       anchor, host_doorbell, verdict(host_doorbell >= 4));
+	else
+		printf("target: host_%s_over_kvm_viommu: not measured\n",
+		       anchor);
+	if (host_sidecore)
+		printf("host_%s_over_sidecore (the pollers' and workers' CPU time counted): %.2f\n",
+		       anchor, host_sidecore);
+	if (host_qemu72)
+		printf("host_qemu72_over_kvm_viommu: %.2f\n", host_qemu72);
+	if (idle_pct >= 0)
+		printf("target: sidecore_idle_cpu_pct <= 5: %.2f, %s\n",
+		       idle_pct, verdict(idle_pct <= 5));
+	else
+		printf("target: sidecore_idle_cpu_pct: not measured\n");
+	if (busy_pct >= 0)
+		printf("sidecore_busy_cpu_pct: %.1f\n", busy_pct);
+
 	print_qemu_pair();
 	qemu_accel = qemu_accel_speedup();
 	if (qemu_accel)
@@ -1028,6 +1282,7 @@ int main(void)
 	fprintf(js, "\"doorbell_to_run_end_us_median\": %.1f},\n",
 		host.doorbell_to_run_us);
 	json_linux(js);
+	json_host(js);
 	json_qemu_pair(js);
 	if (qemu_accel)
 		fprintf(js, "  \"qemu_accel_speedup\": %.3f,\n", qemu_accel);
@@ -1035,6 +1290,18 @@ int main(void)
 		fprintf(js, "  \"qemu_accel_speedup\": null,\n");
 	json_ratio(js, "linux_%s_over_sidecore", anchor, over_sidecore);
 	json_ratio(js, "linux_%s_over_doorbell", anchor, over_doorbell);
+	json_ratio(js, "host_%s_over_kvm_viommu", anchor, host_doorbell);
+	json_ratio(js, "host_%s_over_sidecore", anchor, host_sidecore);
+	if (strcmp(anchor, "qemu72"))
+		json_ratio(js, "host_%s_over_kvm_viommu", "qemu72", host_qemu72);
+	if (idle_pct >= 0)
+		fprintf(js, "  \"sidecore_idle_cpu_pct\": %.3f,\n", idle_pct);
+	else
+		fprintf(js, "  \"sidecore_idle_cpu_pct\": null,\n");
+	if (busy_pct >= 0)
+		fprintf(js, "  \"sidecore_busy_cpu_pct\": %.3f,\n", busy_pct);
+	else
+		fprintf(js, "  \"sidecore_busy_cpu_pct\": null,\n");
 	if (linux_ratio)
 		fprintf(js, "  \"linux_qemu_over_kvm_viommu\": %.3f\n}\n",
 			linux_ratio);

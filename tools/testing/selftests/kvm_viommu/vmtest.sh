@@ -23,7 +23,8 @@
 # CPUs, default 2), VMTEST_MEM (2G), VMTEST_TESTS (space-separated test
 # names, default all), VMTEST_APPEND (more of L1's kernel command line),
 # KVM_VIOMMU_BENCH_TRACED (bench: the traced pass alone, that many times;
-# see viommu_bench.c), VMTEST_QEMU_ANCHOR (10 or 7.2: the QEMU that runs
+# see viommu_bench.c), KVM_VIOMMU_BENCH_TRACED_ITERS (bench: the (f)
+# rows' traced pairs), VMTEST_QEMU_ANCHOR (10 or 7.2: the QEMU that runs
 # the L2 Linux guest inside L1, default 10).
 # The L1 kernel: VMTEST_CONFIG (setup.sh's make variables for it, default
 # build/config-6.1.mk), VMTEST_KO (kvm_viommu.ko built for it, default the

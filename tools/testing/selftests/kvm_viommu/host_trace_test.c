@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Tests of viommu_bench's reading of L1's trace (host_trace.c): plain
+ * userspace, no KVM, no tracefs.  Each test feeds ht_parse() a trace in
+ * tracefs's text format, written by hand with known spells, and checks
+ * every figure the bench reports from it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+
+#include "host_trace.h"
+
+/* Within a nanosecond: the trace's clock prints microseconds. */
+#define NEAR(a, b)	(fabs((a) - (b)) < 0.000000001)
+
+static void parse(const char *text, struct ht_result *r)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+
+	if (!f) {
+		memset(r, 0xff, sizeof(*r));
+		return;
+	}
+	ht_parse(f, r);
+	fclose(f);
+}
+
+#define PIO_AT(comm_pid, cpu, ts, port, val)				\
+	"  " comm_pid " [" cpu "] ..... " ts ": kvm_pio: "		\
+	"pio_write at " port " size 1 count 1 val 0x" val "\n"
+#define PIO(comm_pid, cpu, ts, val)	PIO_AT(comm_pid, cpu, ts, "0x510", val)
+#define EXIT(comm_pid, cpu, ts, reason)					\
+	"  " comm_pid " [" cpu "] d..1. " ts ": kvm_exit: "		\
+	"vcpu 0 reason " reason " rip 0xffffffff81000000 "		\
+	"info1 0x0000000000000000 info2 0x00000000fed90088 "		\
+	"intr_info 0x00000000 error_code 0x00000000\n"
+#define ENTRY(comm_pid, cpu, ts)					\
+	"  " comm_pid " [" cpu "] d..1. " ts ": kvm_entry: "		\
+	"vcpu 0, rip 0xffffffff81000000\n"
+#define SWITCH(cpu, ts, prev, next)					\
+	"  task-7 [" cpu "] d..2. " ts ": sched_switch: "		\
+	"prev_comm=" prev " prev_pid=7 prev_prio=120 prev_state=S ==> "	\
+	"next_comm=" next " next_pid=8 next_prio=120\n"
+
+/* QEMU names its vCPU threads with a blank: "CPU 0/KVM". */
+#define VCPU	"CPU 0/KVM-500"
+
+static const char loop_trace[] =
+	"# tracer: nop\n"
+	"#\n"
+	"# entries-in-buffer/entries-written: 18/18   #P:2\n"
+	SWITCH("001", "1.000000", "swapper/1", "kvm-viommu-sc/0")
+	PIO(VCPU, "000", "10.000000", "1")
+	ENTRY(VCPU, "000", "10.000010")
+	EXIT(VCPU, "000", "10.000100", "npf")
+	SWITCH("001", "10.000150", "kvm-viommu-sc/0", "swapper/1")
+	/* The exit's entry on the other CPU: the thread migrated. */
+	ENTRY(VCPU, "001", "10.000300")
+	EXIT(VCPU, "001", "10.000400", "io")
+	ENTRY(VCPU, "001", "10.000450")
+	SWITCH("000", "10.000500", "swapper/0", "kvm-viommu-123")
+	SWITCH("000", "10.000600", "kvm-viommu-123", "swapper/0")
+	EXIT(VCPU, "001", "10.000700", "npf")
+	ENTRY(VCPU, "001", "10.000710")
+	/* The end mark's own exit, and the mark. */
+	EXIT(VCPU, "001", "10.000900", "io")
+	PIO(VCPU, "001", "10.000901", "2")
+	PIO(VCPU, "001", "11.000000", "3")
+	SWITCH("000", "11.300000", "swapper/0", "kvm-viommu-sc/0")
+	SWITCH("000", "11.700000", "kvm-viommu-sc/0", "swapper/0")
+	PIO(VCPU, "001", "12.000000", "4");
+
+TEST(loop_exits_entries_and_threads)
+{
+	struct ht_result r;
+
+	parse(loop_trace, &r);
+	ASSERT_TRUE(r.marked);
+	EXPECT_FALSE(r.lost);
+	EXPECT_EQ(500, r.vcpu_tid);
+	EXPECT_EQ(18ULL, r.events);
+	EXPECT_TRUE(NEAR(r.loop_s, 0.000901));
+	/* Three in the loop; the end mark's own is not the loop's. */
+	EXPECT_EQ(3ULL, r.exits);
+	EXPECT_EQ(3ULL, r.paired);
+	EXPECT_TRUE(NEAR(r.exit_s, 0.000200 + 0.000050 + 0.000010));
+	/* On CPU 1 since before the loop, off 150 us into it. */
+	EXPECT_TRUE(NEAR(r.poller_s, 0.000150));
+	EXPECT_TRUE(NEAR(r.worker_s, 0.000100));
+	EXPECT_STREQ("npf", r.reasons[0].name);
+	EXPECT_EQ(2ULL, r.reasons[0].n);
+	EXPECT_STREQ("io", r.reasons[1].name);
+	EXPECT_EQ(1ULL, r.reasons[1].n);
+	EXPECT_EQ(0ULL, r.reasons[2].n);
+	/* Idle from 0.5 s after mark 3: the poller's 11.5 to 11.7. */
+	ASSERT_TRUE(r.have_idle);
+	EXPECT_TRUE(NEAR(r.idle_s, 0.5));
+	EXPECT_TRUE(NEAR(r.idle_poller_s, 0.2));
+	EXPECT_TRUE(NEAR(r.idle_worker_s, 0));
+}
+
+/* A poller that never leaves its CPU runs until the trace's end. */
+static const char spinning_trace[] =
+	"# entries-in-buffer/entries-written: 4/4   #P:2\n"
+	PIO("viommu-vmm-42", "000", "5.000000", "1")
+	SWITCH("001", "5.000100", "swapper/1", "kvm-viommu-sc/0")
+	EXIT("viommu-vmm-42", "000", "5.000900", "io")
+	PIO("viommu-vmm-42", "000", "5.001000", "2");
+
+TEST(poller_on_cpu_at_the_end)
+{
+	struct ht_result r;
+
+	parse(spinning_trace, &r);
+	ASSERT_TRUE(r.marked);
+	EXPECT_EQ(42, r.vcpu_tid);
+	EXPECT_EQ(0ULL, r.exits);
+	EXPECT_EQ(0ULL, r.paired);
+	EXPECT_TRUE(NEAR(r.poller_s, 0.000900));
+	EXPECT_FALSE(r.have_idle);
+}
+
+/* No end mark, another thread's "end", a port not ours, an overflow. */
+static const char broken_trace[] =
+	"# entries-in-buffer/entries-written: 4/9   #P:2\n"
+	PIO("viommu-vmm-42", "000", "5.000000", "1")
+	PIO_AT("viommu-vmm-43", "001", "5.000500", "0x511", "2")
+	PIO("viommu-vmm-43", "001", "5.000600", "2")
+	EXIT("viommu-vmm-42", "000", "5.000900", "io");
+
+TEST(no_end_mark_is_no_loop)
+{
+	struct ht_result r;
+
+	parse(broken_trace, &r);
+	EXPECT_FALSE(r.marked);
+	EXPECT_TRUE(r.lost);
+	EXPECT_EQ(4ULL, r.events);
+	EXPECT_TRUE(NEAR(r.loop_s, 0));
+	EXPECT_FALSE(r.have_idle);
+}
+
+TEST_HARNESS_MAIN
