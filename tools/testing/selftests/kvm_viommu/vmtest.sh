@@ -23,8 +23,9 @@
 # CPUs, default 2), VMTEST_MEM (2G), VMTEST_TESTS (space-separated test
 # names, default all), VMTEST_APPEND (more of L1's kernel command line),
 # KVM_VIOMMU_BENCH_TRACED (bench: the traced pass alone, that many times;
-# see viommu_bench.c), KVM_VIOMMU_BENCH_TRACED_ITERS (bench: the (f)
-# rows' traced pairs), VMTEST_QEMU_ANCHOR (10 or 7.2: the QEMU that runs
+# see viommu_bench.c), KVM_VIOMMU_BENCH_TRACED_ITERS and
+# KVM_VIOMMU_BENCH_ROUNDS (bench: the (f) rows' traced pairs and turns),
+# VMTEST_QEMU_ANCHOR (10 or 7.2: the QEMU that runs
 # the L2 Linux guest inside L1, default 10).
 # The L1 kernel: VMTEST_CONFIG (setup.sh's make variables for it, default
 # build/config-6.1.mk), VMTEST_KO (kvm_viommu.ko built for it, default the
@@ -85,7 +86,7 @@ mkdir -p "$OUT" "$VMDIR/bin"
 # KVM_VIOMMU_BENCH_TRACED), which l1_run.sh reads back: L1's environment
 # starts empty.
 for v in "${!KVM_VIOMMU_SOAK_@}" "${!KVM_VIOMMU_BENCH_TRACED@}" \
-	 "${!KVM_VIOMMU_QEMU_POLL@}"; do
+	 "${!KVM_VIOMMU_BENCH_ROUNDS@}" "${!KVM_VIOMMU_QEMU_POLL@}"; do
 	printf 'export %s=%q\n' "$v" "${!v}"
 done > "$OUT/env"
 
