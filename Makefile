@@ -20,6 +20,7 @@
 #                   KERNEL_RELEASE (default: the running kernel), and the
 #                   uapi header; make uninstall takes both away
 #   make install-check  install and uninstall into build/destdir
+#   make plugin-check   the bench's instruction-counting L0 plugin
 #   make clean
 #
 # Testbed variables: L1_KERNEL=6.1|6.12|RELEASE (L1's and the L2 Linux
@@ -82,7 +83,7 @@ VMTEST_ENV = VMTEST_CONFIG=$(CONFIG_MK) VMTEST_KO=$(KO) \
 	VMTEST_L2_INITRD=$(GUEST_INITRD) VMTEST_SMP=$(L1_CPUS) \
 	VMTEST_QEMU_ANCHOR=$(QEMU_ANCHOR)
 
-.PHONY: all copy module selftests vmm guest check check-debug demo bench soak soak-dma lint \
+.PHONY: all copy module selftests vmm guest check check-debug demo bench plugin plugin-check soak soak-dma lint \
 	compat-check fuzz fuzz-replay clean help qemu deb install uninstall \
 	install-check
 
@@ -152,7 +153,9 @@ soak-dma: all
 LINT_FILES = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch] \
 		include/uapi/linux/*.h $(SELFTESTS)/*.[ch] $(VMMDIR)/*.[ch] \
 		$(SELFTESTS)/guest/*.c))
-FUZZ_LINT_FILES = $(wildcard $(SELFTESTS)/fuzz/*.[ch])
+# libFuzzer's entry point and glib's types (the QEMU plugin) have the
+# names they have.
+LINT_CAMEL_FILES = $(wildcard $(SELFTESTS)/fuzz/*.[ch] $(SELFTESTS)/plugin/*.c)
 
 lint: module guest
 	@echo "lint: W=1 build and sparse"
@@ -165,9 +168,8 @@ lint: module guest
 	@echo "lint: checkpatch --strict"
 	@$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
 		--show-types -f $(LINT_FILES)
-	@# libFuzzer's entry point has the one name it has.
 	@$(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
-		--show-types --ignore CAMELCASE -f $(FUZZ_LINT_FILES)
+		--show-types --ignore CAMELCASE -f $(LINT_CAMEL_FILES)
 	@echo "lint: clean"
 
 compat-check:
@@ -181,6 +183,23 @@ qemu:
 	tools/qemu/build.sh $(BUILD)/qemu/qemu-system-x86_64
 
 check check-debug demo bench: qemu
+
+# The L0 QEMU's plugin that counts instructions between the L2 guest's
+# marks (the bench's instructions per map+unmap), built against the plugin
+# header of the QEMU source that tools/qemu/build.sh keeps in the cache.
+QEMU_PLUGIN_INC := $(KVM_VIOMMU_CACHE)/qemu-10.0.2-kvm_viommu/src/include/qemu
+PLUGIN := $(BUILD)/plugin/mark_insns.so
+plugin: $(PLUGIN)
+$(PLUGIN): $(SELFTESTS)/plugin/mark_insns.c | qemu
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC \
+		-I$(QEMU_PLUGIN_INC) $$(pkg-config --cflags glib-2.0) -o $@ $<
+
+# The plugin on L0's QEMU itself, with a firmware of a few instructions.
+plugin-check: plugin
+	$(SELFTESTS)/plugin/plugin_test.sh $(PLUGIN)
+
+bench: plugin
 
 # The Debian source package and its binary packages, built from a copy of
 # the tree (what .gitignore names left out) and checked by lintian:
@@ -262,4 +281,4 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@sed -n '3,28p' Makefile
+	@sed -n '3,29p' Makefile

@@ -82,6 +82,17 @@ OUT=$VMDIR/out
 rm -rf "$VMDIR"
 mkdir -p "$OUT" "$VMDIR/bin"
 
+# The bench counts L1's instructions between the L2 guest's marks with a
+# TCG plugin (plugin/mark_insns.c, make plugin), when it was built; the
+# bench reads its log in L1 over the out share, while L1 runs.
+plugin=()
+INSN_LOG=
+PLUGIN=$BUILD/plugin/mark_insns.so
+if [ "$MODE" = bench ] && [ -r "$PLUGIN" ]; then
+	INSN_LOG=$OUT/insn_marks.log
+	plugin=(-plugin "$PLUGIN,port=0x510,out=$INSN_LOG")
+fi
+
 # Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*,
 # KVM_VIOMMU_BENCH_TRACED), which l1_run.sh reads back: L1's environment
 # starts empty.
@@ -105,6 +116,7 @@ export KVM_VIOMMU_PKG_DIR=$BUILD/deb
 export KVM_VIOMMU_INSTALL_DEBS=$(mkvar INSTALL_DEBS)
 export KVM_VIOMMU_KDIR=${VMTEST_KDIR:-$(mkvar KDIR)}
 export KVM_VIOMMU_KMODS=$KMODS
+export KVM_VIOMMU_INSN_LOG=$INSN_LOG
 ENV
 
 # A module tree for L1's modprobe: the kernel package's modules (linked,
@@ -239,7 +251,7 @@ boot_l1() {
 		-kernel "$VMLINUZ" -initrd "$VMDIR/initramfs.cpio.gz" \
 		-append "console=ttyS0 intel_iommu=on loglevel=5 panic=-1 kvm.nx_huge_pages=never rdinit=/init ${VMTEST_APPEND:-}" \
 		-display none -monitor "unix:$MON,server=on,wait=off" \
-		-serial stdio -no-reboot \
+		-serial stdio -no-reboot "${plugin[@]}" \
 		< /dev/null 2>&1 |
 		grep --line-buffered -v "TCG doesn't support requested feature" |
 		tee "$VMDIR/console.log"
