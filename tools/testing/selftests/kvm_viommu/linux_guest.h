@@ -79,6 +79,12 @@ struct lg_result {
 	/* KVM's exits of the guest's vCPUs in the timed loop (viommu-vmm). */
 	bool have_loop_exits;
 	uint64_t loop_exits;
+	/*
+	 * The instructions L0 counted on every L1 vCPU in the timed loop
+	 * (insn_marks.h; the bench, when L0 runs the plugin).
+	 */
+	bool have_insns;
+	uint64_t insns;
 	char log[256];		/* the guest console, kept for a reader */
 };
 

@@ -47,6 +47,7 @@
 #include <linux/vfio.h>
 
 #include "host_trace.h"
+#include "insn_marks.h"
 #include "kvm_util.h"
 #include "linux_guest.h"
 #include "processor.h"
@@ -608,8 +609,12 @@ static const enum lg_vmm qemu_pair[] = {
 
 static struct lg_result qemu_pair_results[ARRAY_SIZE(qemu_pair)];
 
+/* Whether L0 counts instructions (the plugin's log exists). */
+static bool insns_counted;
+
 static void run_linux_guest(enum lg_vmm vmm, struct lg_result *r)
 {
+	long pos = insn_log_end();
 	const char *why;
 
 	printf("bench: mode f_linux %s...\n", lg_vmm_name[vmm]);
@@ -623,6 +628,13 @@ static void run_linux_guest(enum lg_vmm vmm, struct lg_result *r)
 	if (!r->pass || !r->median_ns)
 		printf("bench: f_linux %s failed (exit %d, console %s)\n",
 		       lg_vmm_name[vmm], r->exit_status, r->log);
+	/* The loop's marks 1 and 2, logged by L0 after pos. */
+	insns_counted |= pos >= 0;
+	r->have_insns = pos >= 0 && r->iters &&
+			!insn_window(pos, 1, 2, &r->insns);
+	if (pos >= 0 && !r->have_insns)
+		printf("bench: f_linux %s: L0 logged no loop marks\n",
+		       lg_vmm_name[vmm]);
 }
 
 /*
@@ -956,6 +968,17 @@ static bool linux_ok(const struct lg_result *r)
 	return r->pass && r->median_ns;
 }
 
+/* Instructions per pair under @num over under @den, or 0 if not counted. */
+static double insns_over(enum lg_vmm num, enum lg_vmm den)
+{
+	const struct lg_result *a = &linux_results[num], *b = &linux_results[den];
+
+	if (!linux_ok(a) || !linux_ok(b) || !a->have_insns ||
+	    !b->have_insns || !b->insns)
+		return 0;
+	return ((double)a->insns / a->iters) / ((double)b->insns / b->iters);
+}
+
 /* A top-level JSON ratio named @fmt (with @anchor), null if not measured. */
 static void json_ratio(FILE *js, const char *fmt, const char *anchor,
 		       double v)
@@ -1085,6 +1108,9 @@ static void json_linux_one(FILE *js, int vmm, const struct lg_result *r,
 	if (r->have_loop_exits)
 		fprintf(js, ", \"exits_per_pair\": %.3f",
 			(double)r->loop_exits / r->iters);
+	if (r->have_insns)
+		fprintf(js, ", \"insns_per_pair\": %.0f",
+			(double)r->insns / r->iters);
 	fprintf(js, "}%s\n", more ? "," : "");
 }
 
@@ -1110,13 +1136,19 @@ static void print_linux(int vmm, const struct lg_result *r)
 			 (int)strcspn(row_qemu(vmm), " "), row_qemu(vmm));
 	else if (lg_is_qemu_kvm(vmm))
 		snprintf(qemu, sizeof(qemu), "QEMU 10.0.2 + tools/qemu");
-	if (linux_ok(r))
-		printf("%-24s %12llu %12llu  %s\n", lg_vmm_name[vmm],
+	if (linux_ok(r) && r->have_insns)
+		printf("%-24s %12llu %12llu %12.0f  %s\n", lg_vmm_name[vmm],
 		       (unsigned long long)r->median_ns,
-		       (unsigned long long)r->p99_ns, qemu);
+		       (unsigned long long)r->p99_ns,
+		       (double)r->insns / r->iters, qemu);
+	else if (linux_ok(r))
+		printf("%-24s %12llu %12llu %12s  %s\n", lg_vmm_name[vmm],
+		       (unsigned long long)r->median_ns,
+		       (unsigned long long)r->p99_ns, "-", qemu);
 	else
-		printf("%-24s %12s %12s  %s\n", lg_vmm_name[vmm],
-		       linux_not_run[vmm] ? "not run" : "failed", "", qemu);
+		printf("%-24s %12s %12s %12s  %s\n", lg_vmm_name[vmm],
+		       linux_not_run[vmm] ? "not run" : "failed", "", "",
+		       qemu);
 }
 
 /*
@@ -1205,7 +1237,7 @@ int main(void)
 	const char *traced = getenv("KVM_VIOMMU_BENCH_TRACED");
 	struct result *a1, *b1, *c1, *d1;
 	double a_over_c, a_over_floor, speedup, linux_ratio, qemu_accel;
-	double over_sidecore, over_doorbell;
+	double over_sidecore, over_doorbell, insns_doorbell, insns_sidecore;
 	double host_doorbell, host_sidecore, host_qemu72, idle_pct, busy_pct;
 	const char *anchor;
 	struct viommu_vfio f;
@@ -1275,7 +1307,8 @@ int main(void)
 	printf("target: batch64_speedup >= 5: %.2f, %s\n", speedup,
 	       verdict(speedup >= 5));
 	printf("\n(f) Linux guest, dma_map_single+dma_unmap_single of 4 KiB:\n");
-	printf("%-24s %12s %12s  %s\n", "vmm", "median ns", "p99 ns", "qemu");
+	printf("%-24s %12s %12s %12s  %s\n", "vmm", "median ns", "p99 ns",
+	       "insns/pair", "qemu");
 	for (m = 0; m < LG_NR_VMMS; m++)
 		print_linux(m, &linux_results[m]);
 	print_turns();
@@ -1300,6 +1333,17 @@ int main(void)
 	else
 		printf("target: linux_%s_over_doorbell: not measured\n",
 		       anchor);
+
+	insns_doorbell = insns_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU);
+	insns_sidecore = insns_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_SIDECORE);
+	if (!insns_counted)
+		printf("instructions per pair: not counted (L0 runs no plugin)\n");
+	if (insns_doorbell)
+		printf("insns_%s_over_doorbell: %.2f\n", anchor,
+		       insns_doorbell);
+	if (insns_sidecore)
+		printf("insns_%s_over_sidecore: %.2f\n", anchor,
+		       insns_sidecore);
 
 	printf("\n(f) seen from L1, traced apart: per map+unmap pair, us;\n");
 	printf("host/inv per invalidation (2 a pair), us; pollers' share of a CPU\n");
@@ -1376,6 +1420,8 @@ int main(void)
 		fprintf(js, "  \"qemu_accel_speedup\": null,\n");
 	json_ratio(js, "linux_%s_over_sidecore", anchor, over_sidecore);
 	json_ratio(js, "linux_%s_over_doorbell", anchor, over_doorbell);
+	json_ratio(js, "insns_%s_over_doorbell", anchor, insns_doorbell);
+	json_ratio(js, "insns_%s_over_sidecore", anchor, insns_sidecore);
 	json_ratio(js, "host_%s_over_kvm_viommu", anchor, host_doorbell);
 	json_ratio(js, "host_%s_over_sidecore", anchor, host_sidecore);
 	if (strcmp(anchor, "qemu72"))
