@@ -52,6 +52,7 @@ struct ht_parser {
 		int pid;
 		double exit_ts;
 		int reason;	/* its index in reasons, or -1 */
+		bool inval;	/* a write to IQT */
 	} pending[HT_THREADS];
 	/* What runs on each CPU, if it is one of kvm_viommu's threads. */
 	struct {
@@ -138,6 +139,19 @@ static const char *split_line(const char *line, char *event, size_t len,
 	return name + n + 1 + (name[n + 1] == ' ');
 }
 
+/* Is this kvm_exit one for a write to the unit's IQT? */
+static bool is_inval_exit(const char *what)
+{
+	const char *s = strstr(what, "reason npf "), *i2;
+	unsigned long long gpa;
+
+	if (!s)
+		return false;
+	i2 = strstr(s, " info2 ");
+	return i2 && sscanf(i2, " info2 %llx", &gpa) == 1 &&
+	       gpa == HT_IQT_GPA;
+}
+
 /* Counts an exit by its reason; returns the reason's index, or -1. */
 static int count_reason(struct ht_parser *p, const char *what)
 {
@@ -194,6 +208,8 @@ static void on_mark(struct ht_parser *p, const char *what, double ts,
 		r->exits = 0;
 		r->paired = 0;
 		r->exit_s = 0;
+		r->inval_exits = 0;
+		r->inval_s = 0;
 		p->in_loop = true;
 		p->t1 = ts;
 		r->vcpu_tid = pid;
@@ -242,6 +258,7 @@ static void on_exit_event(struct ht_parser *p, const char *what, double ts,
 	/* An exit with no entry traced after the one before: unpaired. */
 	p->pending[i].exit_ts = ts;
 	p->pending[i].reason = count_reason(p, what);
+	p->pending[i].inval = is_inval_exit(what);
 }
 
 static void on_entry(struct ht_parser *p, double ts, int pid)
@@ -255,6 +272,10 @@ static void on_entry(struct ht_parser *p, double ts, int pid)
 		return;
 	p->r->paired++;
 	p->r->exit_s += ts - p->pending[i].exit_ts;
+	if (p->pending[i].inval) {
+		p->r->inval_exits++;
+		p->r->inval_s += ts - p->pending[i].exit_ts;
+	}
 	p->pending[i].exit_ts = 0;
 }
 
@@ -447,7 +468,13 @@ int ht_start(const char **why)
 	/* Only one-byte writes of the marks' port, only what they mark. */
 	snprintf(mark, sizeof(mark), "rw == 1 && port == %#x && size == 1",
 		 LG_MARK_PORT);
+	/*
+	 * A full buffer drops new events rather than the oldest: the marks
+	 * and the threads' first arrivals must stay, and a drop is counted
+	 * (ht_stop() reads it back).
+	 */
 	if (ht_write("tracing_on", "0") ||
+	    ht_write("options/overwrite", "0") ||
 	    ht_write("buffer_size_kb", HT_BUFFER_KB) ||
 	    ht_write("trace_clock", "global") ||
 	    ht_write("events/kvm/kvm_pio/filter", mark) ||
@@ -470,6 +497,30 @@ fail:
 	return -EIO;
 }
 
+/* Whether any CPU's buffer dropped or overwrote an event. */
+static bool ht_dropped(void)
+{
+	unsigned long long n;
+	char path[128], line[96];
+	bool dropped = false;
+	int cpu;
+	FILE *f;
+
+	for (cpu = 0; cpu < HT_CPUS; cpu++) {
+		snprintf(path, sizeof(path), HT_INSTANCE "/per_cpu/cpu%d/stats",
+			 cpu);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f))
+			if ((sscanf(line, "overrun: %llu", &n) == 1 ||
+			     sscanf(line, "dropped events: %llu", &n) == 1) && n)
+				dropped = true;
+		fclose(f);
+	}
+	return dropped;
+}
+
 void ht_stop(struct ht_result *r)
 {
 	FILE *f;
@@ -481,5 +532,6 @@ void ht_stop(struct ht_result *r)
 		ht_parse(f, r);
 		fclose(f);
 	}
+	r->lost |= ht_dropped();
 	ht_teardown();
 }

@@ -24,12 +24,18 @@
 #include <stdio.h>
 
 #define HT_REASONS	4
+/*
+ * The guest-physical address of the unit's IQT under every VMM of the
+ * bench (QEMU's intel-iommu and viommu-vmm both put the registers at
+ * 0xfed90000): an exit for a write there is an invalidation's doorbell.
+ */
+#define HT_IQT_GPA	(0xfed90000ULL + 0x88)
 /* The idle window starts this long after mark 3: the poller backs off. */
 #define HT_IDLE_SETTLE_S	0.5
 
 struct ht_result {
 	bool marked;		/* mark 1, then mark 2 from the same thread */
-	bool lost;		/* the buffer overflowed: figures too low */
+	bool lost;		/* events were dropped: figures unreliable */
 	uint64_t events;	/* trace lines read */
 	int vcpu_tid;		/* the thread that wrote the marks */
 	double loop_s;		/* mark 1 to mark 2, trace clock */
@@ -43,6 +49,13 @@ struct ht_result {
 	uint64_t exits;
 	uint64_t paired;
 	double exit_s;
+	/*
+	 * Of those, the paired exits for the guest's IQT writes (reason
+	 * npf at HT_IQT_GPA): what L1 spent on the invalidations themselves
+	 * in the vCPU's thread, the other exits (timer, interrupts) left out.
+	 */
+	uint64_t inval_exits;
+	double inval_s;
 	/* On-CPU time of kvm_viommu's threads in the loop, all CPUs. */
 	double worker_s;	/* kvm-viommu-<tgid>: units' workers */
 	double poller_s;	/* kvm-viommu-sc/<n>: sidecore pollers */

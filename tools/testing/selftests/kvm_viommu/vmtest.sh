@@ -25,6 +25,7 @@
 # KVM_VIOMMU_BENCH_TRACED (bench: the traced pass alone, that many times;
 # see viommu_bench.c), KVM_VIOMMU_BENCH_TRACED_ITERS and
 # KVM_VIOMMU_BENCH_ROUNDS (bench: the (f) rows' traced pairs and turns),
+# KVM_VIOMMU_BENCH_SPIN_US (bench: the (f) rows' sidecore_spin_us),
 # VMTEST_QEMU_ANCHOR (10 or 7.2: the QEMU that runs
 # the L2 Linux guest inside L1, default 10).
 # The L1 kernel: VMTEST_CONFIG (setup.sh's make variables for it, default
@@ -94,10 +95,10 @@ if [ "$MODE" = bench ] && [ -r "$PLUGIN" ]; then
 fi
 
 # Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*,
-# KVM_VIOMMU_BENCH_TRACED), which l1_run.sh reads back: L1's environment
+# KVM_VIOMMU_BENCH_*), which l1_run.sh reads back: L1's environment
 # starts empty.
-for v in "${!KVM_VIOMMU_SOAK_@}" "${!KVM_VIOMMU_BENCH_TRACED@}" \
-	 "${!KVM_VIOMMU_BENCH_ROUNDS@}" "${!KVM_VIOMMU_QEMU_POLL@}"; do
+for v in "${!KVM_VIOMMU_SOAK_@}" "${!KVM_VIOMMU_BENCH_@}" \
+	 "${!KVM_VIOMMU_QEMU_POLL@}"; do
 	printf 'export %s=%q\n' "$v" "${!v}"
 done > "$OUT/env"
 
