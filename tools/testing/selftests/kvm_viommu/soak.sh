@@ -37,6 +37,10 @@ LIMIT=${SOAK_TIMEOUT:-240}
 ALL="kvm_viommu kvm_viommu_2cpu vmm_no_viommu qemu_viommu qemu_no_viommu
 	qemu72_viommu qemu72_no_viommu"
 VMMS=${SOAK_VMMS:-$ALL}
+# QEMU's L2 guests print a panic from the start of their boot, before
+# their serial console is up: a boot that ends silently otherwise says
+# why.  quiet keeps it to the lines at warning level and above.
+EARLYCON=earlycon=uart8250,io,0x3f8
 TMP=${TMPDIR:-/tmp}
 TRACE=/sys/kernel/tracing
 [ -d "$TRACE/events" ] || TRACE=/sys/kernel/debug/tracing
@@ -114,6 +118,37 @@ kvm_exits() {
 	echo 1 > "$TRACE/tracing_on"
 }
 
+# QEMU's events while it runs (QMP on SOCKET, into FILE): its SHUTDOWN
+# event tells a guest that powered off (guest-shutdown) from one that
+# reset or triple-faulted (guest-reset; -no-reboot ends QEMU then too) or
+# panicked (guest-panic).  A failed boot without a line on its console
+# is otherwise silent about which.
+qmp_events() { # qmp_events SOCKET FILE
+	local i
+
+	for i in $(seq 50); do
+		[ -S "$1" ] && break
+		sleep 0.1
+	done
+	# QEMU drops a client whose side closes: stdin stays open, and
+	# soak_one() kills the reader (sleep and socat) once QEMU is gone.
+	{ echo '{"execute": "qmp_capabilities"}'; exec sleep "$LIMIT"; } |
+		socat -t 1 - "UNIX-CONNECT:$1" > "$2" 2>/dev/null
+}
+
+stop_reader() { # stop_reader PID: qmp_events and its sleep and socat
+	[ -n "$1" ] || return 0
+	pkill -P "$1" 2>/dev/null
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+shutdown_reason() { # shutdown_reason FILE
+	sed -n 's/.*"event": *"SHUTDOWN".*"reason": *"\([a-z-]*\)".*/\1/p' "$1" |
+		head -n1 | grep . || echo "no SHUTDOWN event"
+}
+
 # What a hung boot leaves behind, while its VMM still runs.
 evidence() { # evidence PID FILE MONITOR_SOCKET
 	{
@@ -154,14 +189,15 @@ evidence() { # evidence PID FILE MONITOR_SOCKET
 # soak_one VMM N: one boot; prints "pass SECONDS" or "fail|hang SECONDS WHY".
 soak_one() {
 	local vmm=$1 n=$2 log=$TMP/soak-$1.log mon=$TMP/soak-$1.mon
-	local viommu=on cpus=1 cmd pid t0 t rc=0 why=
+	local qmp=$TMP/soak-$1.qmp events=$TMP/soak-$1.events
+	local viommu=on cpus=1 cmd pid qpid t0 t rc=0 why=
 	local append="console=ttyS0 quiet panic=-1"
 
 	case "$vmm" in
 	*no_viommu) viommu=off ;;
 	esac
 	[ "$vmm" = kvm_viommu_2cpu ] && cpus=2
-	rm -f "$mon"
+	rm -f "$mon" "$qmp" "$events"
 	case "$vmm" in
 	qemu*)
 		local root=
@@ -170,8 +206,8 @@ soak_one() {
 		[ $viommu = on ] || mode=none
 		cmd=(env KVM_VIOMMU_QEMU_ROOT="$root"
 		     GUEST_TIMEOUT=$((LIMIT + 60))
-		     GUEST_APPEND="edu_dma.iters=$ITERS"
-		     GUEST_QEMU_ARGS="-monitor unix:$mon,server=on,wait=off"
+		     GUEST_APPEND="edu_dma.iters=$ITERS $EARLYCON"
+		     GUEST_QEMU_ARGS="-monitor unix:$mon,server=on,wait=off -qmp unix:$qmp,server=on,wait=off"
 		     "$KVM_VIOMMU_QEMU_RUN" "$mode" "$KVM_VIOMMU_L2_KERNEL"
 		     "$KVM_VIOMMU_L2_INITRD")
 		;;
@@ -187,6 +223,11 @@ soak_one() {
 	t0=$(date +%s.%N)
 	setsid "${cmd[@]}" > "$log" 2>&1 < /dev/null &
 	pid=$!
+	qpid=
+	if [ "${vmm#qemu}" != "$vmm" ]; then
+		qmp_events "$qmp" "$events" > /dev/null 2>&1 &
+		qpid=$!
+	fi
 	while kill -0 "$pid" 2>/dev/null; do
 		t=$(date +%s)
 		if [ $((t - ${t0%.*})) -ge "$LIMIT" ]; then
@@ -194,12 +235,14 @@ soak_one() {
 			cp "$log" "$OUT/soak-$vmm-$n.console"
 			kill -KILL -- -"$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
+			stop_reader "$qpid"
 			echo "hang $LIMIT no end after ${LIMIT}s (evidence in soak-$vmm-$n.hang)"
 			return
 		fi
 		sleep 0.2
 	done
 	wait "$pid" || rc=$?
+	stop_reader "$qpid"
 	t=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
 
 	local want=translated
@@ -219,6 +262,9 @@ soak_one() {
 	fi
 	if [ -n "$why" ]; then
 		cp "$log" "$OUT/soak-$vmm-$n.console"
+		# QEMU's own word for how the guest ended (QMP SHUTDOWN).
+		[ ! -s "$events" ] ||
+			why="$why; QEMU: $(shutdown_reason "$events")"
 		echo "fail $t $why (console in soak-$vmm-$n.console)"
 	else
 		echo "pass $t"
