@@ -514,6 +514,7 @@ static bool ht_dropped(void)
 			break;
 		while (fgets(line, sizeof(line), f))
 			if ((sscanf(line, "overrun: %llu", &n) == 1 ||
+			     sscanf(line, "commit overrun: %llu", &n) == 1 ||
 			     sscanf(line, "dropped events: %llu", &n) == 1) && n)
 				dropped = true;
 		fclose(f);

@@ -39,7 +39,7 @@ ALL="kvm_viommu kvm_viommu_2cpu vmm_no_viommu qemu_viommu qemu_no_viommu
 VMMS=${SOAK_VMMS:-$ALL}
 # QEMU's L2 guests print a panic from the start of their boot, before
 # their serial console is up: a boot that ends silently otherwise says
-# why.  quiet keeps it to the lines at warning level and above.
+# why.  quiet keeps it to the lines at error level and above.
 EARLYCON=earlycon=uart8250,io,0x3f8
 TMP=${TMPDIR:-/tmp}
 TRACE=/sys/kernel/tracing
@@ -120,24 +120,30 @@ kvm_exits() {
 
 # QEMU's events while it runs (QMP on SOCKET, into FILE): its SHUTDOWN
 # event tells a guest that powered off (guest-shutdown) from one that
-# reset or triple-faulted (guest-reset; -no-reboot ends QEMU then too) or
-# panicked (guest-panic).  A failed boot without a line on its console
-# is otherwise silent about which.
+# reset (guest-reset: a triple fault, or a panic, which panic=-1 turns
+# into a reboot, both an exit under -no-reboot).  earlycon then tells
+# those two apart: a panic prints.  A failed boot without a line on its
+# console is otherwise silent about how it ended.
 qmp_events() { # qmp_events SOCKET FILE
-	local i
-
-	for i in $(seq 50); do
-		[ -S "$1" ] && break
-		sleep 0.1
-	done
-	# QEMU drops a client whose side closes: stdin stays open, and
-	# soak_one() kills the reader (sleep and socat) once QEMU is gone.
+	# socat retries until QEMU listens (it may take seconds in L1); QEMU
+	# drops a client whose side closes, so stdin stays open, and
+	# stop_reader() ends the sleep once QEMU is gone.
 	{ echo '{"execute": "qmp_capabilities"}'; exec sleep "$LIMIT"; } |
-		socat -t 1 - "UNIX-CONNECT:$1" > "$2" 2>/dev/null
+		socat -t 1 - "UNIX-CONNECT:$1,retry=$((LIMIT * 10)),interval=0.1" \
+		> "$2" 2>/dev/null
 }
 
-stop_reader() { # stop_reader PID: qmp_events and its sleep and socat
+# stop_reader PID: qmp_events's sleep first, so that socat copies what
+# QEMU said last and ends by itself; then whatever is left.
+stop_reader() {
+	local i
+
 	[ -n "$1" ] || return 0
+	pkill -P "$1" -x sleep 2>/dev/null
+	for i in $(seq 20); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
 	pkill -P "$1" 2>/dev/null
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
@@ -145,6 +151,10 @@ stop_reader() { # stop_reader PID: qmp_events and its sleep and socat
 }
 
 shutdown_reason() { # shutdown_reason FILE
+	if [ ! -s "$1" ]; then
+		echo "no QMP events"
+		return
+	fi
 	sed -n 's/.*"event": *"SHUTDOWN".*"reason": *"\([a-z-]*\)".*/\1/p' "$1" |
 		head -n1 | grep . || echo "no SHUTDOWN event"
 }
@@ -236,6 +246,7 @@ soak_one() {
 			kill -KILL -- -"$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
 			stop_reader "$qpid"
+			cp "$events" "$OUT/soak-$vmm-$n.qmp" 2>/dev/null
 			echo "hang $LIMIT no end after ${LIMIT}s (evidence in soak-$vmm-$n.hang)"
 			return
 		fi
@@ -263,8 +274,10 @@ soak_one() {
 	if [ -n "$why" ]; then
 		cp "$log" "$OUT/soak-$vmm-$n.console"
 		# QEMU's own word for how the guest ended (QMP SHUTDOWN).
-		[ ! -s "$events" ] ||
+		if [ -n "$qpid" ]; then
 			why="$why; QEMU: $(shutdown_reason "$events")"
+			cp "$events" "$OUT/soak-$vmm-$n.qmp" 2>/dev/null
+		fi
 		echo "fail $t $why (console in soak-$vmm-$n.console)"
 	else
 		echo "pass $t"
