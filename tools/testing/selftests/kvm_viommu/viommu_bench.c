@@ -675,6 +675,7 @@ static void run_linux_guest(enum lg_vmm vmm, struct lg_result *r)
 
 static const enum lg_vmm turn_vmms[] = {
 	LG_QEMU_VIOMMU, LG_KVM_VIOMMU, LG_KVM_VIOMMU_SIDECORE,
+	LG_KVM_VIOMMU_TRACK,
 };
 
 static unsigned int rounds;
@@ -692,8 +693,8 @@ static unsigned int env_uint(const char *name, unsigned int dflt,
 static void run_linux_guests(void)
 {
 	static const enum lg_vmm others[] = {
-		LG_KVM_VIOMMU_TRACK, LG_QEMU_NO_VIOMMU, LG_VMM_NO_VIOMMU,
-		LG_QEMU72_VIOMMU, LG_QEMU72_NO_VIOMMU,
+		LG_QEMU_NO_VIOMMU, LG_VMM_NO_VIOMMU, LG_QEMU72_VIOMMU,
+		LG_QEMU72_NO_VIOMMU,
 	};
 	unsigned int k;
 	size_t i;
@@ -728,7 +729,8 @@ static void run_linux_guests(void)
 
 static const enum lg_vmm traced_vmms[] = {
 	LG_QEMU_VIOMMU, LG_QEMU72_VIOMMU, LG_KVM_VIOMMU,
-	LG_KVM_VIOMMU_SIDECORE, LG_VMM_NO_VIOMMU, LG_QEMU_NO_VIOMMU,
+	LG_KVM_VIOMMU_TRACK, LG_KVM_VIOMMU_SIDECORE, LG_VMM_NO_VIOMMU,
+	LG_QEMU_NO_VIOMMU,
 };
 
 static struct host_row {
@@ -1291,6 +1293,7 @@ int main(void)
 	double a_over_c, a_over_floor, speedup, linux_ratio, qemu_accel;
 	double over_sidecore, over_doorbell, insns_doorbell, insns_sidecore;
 	double host_doorbell, host_sidecore, host_qemu72, idle_pct, busy_pct;
+	double over_tracked, insns_tracked, host_tracked;
 	const char *anchor;
 	struct viommu_vfio f;
 	const char *why;
@@ -1374,6 +1377,7 @@ int main(void)
 		 !strncmp(L2_QEMU(), "7.2", 3) ? "qemu72" : "qemu";
 	over_doorbell = turns_over(0, 1);
 	over_sidecore = turns_over(0, 2);
+	over_tracked = turns_over(0, 3);
 	linux_ratio = over_doorbell;
 	if (over_sidecore)
 		printf("target: linux_%s_over_sidecore >= 4 (stretch 10): %.2f, %s\n",
@@ -1387,9 +1391,13 @@ int main(void)
 	else
 		printf("target: linux_%s_over_doorbell: not measured\n",
 		       anchor);
+	if (over_tracked)
+		printf("linux_%s_over_tracked (IQT through write tracking): %.2f\n",
+		       anchor, over_tracked);
 
 	insns_doorbell = insns_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU);
 	insns_sidecore = insns_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_SIDECORE);
+	insns_tracked = insns_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_TRACK);
 	if (!insns_counted)
 		printf("instructions per pair: not counted (L0 runs no plugin)\n");
 	if (insns_doorbell)
@@ -1398,6 +1406,8 @@ int main(void)
 	if (insns_sidecore)
 		printf("insns_%s_over_sidecore: %.2f\n", anchor,
 		       insns_sidecore);
+	if (insns_tracked)
+		printf("insns_%s_over_tracked: %.2f\n", anchor, insns_tracked);
 
 	printf("\n(f) seen from L1, traced apart: per map+unmap pair, us;\n");
 	printf("IQT: exits for IQT writes; host/inv: their exit-to-entry plus the\n");
@@ -1410,6 +1420,7 @@ int main(void)
 		print_host_row(traced_vmms[m]);
 	host_doorbell = host_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU);
 	host_sidecore = host_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_SIDECORE);
+	host_tracked = host_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_TRACK);
 	host_qemu72 = strcmp(anchor, "qemu72") ?
 		      host_over(LG_QEMU72_VIOMMU, LG_KVM_VIOMMU) : 0;
 	idle_pct = poller_pct(LG_KVM_VIOMMU_SIDECORE, true);
@@ -1423,6 +1434,8 @@ int main(void)
 	if (host_sidecore)
 		printf("host_%s_over_sidecore (its spinning poller's CPU time counted): %.2f\n",
 		       anchor, host_sidecore);
+	if (host_tracked)
+		printf("host_%s_over_tracked: %.2f\n", anchor, host_tracked);
 	if (host_qemu72)
 		printf("host_qemu72_over_kvm_viommu: %.2f\n", host_qemu72);
 	if (idle_pct >= 0)
@@ -1483,6 +1496,9 @@ int main(void)
 	json_ratio(js, "insns_%s_over_sidecore", anchor, insns_sidecore);
 	json_ratio(js, "host_%s_over_kvm_viommu", anchor, host_doorbell);
 	json_ratio(js, "host_%s_over_sidecore", anchor, host_sidecore);
+	json_ratio(js, "linux_%s_over_tracked", anchor, over_tracked);
+	json_ratio(js, "insns_%s_over_tracked", anchor, insns_tracked);
+	json_ratio(js, "host_%s_over_tracked", anchor, host_tracked);
 	if (strcmp(anchor, "qemu72"))
 		json_ratio(js, "host_%s_over_kvm_viommu", "qemu72", host_qemu72);
 	if (idle_pct >= 0)
