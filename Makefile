@@ -190,10 +190,11 @@ check check-debug demo bench: qemu
 QEMU_PLUGIN_INC := $(KVM_VIOMMU_CACHE)/qemu-10.0.2-kvm_viommu/src/include/qemu
 PLUGIN := $(BUILD)/plugin/mark_insns.so
 plugin: $(PLUGIN)
-$(PLUGIN): $(SELFTESTS)/plugin/mark_insns.c | qemu
+$(PLUGIN): $(addprefix $(SELFTESTS)/plugin/,mark_insns.c profile.c profile.h) | qemu
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC \
-		-I$(QEMU_PLUGIN_INC) $$(pkg-config --cflags glib-2.0) -o $@ $<
+		-I$(QEMU_PLUGIN_INC) $$(pkg-config --cflags glib-2.0) -o $@ \
+		$(filter %.c,$^)
 
 # The plugin on L0's QEMU itself, with a firmware of a few instructions.
 plugin-check: plugin

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "insn_marks.h"
 
@@ -62,5 +63,36 @@ int insn_window(long pos, unsigned int start, unsigned int end,
 		}
 	}
 	fclose(f);
+	return ret;
+}
+
+int insn_profile_label(const char *label)
+{
+	const char *path = getenv("KVM_VIOMMU_KALLSYMS");
+	FILE *in, *out;
+	char buf[65536];
+	size_t n;
+	int ret = 0;
+
+	if (!path || !*path)
+		return 0;
+	in = fopen("/proc/kallsyms", "r");
+	if (!in)
+		return -errno;
+	out = fopen(path, "w");
+	if (!out) {
+		ret = -errno;
+		fclose(in);
+		return ret;
+	}
+	fprintf(out, "# %s\n", label);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n) {
+			ret = -EIO;
+			break;
+		}
+	if (fclose(out) && !ret)
+		ret = -EIO;
+	fclose(in);
 	return ret;
 }

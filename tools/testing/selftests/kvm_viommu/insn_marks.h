@@ -23,4 +23,12 @@ long insn_log_end(void);
 int insn_window(long pos, unsigned int start, unsigned int end,
 		uint64_t *insns);
 
+/*
+ * With L0's profile on (vmtest.sh, KVM_VIOMMU_PROFILE=1), write L1's
+ * kallsyms where the plugin reads it (KVM_VIOMMU_KALLSYMS), headed by
+ * @label: the next window's profile is named after it and resolved
+ * against the modules loaded now.  0, or -errno; 0 if the profile is off.
+ */
+int insn_profile_label(const char *label);
+
 #endif /* _INSN_MARKS_H */

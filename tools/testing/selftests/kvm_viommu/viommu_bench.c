@@ -34,6 +34,10 @@
  * With KVM_VIOMMU_BENCH_TRACED=n, only the traced pass, n times: the
  * host's time per invalidation, in a few minutes, so that two builds can
  * be compared in turns on a machine whose load drifts.
+ *
+ * With KVM_VIOMMU_BENCH_ROWS=name,..., only those (f) rows (lg_vmm_name),
+ * each once, and their table: with L0's profile on (KVM_VIOMMU_PROFILE=1),
+ * a profile of each in minutes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -646,6 +650,8 @@ static void run_linux_guest(enum lg_vmm vmm, struct lg_result *r)
 
 	printf("bench: mode f_linux %s...\n", lg_vmm_name[vmm]);
 	fflush(stdout);
+	if (insn_profile_label(lg_vmm_name[vmm]))
+		printf("bench: cannot write L1's kallsyms for the profile\n");
 	if (lg_run(vmm, LINUX_ITERS, LINUX_TIMEOUT, r, &why)) {
 		printf("bench: f_linux %s not run: %s\n", lg_vmm_name[vmm],
 		       why);
@@ -752,6 +758,8 @@ static void run_traced(enum lg_vmm vmm, unsigned int iters)
 
 	printf("bench: f_linux %s, traced in L1...\n", lg_vmm_name[vmm]);
 	fflush(stdout);
+	if (insn_profile_label("traced"))
+		printf("bench: cannot write L1's kallsyms for the profile\n");
 	if (ht_start(&why)) {
 		printf("bench: f_linux %s traced: not run: %s\n",
 		       lg_vmm_name[vmm], why);
@@ -1257,6 +1265,39 @@ static const char *verdict(bool ok)
 	return ok ? "met" : "MISSED";
 }
 
+/* KVM_VIOMMU_BENCH_ROWS=name,...: those (f) rows alone, once each. */
+static int rows_only(const char *list)
+{
+	char *names = strdup(list), *save = NULL, *name;
+	bool ran[LG_NR_VMMS] = { false };
+	int m, bad = 0;
+
+	if (!names)
+		return 1;
+	set_sidecore_spin();
+	for (name = strtok_r(names, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		for (m = 0; m < LG_NR_VMMS; m++)
+			if (!strcmp(name, lg_vmm_name[m]))
+				break;
+		if (m == LG_NR_VMMS) {
+			printf("bench: no (f) row %s\n", name);
+			bad = 1;
+			continue;
+		}
+		run_linux_guest(m, &linux_results[m]);
+		ran[m] = true;
+	}
+	free(names);
+	viommu_restore_params();
+	printf("\n%-24s %12s %12s %12s  %s\n", "vmm", "median ns", "p99 ns",
+	       "insns/pair", "qemu");
+	for (m = 0; m < LG_NR_VMMS; m++)
+		if (ran[m])
+			print_linux(m, &linux_results[m]);
+	return bad;
+}
+
 /* KVM_VIOMMU_BENCH_TRACED=n: the traced pass alone, n times. */
 static int traced_only(const char *path, int n)
 {
@@ -1315,6 +1356,8 @@ int main(void)
 	viommu_vfio_close(&f);
 	if (traced && atoi(traced) > 0)
 		return traced_only(path, atoi(traced));
+	if (getenv("KVM_VIOMMU_BENCH_ROWS") && *getenv("KVM_VIOMMU_BENCH_ROWS"))
+		return rows_only(getenv("KVM_VIOMMU_BENCH_ROWS"));
 	for (m = 0; m < NR_MODES; m++) {
 		printf("bench: mode %s...\n", mode_name[m]);
 		fflush(stdout);

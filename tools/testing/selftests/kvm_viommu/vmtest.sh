@@ -86,12 +86,23 @@ mkdir -p "$OUT" "$VMDIR/bin"
 # The bench counts L1's instructions between the L2 guest's marks with a
 # TCG plugin (plugin/mark_insns.c, make plugin), when it was built; the
 # bench reads its log in L1 over the out share, while L1 runs.
+# With KVM_VIOMMU_PROFILE=1 it also profiles each loop by L1's functions
+# (plugin/profile.c) into $OUT/profile.txt, against the kallsyms the bench
+# writes before each guest; L1 then runs without KASLR, so that its
+# functions stay where that says and apart from the guest's.
 plugin=()
 INSN_LOG=
+KALLSYMS=
 PLUGIN=$BUILD/plugin/mark_insns.so
 if [ "$MODE" = bench ] && [ -r "$PLUGIN" ]; then
 	INSN_LOG=$OUT/insn_marks.log
-	plugin=(-plugin "$PLUGIN,port=0x510,out=$INSN_LOG")
+	args=port=0x510,out=$INSN_LOG
+	if [ "${KVM_VIOMMU_PROFILE:-0}" = 1 ]; then
+		KALLSYMS=$OUT/kallsyms
+		args+=,profile=$OUT/profile.txt,kallsyms=$KALLSYMS
+		VMTEST_APPEND="${VMTEST_APPEND:-} nokaslr"
+	fi
+	plugin=(-plugin "$PLUGIN,$args")
 fi
 
 # Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*,
@@ -118,6 +129,7 @@ export KVM_VIOMMU_INSTALL_DEBS=$(mkvar INSTALL_DEBS)
 export KVM_VIOMMU_KDIR=${VMTEST_KDIR:-$(mkvar KDIR)}
 export KVM_VIOMMU_KMODS=$KMODS
 export KVM_VIOMMU_INSN_LOG=$INSN_LOG
+export KVM_VIOMMU_KALLSYMS=$KALLSYMS
 ENV
 
 # A module tree for L1's modprobe: the kernel package's modules (linked,
@@ -318,8 +330,14 @@ if [ "$MODE" = demo ]; then
 fi
 if [ "$MODE" = bench ]; then
 	echo "bench: testbed: $TESTBED; ${took}s"
-	[ $fail = 0 ] && [ "$(cat "$OUT/done" 2>/dev/null)" = 0 ] &&
-		[ -s "$OUT/bench.json" ] || exit 1
+	if [ -s "$OUT/profile.txt" ]; then
+		cp "$OUT/profile.txt" "$BUILD/profile.txt"
+		echo "bench: profile: $BUILD/profile.txt"
+	fi
+	[ $fail = 0 ] && [ "$(cat "$OUT/done" 2>/dev/null)" = 0 ] || exit 1
+	# Named rows alone (KVM_VIOMMU_BENCH_ROWS) print a table, no JSON.
+	[ -n "${KVM_VIOMMU_BENCH_ROWS:-}" ] && exit 0
+	[ -s "$OUT/bench.json" ] || exit 1
 	cp "$OUT/bench.json" "$BUILD/bench.json"
 	echo "bench: $BUILD/bench.json"
 	exit 0

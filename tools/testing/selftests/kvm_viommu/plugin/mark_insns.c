@@ -9,7 +9,7 @@
  * not drift with this machine's load and that no emulated world switch
  * inflates.
  *
- *   -plugin mark_insns.so,port=0x510,out=FILE
+ *   -plugin mark_insns.so,port=0x510,out=FILE[,profile=P,kallsyms=K]
  *
  * FILE gets one line per mark, "mark VALUE vcpu N insns TOTAL", appended
  * and flushed at once, so that L1 can read it while it runs (the bench
@@ -22,6 +22,9 @@
  * block left early by an exception is counted whole, and the other vCPUs'
  * counters are read without stopping them.  Both are small beside the
  * millions of instructions a window holds.
+ *
+ * With profile= and kallsyms=, each window from mark 1 to mark 2 is also
+ * broken down by L1's functions (profile.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +36,8 @@
 #include <glib.h>
 
 #include <qemu-plugin.h>
+
+#include "profile.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
@@ -74,6 +79,7 @@ static void on_mark(unsigned int vcpu, unsigned int port)
 		     vcpu, (unsigned long long)qemu_plugin_u64_sum(insns));
 	if (write(out_fd, line, n) != n)
 		qemu_plugin_outs("mark_insns: short write\n");
+	prof_mark(al);
 }
 
 static void out_dx(unsigned int vcpu, void *udata)
@@ -96,6 +102,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 	qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64,
 							  insns, n);
+	prof_tb(tb, n);
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		size_t len = qemu_plugin_insn_data(insn, op, sizeof(op));
@@ -144,13 +151,14 @@ static void at_exit(qemu_plugin_id_t id, void *udata)
 		qemu_plugin_outs("mark_insns: short write\n");
 	close(out_fd);
 	qemu_plugin_scoreboard_free(counts);
+	prof_exit();
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 					   const qemu_info_t *info,
 					   int argc, char **argv)
 {
-	const char *out = NULL;
+	const char *out = NULL, *profile = NULL, *kallsyms = NULL;
 	char *end;
 	int i;
 
@@ -168,6 +176,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 			}
 		} else if (!strncmp(argv[i], "out=", 4)) {
 			out = argv[i] + 4;
+		} else if (!strncmp(argv[i], "profile=", 8)) {
+			profile = argv[i] + 8;
+		} else if (!strncmp(argv[i], "kallsyms=", 9)) {
+			kallsyms = argv[i] + 9;
 		} else {
 			fprintf(stderr, "mark_insns: unknown argument %s\n",
 				argv[i]);
@@ -184,6 +196,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		fprintf(stderr, "mark_insns: %s: %s\n", out, strerror(errno));
 		return -1;
 	}
+	if (profile && prof_init(profile, kallsyms))
+		return -1;
 	counts = qemu_plugin_scoreboard_new(sizeof(uint64_t));
 	insns = qemu_plugin_scoreboard_u64(counts);
 	qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
