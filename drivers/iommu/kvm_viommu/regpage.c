@@ -202,6 +202,55 @@ static void kvm_viommu_publish_word(struct kvm_viommu *viommu, __le32 *p,
 		*pub = v;
 }
 
+/* The words publishing looks at: the register ranges lie below this. */
+#define KVM_VIOMMU_PUB_WORDS	((VTD_FRCD_REG + 16 * VTD_NR_FRCD) / 4)
+
+/*
+ * Mark in @stale the words publishing may have to store: those whose view
+ * or page differs from what was published.  Publishing would skip the
+ * others word by word anyway, at several times the cost (the view, the
+ * class), and it runs at every unlock and every wait status.  A word's
+ * view is the core's image except for the view words; the rest compare
+ * eight bytes at a time (the ranges are 8-byte aligned).
+ */
+static bool kvm_viommu_find_stale(struct kvm_viommu *viommu,
+				  unsigned long *stale)
+{
+	/* What kvm_viommu_reg_view() may show other than the image. */
+	static const u16 view_words[] = {
+		VTD_GCMD_REG, VTD_GSTS_REG, VTD_CCMD_REG + 4, VTD_IOTLB_REG + 4,
+	};
+	const u64 *image = (const u64 *)viommu->regs;
+	const u64 *pub = (const u64 *)viommu->pub;
+	const u64 *page = page_address(viommu->reg_page);
+	bool any = false;
+	unsigned int i;
+	__le32 v;
+	u32 q, w;
+
+	BUILD_BUG_ON((VTD_IOTLB_REG + 8) % 8 || VTD_FRCD_REG % 8);
+	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++) {
+		for (q = kvm_viommu_reg_ranges[i].start / 8;
+		     q < kvm_viommu_reg_ranges[i].end / 8; q++) {
+			if (!((image[q] ^ pub[q]) | (READ_ONCE(page[q]) ^ pub[q])))
+				continue;
+			__set_bit(2 * q, stale);
+			__set_bit(2 * q + 1, stale);
+			any = true;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(view_words); i++) {
+		w = view_words[i] / 4;
+		v = cpu_to_le32(kvm_viommu_reg_view(viommu, 4 * w));
+		if (v == viommu->pub[w] &&
+		    READ_ONCE(((const __le32 *)page)[w]) == viommu->pub[w])
+			continue;
+		__set_bit(w, stale);
+		any = true;
+	}
+	return any;
+}
+
 /* A status word: one whose value says that the data words are ready. */
 static bool kvm_viommu_is_status_word(u32 off)
 {
@@ -226,7 +275,8 @@ static bool kvm_viommu_is_status_word(u32 off)
  */
 void kvm_viommu_publish(struct kvm_viommu *viommu)
 {
-	unsigned int i, pass;
+	DECLARE_BITMAP(stale, KVM_VIOMMU_PUB_WORDS) = { 0 };
+	unsigned int pass, w;
 	__le32 v, *p;
 	u32 off;
 
@@ -237,22 +287,22 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 	/* Nothing that is not quiet is shown on a page KVM does not track. */
 	if (viommu->sc_flags)
 		kvm_viommu_sidecore_publishing(viommu);
+	if (!kvm_viommu_find_stale(viommu, stale))
+		return;
 	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++) {
-			for (off = kvm_viommu_reg_ranges[i].start;
-			     off < kvm_viommu_reg_ranges[i].end; off += 4) {
-				if (kvm_viommu_is_status_word(off) != pass)
-					continue;
-				v = cpu_to_le32(kvm_viommu_reg_view(viommu, off));
-				p = kvm_viommu_page32(viommu, off);
-				if (!viommu->sc_flags) {
-					if (READ_ONCE(*p) != v)
-						WRITE_ONCE(*p, v);
-					viommu->pub[off / 4] = v;
-					continue;
-				}
-				kvm_viommu_publish_word(viommu, p, off, v);
+		for_each_set_bit(w, stale, KVM_VIOMMU_PUB_WORDS) {
+			off = 4 * w;
+			if (kvm_viommu_is_status_word(off) != pass)
+				continue;
+			v = cpu_to_le32(kvm_viommu_reg_view(viommu, off));
+			p = kvm_viommu_page32(viommu, off);
+			if (!viommu->sc_flags) {
+				if (READ_ONCE(*p) != v)
+					WRITE_ONCE(*p, v);
+				viommu->pub[w] = v;
+				continue;
 			}
+			kvm_viommu_publish_word(viommu, p, off, v);
 		}
 		/*
 		 * The data before the status; and the guest's next status
