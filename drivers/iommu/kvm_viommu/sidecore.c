@@ -56,6 +56,7 @@
 #include <linux/file.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
@@ -466,6 +467,11 @@ static void kvm_viommu_sidecore_off(struct kvm_viommu *viommu)
 	kvm_viommu_irqs_unhold(viommu);
 }
 
+static bool allow_sidecore = true;
+module_param_named(sidecore, allow_sidecore, bool, 0644);
+MODULE_PARM_DESC(sidecore,
+		 "Let VMMs hand guests their register page to write (KVM_VIOMMU_SET_SIDECORE); N refuses with EOPNOTSUPP, as a kernel without KVM write tracking for modules does (default: Y)");
+
 /* KVM_VIOMMU_SET_SIDECORE */
 int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 {
@@ -481,6 +487,8 @@ int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 			    KVM_VIOMMU_SIDECORE_POLL)))
 		return -EINVAL;
 	if (cmd->flags) {
+		if (!READ_ONCE(allow_sidecore))
+			return -EOPNOTSUPP;
 		if (offset_in_page(cmd->reg_gpa))
 			return -EINVAL;
 		msg_ctx = eventfd_ctx_fdget(cmd->msg_fd);

@@ -11,9 +11,11 @@
  * register page and invalidation queue live in kvm_viommu, and the device's
  * host IOMMU domain follows the guest's own page tables.  With --vfio alone
  * the device has no vIOMMU: all of guest RAM is mapped for it, as a VMM
- * without a vIOMMU does.  sidecore=track has the guest write the register
- * page itself, KVM trapping each write in the kernel; sidecore=poll adds
- * kvm_viommu's poller, which takes a busy guest's writes with no exit.
+ * without a vIOMMU does.  sidecore=track (the default where the kernel
+ * lets modules track writes) has the guest write the register page itself,
+ * KVM trapping each write in the kernel; sidecore=poll adds kvm_viommu's
+ * poller, which takes a busy guest's writes with no exit; sidecore=off
+ * rings one ioeventfd doorbell per IQT value and relays other writes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -224,7 +226,11 @@ static int parse_viommu(struct vmm_opts *o, const char *arg)
 	if (!s)
 		return -ENOMEM;
 	o->viommu = true;
+	o->sidecore = KVM_VIOMMU_SIDECORE_TRACK;
+	o->sidecore_auto = true;
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "sidecore=", 9))
+			o->sidecore_auto = false;
 		if (!strcmp(tok, "caching-mode=on")) {
 			o->caching_mode = true;
 		} else if (!strcmp(tok, "sidecore=off")) {

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The VT-d unit, wired to kvm_viommu as Documentation/virt/kvm_viommu.rst
- * describes: the register page as a read-only memslot (reads never exit),
+ * describes.  By default (sidecore=track), the register page is a
+ * writable memslot the guest writes itself: reads never exit, and KVM's
+ * write tracking hands each write, with its value, to the unit in the
+ * kernel (with sidecore=poll the module's poller takes a busy guest's
+ * writes with no exit at all); the interrupt messages are read when the
+ * unit signals that they changed.  Where the kernel cannot track writes
+ * for modules, and with sidecore=off: the page as a read-only memslot,
  * one ioeventfd doorbell per IQT value (queue submissions never reach
- * userspace), every other register write relayed with KVM_VIOMMU_REG_WRITE,
- * and the unit's two interrupts delivered by irqfd on GSIs whose MSI routes
- * follow what the guest programs.  Or, with the sidecore, the page as a
- * writable memslot the guest writes itself (KVM traps or the module's
- * poller takes every write), no doorbells, no relay, and the interrupt
- * messages read when the unit signals that they changed.
+ * userspace, but KVM tries the doorbells one by one until one matches),
+ * every other register write relayed with KVM_VIOMMU_REG_WRITE, and the
+ * MSI routes following the message registers as the guest programs them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -251,6 +254,10 @@ static int viommu_sidecore_on(struct vmm *vmm, struct viommu *v)
 	sc.msg_fd = v->msg_fd;
 	if (ioctl(v->unit_fd, KVM_VIOMMU_SET_SIDECORE, &sc)) {
 		ret = -errno;
+		close(v->msg_fd);
+		v->msg_fd = -1;
+		if (ret == -EOPNOTSUPP && vmm->opts.sidecore_auto)
+			return ret;	/* the caller falls back to doorbells */
 		fprintf(stderr, "viommu-vmm: KVM_VIOMMU_SET_SIDECORE: %s\n",
 			ret == -EOPNOTSUPP ?
 			"this kernel has no KVM write tracking for modules" :
@@ -339,13 +346,6 @@ int viommu_open(struct vmm *vmm)
 		return ret;
 	}
 
-	/* 2. Doorbells for the queue's current size (not for the sidecore). */
-	if (!vmm->opts.sidecore) {
-		ret = viommu_wire_doorbells(vmm, v);
-		if (ret)
-			return ret;
-	}
-
 	/* 3. Interrupts: the unit signals an eventfd that KVM injects. */
 	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
 		struct kvm_viommu_irqfd set = { .size = sizeof(set), .irq = i };
@@ -364,9 +364,33 @@ int viommu_open(struct vmm *vmm)
 			return ret;
 		}
 	}
-	if (vmm->opts.sidecore)
-		return viommu_sidecore_on(vmm, v);
-	return 0;
+	/*
+	 * 4. Register writes: the sidecore's tracking (or polling), or else
+	 * doorbells for the queue's current size.  By default a kernel that
+	 * cannot track writes for modules gets doorbells, and the page
+	 * becomes read-only to the guest again (a memslot's flags cannot
+	 * change in place).
+	 */
+	if (vmm->opts.sidecore) {
+		ret = viommu_sidecore_on(vmm, v);
+		if (ret != -EOPNOTSUPP || !vmm->opts.sidecore_auto)
+			return ret;
+		fprintf(stderr,
+			"viommu-vmm: no KVM write tracking for modules here: IQT doorbells instead\n");
+		ret = set_memslot(vmm, SLOT_VIOMMU_REGS, 0, VIOMMU_REG_BASE, 0,
+				  (void *)v->regs);
+		if (!ret)
+			ret = set_memslot(vmm, SLOT_VIOMMU_REGS, KVM_MEM_READONLY,
+					  VIOMMU_REG_BASE,
+					  KVM_VIOMMU_REG_PAGE_SIZE,
+					  (void *)v->regs);
+		if (ret) {
+			fprintf(stderr, "viommu-vmm: register memslot: %s\n",
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return viommu_wire_doorbells(vmm, v);
 }
 
 int viommu_attach(struct vmm *vmm, uint16_t sid)

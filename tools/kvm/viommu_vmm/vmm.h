@@ -119,6 +119,7 @@ struct vmm_opts {
 	bool viommu;
 	bool caching_mode;
 	uint32_t sidecore;	/* KVM_VIOMMU_SIDECORE_*: --viommu sidecore= */
+	bool sidecore_auto;	/* no sidecore=: track, or doorbells if not */
 	uint64_t mem_size;
 	int cpus;
 	const char *stats_path;	/* kvm_viommu statistics at exit */

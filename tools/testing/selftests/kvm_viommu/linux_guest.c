@@ -45,7 +45,7 @@ static const char *const lg_qemu_kvm_mode[LG_NR_VMMS] = {
 
 /* viommu-vmm's --viommu for each of its kvm_viommu modes. */
 static const char *const lg_viommu_arg[LG_NR_VMMS] = {
-	[LG_KVM_VIOMMU] = "caching-mode=on",
+	[LG_KVM_VIOMMU] = "caching-mode=on,sidecore=off",
 	[LG_KVM_VIOMMU_TRACK] = "caching-mode=on,sidecore=track",
 	[LG_KVM_VIOMMU_SIDECORE] = "caching-mode=on,sidecore=poll",
 };
@@ -386,7 +386,8 @@ int lg_run_opts(enum lg_vmm vmm, const struct lg_opts *o,
 		argv[n++] = stats;
 		if (viommu) {
 			argv[n++] = "--viommu";
-			argv[n++] = (char *)lg_viommu_arg[vmm];
+			argv[n++] = (char *)(o->viommu_arg ? o->viommu_arg :
+					     lg_viommu_arg[vmm]);
 		}
 	}
 	argv[n] = NULL;

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 enum lg_vmm {
-	LG_KVM_VIOMMU,		/* viommu-vmm --vfio --viommu caching-mode=on */
+	LG_KVM_VIOMMU,		/* viommu-vmm --vfio --viommu ...,sidecore=off */
 	LG_VMM_NO_VIOMMU,	/* viommu-vmm --vfio: RAM mapped, no vIOMMU */
 	LG_QEMU_VIOMMU,		/* QEMU's intel-iommu + vfio-pci, in L1 */
 	LG_QEMU_NO_VIOMMU,	/* QEMU with vfio-pci only */
@@ -125,6 +125,8 @@ struct lg_opts {
 	unsigned int cpus;	/* viommu-vmm's vCPUs, 1 or 2; QEMU runs 1 */
 	unsigned int timeout_s;
 	unsigned int idle_ms;	/* edu_dma.idle_ms: 0, or marks 3 and 4 */
+	/* viommu-vmm's --viommu in place of the mode's, or NULL */
+	const char *viommu_arg;
 };
 
 /* The same with every option; lg_run_cpus() is this with idle_ms 0. */
