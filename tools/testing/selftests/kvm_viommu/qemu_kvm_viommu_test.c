@@ -27,6 +27,7 @@
 #include <linux/bits.h>
 
 #include "kselftest_harness.h"
+#include "kvm_viommu_util.h"
 #include "linux_guest.h"
 
 #define GUEST_ITERS	1000
@@ -167,8 +168,38 @@ TEST_F_TIMEOUT(guest, kvm_viommu_on, GUEST_TIMEOUT + 30)
 	show(_metadata, &r);
 	check_guest(_metadata, &r);
 	check_unit(_metadata, &r);
+	/*
+	 * By default the register page is write-tracked: the guest's writes,
+	 * its queue tails among them, reached the unit through KVM's write
+	 * tracking, and no doorbell was wired.
+	 */
+	EXPECT_EQ(0, r.doorbells);
+	ASSERT_LE(GUEST_ITERS, r.tracked_writes);
+	EXPECT_EQ(0, r.polled_writes);
+}
+
+/*
+ * The same where the module refuses the sidecore (its sidecore=N, as on a
+ * kernel without KVM write tracking for modules): QEMU falls back to a
+ * read-only page and doorbells, says nothing, and the guest works alike.
+ */
+TEST_F_TIMEOUT(guest, kvm_viommu_on_without_tracking, GUEST_TIMEOUT + 30)
+{
+	struct lg_result r;
+	const char *why;
+	int ret;
+
+	ASSERT_EQ(0, viommu_set_param("sidecore", "N"));
+	ret = lg_run(LG_QEMU_KVM_ON, GUEST_ITERS, GUEST_TIMEOUT, &r, &why);
+	viommu_restore_params();
+	if (ret)
+		SKIP(return, "%s", why);
+	show(_metadata, &r);
+	check_guest(_metadata, &r);
+	check_unit(_metadata, &r);
 	/* The guest's queue tail writes rang doorbells in L1's kernel. */
 	ASSERT_NE(0, r.doorbells);
+	EXPECT_EQ(0, r.tracked_writes);
 }
 
 /*
