@@ -161,7 +161,11 @@ static __le32 *kvm_viommu_page32(struct kvm_viommu *viommu, u32 off)
 	return page_address(viommu->reg_page) + off;
 }
 
-/* The 32-bit register at @off, as the guest is to read it now. */
+/*
+ * The 32-bit register at @off, as the guest is to read it now.  A word
+ * this shows other than the core's image holds it must be one of
+ * kvm_viommu_find_stale()'s view words, or publishing misses its changes.
+ */
 u32 kvm_viommu_reg_view(struct kvm_viommu *viommu, u32 off)
 {
 	u32 v = vtd_get32(&viommu->vtd, off);
@@ -202,7 +206,10 @@ static void kvm_viommu_publish_word(struct kvm_viommu *viommu, __le32 *p,
 		*pub = v;
 }
 
-/* The words publishing looks at: the register ranges lie below this. */
+/*
+ * The words publishing looks at: kvm_viommu_reg_ranges[] ends with the
+ * fault records, and the bitmap of stale words covers up to their end.
+ */
 #define KVM_VIOMMU_PUB_WORDS	((VTD_FRCD_REG + 16 * VTD_NR_FRCD) / 4)
 
 /*
@@ -228,10 +235,16 @@ static bool kvm_viommu_find_stale(struct kvm_viommu *viommu,
 	__le32 v;
 	u32 q, w;
 
+	/* The ranges, 8-byte aligned, end where the bitmap does. */
 	BUILD_BUG_ON((VTD_IOTLB_REG + 8) % 8 || VTD_FRCD_REG % 8);
+	BUILD_BUG_ON(VTD_IOTLB_REG + 8 > VTD_FRCD_REG);
+	/* GCMD and GSTS share a quadword, and both are view words. */
+	BUILD_BUG_ON(VTD_GCMD_REG % 8 || VTD_GSTS_REG != VTD_GCMD_REG + 4);
 	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++) {
 		for (q = kvm_viommu_reg_ranges[i].start / 8;
 		     q < kvm_viommu_reg_ranges[i].end / 8; q++) {
+			if (q == VTD_GCMD_REG / 8)
+				continue;
 			if (!((image[q] ^ pub[q]) | (READ_ONCE(page[q]) ^ pub[q])))
 				continue;
 			__set_bit(2 * q, stale);
@@ -271,7 +284,10 @@ static bool kvm_viommu_is_status_word(u32 off)
  * IOTLB_REG.IVT).  A guest that reads a status saying a command is done,
  * or a fault recorded, and then reads the data (a fault record, IQH),
  * sees the data published with it.  Stores only; the caller's next
- * guest-visible write is ordered after them.
+ * guest-visible write is ordered after them.  When nothing differs from
+ * what was published, nothing is stored and no barrier is issued: the
+ * last publish's barrier ordered its stores, and a caller that needs its
+ * own stores ordered before what follows fences them itself.
  */
 void kvm_viommu_publish(struct kvm_viommu *viommu)
 {

@@ -68,6 +68,11 @@
 /* The longest a lost memslot is looked for again after, in ms. */
 #define KVM_VIOMMU_REARM_MAX_MS	100
 
+static bool allow_sidecore = true;
+module_param_named(sidecore, allow_sidecore, bool, 0644);
+MODULE_PARM_DESC(sidecore,
+		 "Let VMMs turn the sidecore on (KVM_VIOMMU_SET_SIDECORE); N refuses with EOPNOTSUPP, as a kernel without KVM write tracking for modules does, and leaves units already on as they are (default: Y)");
+
 /**
  * struct kvm_viommu_twrite - a tracked guest write, applied in task work
  * @twork: queued on the writing vCPU's thread
@@ -467,11 +472,6 @@ static void kvm_viommu_sidecore_off(struct kvm_viommu *viommu)
 	kvm_viommu_irqs_unhold(viommu);
 }
 
-static bool allow_sidecore = true;
-module_param_named(sidecore, allow_sidecore, bool, 0644);
-MODULE_PARM_DESC(sidecore,
-		 "Let VMMs hand guests their register page to write (KVM_VIOMMU_SET_SIDECORE); N refuses with EOPNOTSUPP, as a kernel without KVM write tracking for modules does (default: Y)");
-
 /* KVM_VIOMMU_SET_SIDECORE */
 int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 {
@@ -487,8 +487,6 @@ int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 			    KVM_VIOMMU_SIDECORE_POLL)))
 		return -EINVAL;
 	if (cmd->flags) {
-		if (!READ_ONCE(allow_sidecore))
-			return -EOPNOTSUPP;
 		if (offset_in_page(cmd->reg_gpa))
 			return -EINVAL;
 		msg_ctx = eventfd_ctx_fdget(cmd->msg_fd);
@@ -518,6 +516,10 @@ int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 		goto out_unlock;
 	ret = -EINVAL;
 	if (!kvm_viommu_reg_slot_ok(viommu, gfn))
+		goto out_unlock;
+	/* Where a kernel without the tracking would refuse. */
+	ret = -EOPNOTSUPP;
+	if (!viommu->sc_flags && !READ_ONCE(allow_sidecore))
 		goto out_unlock;
 	if (!viommu->track_registered) {
 		kvm_viommu_track_node_init(&viommu->track_node);

@@ -238,7 +238,7 @@ static void *viommu_msg_thread(void *data)
 	return NULL;
 }
 
-/* 4. Sidecore: the guest writes the page; the unit is told where. */
+/* 3. Sidecore: the guest writes the page; the unit is told where. */
 static int viommu_sidecore_on(struct vmm *vmm, struct viommu *v)
 {
 	struct kvm_viommu_sidecore sc = {
@@ -260,7 +260,7 @@ static int viommu_sidecore_on(struct vmm *vmm, struct viommu *v)
 			return ret;	/* the caller falls back to doorbells */
 		fprintf(stderr, "viommu-vmm: KVM_VIOMMU_SET_SIDECORE: %s\n",
 			ret == -EOPNOTSUPP ?
-			"this kernel has no KVM write tracking for modules" :
+			"refused (no write tracking for modules, or sidecore=N)" :
 			strerror(-ret));
 		return ret;
 	}
@@ -346,7 +346,7 @@ int viommu_open(struct vmm *vmm)
 		return ret;
 	}
 
-	/* 3. Interrupts: the unit signals an eventfd that KVM injects. */
+	/* 2. Interrupts: the unit signals an eventfd that KVM injects. */
 	for (i = 0; i < KVM_VIOMMU_NR_IRQS; i++) {
 		struct kvm_viommu_irqfd set = { .size = sizeof(set), .irq = i };
 		struct kvm_irqfd irqfd = { .gsi = GSI_VIOMMU_BASE + i };
@@ -365,7 +365,7 @@ int viommu_open(struct vmm *vmm)
 		}
 	}
 	/*
-	 * 4. Register writes: the sidecore's tracking (or polling), or else
+	 * 3. Register writes: the sidecore's tracking (or polling), or else
 	 * doorbells for the queue's current size.  By default a kernel that
 	 * cannot track writes for modules gets doorbells, and the page
 	 * becomes read-only to the guest again (a memslot's flags cannot
@@ -376,9 +376,12 @@ int viommu_open(struct vmm *vmm)
 		if (ret != -EOPNOTSUPP || !vmm->opts.sidecore_auto)
 			return ret;
 		fprintf(stderr,
-			"viommu-vmm: no KVM write tracking for modules here: IQT doorbells instead\n");
+			"viommu-vmm: kvm_viommu refused the sidecore (no KVM write tracking for modules here, or its sidecore=N): IQT doorbells instead\n");
 		ret = set_memslot(vmm, SLOT_VIOMMU_REGS, 0, VIOMMU_REG_BASE, 0,
 				  (void *)v->regs);
+		if (!ret && mprotect((void *)v->regs, KVM_VIOMMU_REG_PAGE_SIZE,
+				     PROT_READ))
+			ret = -errno;
 		if (!ret)
 			ret = set_memslot(vmm, SLOT_VIOMMU_REGS, KVM_MEM_READONLY,
 					  VIOMMU_REG_BASE,

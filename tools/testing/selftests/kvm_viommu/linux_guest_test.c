@@ -99,7 +99,8 @@ FIXTURE_TEARDOWN(guest)
  * The guest's own intel-iommu driver, through kvm_viommu under @vmm
  * (doorbells, or the sidecore, tracked or polled).
  */
-static void check_kvm_viommu_arg(struct __test_metadata *_metadata,
+/* False if the guest could not run: the test is then a skip. */
+static bool check_kvm_viommu_arg(struct __test_metadata *_metadata,
 				 enum lg_vmm vmm, const char *viommu_arg,
 				 unsigned int cpus, unsigned int iters,
 				 struct lg_result *out)
@@ -112,7 +113,7 @@ static void check_kvm_viommu_arg(struct __test_metadata *_metadata,
 	const char *why;
 
 	if (lg_run_opts(vmm, &o, &r, &why))
-		SKIP(return, "%s", why);
+		SKIP(return false, "%s", why);
 	*out = r;
 	show(_metadata, &r);
 	ASSERT_EQ(0, r.exit_status);
@@ -151,13 +152,14 @@ static void check_kvm_viommu_arg(struct __test_metadata *_metadata,
 	       (unsigned long long)r.tracked_writes,
 	       (unsigned long long)r.polled_writes,
 	       (unsigned long long)r.polled_runs);
+	return true;
 }
 
-static void check_kvm_viommu_as(struct __test_metadata *_metadata,
+static bool check_kvm_viommu_as(struct __test_metadata *_metadata,
 				enum lg_vmm vmm, unsigned int cpus,
 				unsigned int iters, struct lg_result *out)
 {
-	check_kvm_viommu_arg(_metadata, vmm, NULL, cpus, iters, out);
+	return check_kvm_viommu_arg(_metadata, vmm, NULL, cpus, iters, out);
 }
 
 static void check_kvm_viommu(struct __test_metadata *_metadata,
@@ -187,8 +189,9 @@ TEST_F_TIMEOUT(guest, kvm_viommu_tracked_dma, GUEST_TIMEOUT + 30)
 {
 	struct lg_result r = {};
 
-	check_kvm_viommu_as(_metadata, LG_KVM_VIOMMU_TRACK, 1, GUEST_ITERS,
-			    &r);
+	if (!check_kvm_viommu_as(_metadata, LG_KVM_VIOMMU_TRACK, 1,
+				 GUEST_ITERS, &r))
+		return;
 	EXPECT_EQ(0, r.polled_writes);
 }
 
@@ -203,15 +206,20 @@ TEST_F_TIMEOUT(guest, kvm_viommu_default_tracks_else_rings,
 	       2 * GUEST_TIMEOUT + 60)
 {
 	struct lg_result r = {};
+	bool ran;
 
-	check_kvm_viommu_arg(_metadata, LG_KVM_VIOMMU_TRACK, "caching-mode=on",
-			     1, GUEST_ITERS / 4, &r);
+	if (!check_kvm_viommu_arg(_metadata, LG_KVM_VIOMMU_TRACK,
+				  "caching-mode=on", 1, GUEST_ITERS / 4, &r))
+		return;
 	EXPECT_LT(0, r.tracked_writes);
+	EXPECT_EQ(0, r.polled_writes);
 	EXPECT_EQ(0, r.doorbells);
 	ASSERT_EQ(0, viommu_set_param("sidecore", "N"));
-	check_kvm_viommu_arg(_metadata, LG_KVM_VIOMMU, "caching-mode=on",
-			     1, GUEST_ITERS / 4, &r);
+	ran = check_kvm_viommu_arg(_metadata, LG_KVM_VIOMMU, "caching-mode=on",
+				   1, GUEST_ITERS / 4, &r);
 	viommu_restore_params();
+	if (!ran)
+		return;
 	EXPECT_EQ(0, r.tracked_writes);
 	EXPECT_LT(0, r.doorbells);
 	EXPECT_EQ(0, r.relayed_iqt);
@@ -227,14 +235,17 @@ TEST_F_TIMEOUT(guest, kvm_viommu_default_tracks_else_rings,
 TEST_F_TIMEOUT(guest, kvm_viommu_sidecore_dma, GUEST_TIMEOUT + 30)
 {
 	struct lg_result r = {};
+	bool ran;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "one L1 CPU: the sidecore poller has none of its own");
 	/* This testbed's guest runs far slower than on hardware. */
 	ASSERT_EQ(0, viommu_set_param("sidecore_spin_us", "20000"));
-	check_kvm_viommu_as(_metadata, LG_KVM_VIOMMU_SIDECORE, 1, GUEST_ITERS,
-			    &r);
+	ran = check_kvm_viommu_as(_metadata, LG_KVM_VIOMMU_SIDECORE, 1,
+				  GUEST_ITERS, &r);
 	viommu_restore_params();
+	if (!ran)
+		return;
 	ASSERT_TRUE(r.have_loop_exits);
 	EXPECT_LT(0, r.polled_writes);
 }

@@ -758,7 +758,7 @@ static void run_traced(enum lg_vmm vmm, unsigned int iters)
 
 	printf("bench: f_linux %s, traced in L1...\n", lg_vmm_name[vmm]);
 	fflush(stdout);
-	if (insn_profile_label("traced"))
+	if (insn_profile_label(lg_vmm_name[vmm]))
 		printf("bench: cannot write L1's kallsyms for the profile\n");
 	if (ht_start(&why)) {
 		printf("bench: f_linux %s traced: not run: %s\n",
@@ -1413,8 +1413,9 @@ int main(void)
 		print_linux(m, &linux_results[m]);
 	print_turns();
 	/*
-	 * QEMU's median over doorbells' and the sidecore's, each the median
-	 * of the runs made in turns (turn_vmms[]: QEMU, doorbells, sidecore).
+	 * QEMU's median over doorbells', the sidecore's and the tracked
+	 * page's, each the median of the runs made in turns (turn_vmms[]:
+	 * QEMU, doorbells, sidecore, tracked).
 	 */
 	anchor = !strncmp(L2_QEMU(), "10", 2) ? "qemu10" :
 		 !strncmp(L2_QEMU(), "7.2", 3) ? "qemu72" : "qemu";

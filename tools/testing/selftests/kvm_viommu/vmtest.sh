@@ -26,6 +26,8 @@
 # see viommu_bench.c), KVM_VIOMMU_BENCH_TRACED_ITERS and
 # KVM_VIOMMU_BENCH_ROUNDS (bench: the (f) rows' traced pairs and turns),
 # KVM_VIOMMU_BENCH_SPIN_US (bench: the (f) rows' sidecore_spin_us),
+# KVM_VIOMMU_BENCH_ROWS (bench: those (f) rows alone), KVM_VIOMMU_PROFILE
+# (bench, 1: each loop's instructions by L1's function, build/profile.txt),
 # VMTEST_QEMU_ANCHOR (10 or 7.2: the QEMU that runs
 # the L2 Linux guest inside L1, default 10).
 # The L1 kernel: VMTEST_CONFIG (setup.sh's make variables for it, default
@@ -98,11 +100,14 @@ if [ "$MODE" = bench ] && [ -r "$PLUGIN" ]; then
 	INSN_LOG=$OUT/insn_marks.log
 	args=port=0x510,out=$INSN_LOG
 	if [ "${KVM_VIOMMU_PROFILE:-0}" = 1 ]; then
+		rm -f "$BUILD/profile.txt"
 		KALLSYMS=$OUT/kallsyms
 		args+=,profile=$OUT/profile.txt,kallsyms=$KALLSYMS
 		VMTEST_APPEND="${VMTEST_APPEND:-} nokaslr"
 	fi
 	plugin=(-plugin "$PLUGIN,$args")
+elif [ "$MODE" = bench ] && [ "${KVM_VIOMMU_PROFILE:-0}" = 1 ]; then
+	die "KVM_VIOMMU_PROFILE=1 needs the plugin: make plugin"
 fi
 
 # Settings for the test programs in L1 (KVM_VIOMMU_SOAK_*,

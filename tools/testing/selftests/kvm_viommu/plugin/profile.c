@@ -127,7 +127,7 @@ static int ksym_by_insns(const void *a, const void *b)
 static struct ksym *ksyms_load(size_t *n, char **label)
 {
 	FILE *f = fopen(ksyms_path, "re");
-	char line[512], name[256], mod[128], type;
+	char line[1024], name[256], mod[128], type;
 	struct ksym *syms = NULL;
 	size_t cap = 0;
 	uint64_t addr;
@@ -138,6 +138,14 @@ static struct ksym *ksyms_load(size_t *n, char **label)
 	if (!f)
 		return NULL;
 	while (fgets(line, sizeof(line), f)) {
+		/* A line longer than the buffer is no symbol we name. */
+		if (!strchr(line, '\n')) {
+			int c;
+
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
 		if (line[0] == '#') {
 			if (!*label)
 				*label = g_strstrip(g_strdup(line + 1));
