@@ -71,7 +71,7 @@
 static bool allow_sidecore = true;
 module_param_named(sidecore, allow_sidecore, bool, 0644);
 MODULE_PARM_DESC(sidecore,
-		 "Let VMMs turn the sidecore on (KVM_VIOMMU_SET_SIDECORE); N refuses with EOPNOTSUPP, as a kernel without KVM write tracking for modules does, and leaves units already on as they are (default: Y)");
+		 "Let VMMs turn the sidecore and its poller on (KVM_VIOMMU_SET_SIDECORE); N refuses with EOPNOTSUPP, as a kernel without KVM write tracking for modules does, what a unit does not have yet (default: Y)");
 
 /**
  * struct kvm_viommu_twrite - a tracked guest write, applied in task work
@@ -517,9 +517,12 @@ int kvm_viommu_set_sidecore(struct kvm_viommu_ucmd *ucmd)
 	ret = -EINVAL;
 	if (!kvm_viommu_reg_slot_ok(viommu, gfn))
 		goto out_unlock;
-	/* Where a kernel without the tracking would refuse. */
+	/*
+	 * Where a kernel without the tracking would refuse; a unit already
+	 * on may keep what it has, or drop the poller, but not add it.
+	 */
 	ret = -EOPNOTSUPP;
-	if (!viommu->sc_flags && !READ_ONCE(allow_sidecore))
+	if (cmd->flags & ~viommu->sc_flags && !READ_ONCE(allow_sidecore))
 		goto out_unlock;
 	if (!viommu->track_registered) {
 		kvm_viommu_track_node_init(&viommu->track_node);

@@ -211,6 +211,8 @@ static void parse_stats(struct lg_result *r, const char *path)
 		  offsetof(struct lg_result, tracked_writes) },
 		{ "polled_writes", offsetof(struct lg_result, polled_writes) },
 		{ "polled_runs", offsetof(struct lg_result, polled_runs) },
+		{ "vmm_sidecore_fallbacks",
+		  offsetof(struct lg_result, sidecore_fallbacks) },
 		{ "vmm_loop_exits", offsetof(struct lg_result, loop_exits) },
 		{ }
 	};

@@ -76,6 +76,8 @@ struct lg_result {
 	/* The VMM's time in the relayed GCMD writes that turned TE on, off. */
 	uint64_t te_on_ns, te_off_ns;
 	uint64_t tracked_writes, polled_writes, polled_runs;
+	/* QEMU: the host refused the default sidecore; doorbells instead */
+	uint64_t sidecore_fallbacks;
 	/* KVM's exits of the guest's vCPUs in the timed loop (viommu-vmm). */
 	bool have_loop_exits;
 	uint64_t loop_exits;

@@ -1433,15 +1433,25 @@ TEST(set_sidecore_bad_input)
 	/* GCMD reads as the enables in force: none yet. */
 	EXPECT_EQ(0, viommu_reg32(&u.v, VTD_GCMD_REG));
 	/*
-	 * Root's sidecore=N: a unit already on may change mode and go off,
-	 * but not come on again; bad input is still refused as such first.
+	 * Root's sidecore=N: a unit already on may drop the poller and go
+	 * off, but gains nothing; bad input is still refused as such first,
+	 * as on a kernel without the tracking.
 	 */
 	ASSERT_EQ(0, viommu_set_param("sidecore", "N"));
+	EXPECT_EQ(0, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK |
+				  KVM_VIOMMU_SIDECORE_POLL, VIOMMU_REG_GPA,
+				  efd, 0));
 	EXPECT_EQ(0, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
 				  VIOMMU_REG_GPA, efd, 0));
+	EXPECT_EQ(-EOPNOTSUPP, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK |
+					    KVM_VIOMMU_SIDECORE_POLL,
+					    VIOMMU_REG_GPA, efd, 0));
+	EXPECT_EQ(KVM_VIOMMU_SIDECORE_TRACK, viommu_unit_info("sidecore"));
 	EXPECT_EQ(0, set_sidecore(unit, 0, 0, -1, 0));
 	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
 					VIOMMU_REG_GPA + 8, efd, 0));
+	EXPECT_EQ(-EINVAL, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
+					ram_gpa, efd, 0));
 	EXPECT_EQ(-EOPNOTSUPP, set_sidecore(unit, KVM_VIOMMU_SIDECORE_TRACK,
 					    VIOMMU_REG_GPA, efd, 0));
 	EXPECT_EQ(0, viommu_unit_info("sidecore"));

@@ -29,7 +29,8 @@
 # Invalidation Queue Tail writes that reached QEMU, and
 # vfio_kvm_viommu_containers the number of VFIO containers QEMU opened of
 # kvm_viommu's own type (KVM_VIOMMU_VFIO_IOMMU), which QEMU maps nothing
-# into.
+# into, and vmm_sidecore_fallbacks the times QEMU's default sidecore was
+# refused by the host and doorbells wired instead.
 #
 # Environment: KVM_VIOMMU_QEMU_KVM (the patched binary; default the
 # build/qemu/qemu-system-x86_64 link that make qemu leaves),
@@ -90,6 +91,7 @@ timeout --foreground -k 10 "${GUEST_TIMEOUT:-180}" "$QEMU" "${args[@]}" \
 	-nodefaults -serial stdio -display none \
 	$([ "${GUEST_RESET:-}" = 1 ] || echo -no-reboot) \
 	-trace 'enable=vtd_kvm_stats*' -trace enable=vfio_kvm_viommu_container \
+	-trace enable=vtd_kvm_sidecore_unsupported \
 	-D "$trace" \
 	${GUEST_QEMU_ARGS:-} \
 	< /dev/null 2>&1 | stdbuf -oL tr -d '\r'
@@ -104,6 +106,7 @@ if [ -n "${GUEST_STATS:-}" ]; then
 			echo "viommu 0"
 		fi
 		echo "vfio_kvm_viommu_containers $(grep -c 'vfio_kvm_viommu_container ' "$trace")"
+		echo "vmm_sidecore_fallbacks $(grep -c 'vtd_kvm_sidecore_unsupported ' "$trace")"
 		for ev in vtd_kvm_stats vtd_kvm_stats_errors vtd_kvm_stats_sidecore; do
 			grep -o "$ev [a-z_0-9 ]*" "$trace" | tail -n1 |
 				sed "s/^$ev //" | xargs -n2 echo
