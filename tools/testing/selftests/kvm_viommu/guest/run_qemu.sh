@@ -53,8 +53,12 @@ BDF=${KVM_VIOMMU_EDU_BDF:-}
 [ -c /dev/kvm ] || { echo "run_qemu: no /dev/kvm" >&2; exit 2; }
 
 # Quiet: the console is a serial port, slow to emulate this deep down; the
-# whole kernel log stays in the guest's dmesg, which /init reads.
-append="console=ttyS0 quiet panic=-1 rdinit=/init"
+# whole kernel log stays in the guest's dmesg, which /init reads.  The
+# early console prints what quiet lets through (a panic) from the first
+# line of the boot: a guest that ends early with nothing on its console
+# (QEMU's exit status is 0 for a triple fault as for a panic, under
+# -no-reboot and panic=-1) then did not panic.
+append="console=ttyS0 earlycon=uart8250,io,0x3f8 quiet panic=-1 rdinit=/init"
 iommu=()
 case "$MODE" in
 viommu)

@@ -84,10 +84,12 @@ INITRD=$3
 trace=$(mktemp "${TMPDIR:-/tmp}/qemu_kvm_trace.XXXXXX")
 trap 'rm -f "$trace"' EXIT
 
+# The early console: a guest that ends early with nothing on its console
+# did not panic (see run_qemu.sh).
 # shellcheck disable=SC2086 # GUEST_QEMU_ARGS is a list of options
 timeout --foreground -k 10 "${GUEST_TIMEOUT:-180}" "$QEMU" "${args[@]}" \
 	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 quiet panic=-1 rdinit=/init intel_iommu=on ${GUEST_APPEND:-}" \
+	-append "console=ttyS0 earlycon=uart8250,io,0x3f8 quiet panic=-1 rdinit=/init intel_iommu=on ${GUEST_APPEND:-}" \
 	-nodefaults -serial stdio -display none \
 	$([ "${GUEST_RESET:-}" = 1 ] || echo -no-reboot) \
 	-trace 'enable=vtd_kvm_stats*' -trace enable=vfio_kvm_viommu_container \
