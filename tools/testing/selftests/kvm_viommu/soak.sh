@@ -25,7 +25,8 @@
 # error.  A boot that runs out of time is a hang: before it is killed, the
 # VMM's threads' kernel stacks, kvm_viommu's debugfs and (QEMU) its vCPUs'
 # registers go to OUT_DIR/soak-<vmm>-<n>.hang, and (SOAK_TRACE=1) the last
-# KVM events of L1.
+# KVM events of L1.  With SOAK_TRACE=1 a boot that fails otherwise leaves
+# L1's last KVM events in OUT_DIR/soak-<vmm>-<n>.trace too.
 #
 # Prints kselftest TAP: one line per VMM, one comment per boot.
 set -uo pipefail
@@ -54,8 +55,9 @@ echo "# soak: $BOOTS boots per VMM, edu_dma.iters=$ITERS, ${LIMIT}s each;" \
 
 if [ "${SOAK_TRACE:-0}" = 1 ] && [ -d "$TRACE/events/kvm" ]; then
 	echo 4096 > "$TRACE/buffer_size_kb"
-	for e in kvm_inj_virq kvm_nested_vmenter kvm_nested_vmexit \
-		 kvm_nested_vmexit_inject kvm_nested_intr_vmexit kvm_exit; do
+	for e in kvm_inj_virq kvm_inj_exception kvm_nested_vmenter \
+		 kvm_nested_vmexit kvm_nested_vmexit_inject \
+		 kvm_nested_intr_vmexit kvm_exit; do
 		[ ! -d "$TRACE/events/kvm/$e" ] ||
 			echo 1 > "$TRACE/events/kvm/$e/enable"
 	done
@@ -273,6 +275,15 @@ soak_one() {
 	fi
 	if [ -n "$why" ]; then
 		cp "$log" "$OUT/soak-$vmm-$n.console"
+		# L1's KVM up to the end: a triple fault is an exit of reason
+		# shutdown, after whatever exception KVM injected last.
+		if [ -e "$TRACE/trace" ] && [ "${SOAK_TRACE:-0}" = 1 ]; then
+			echo 0 > "$TRACE/tracing_on"
+			grep -v '^#' "$TRACE/trace" | tail -n 3000 \
+				> "$OUT/soak-$vmm-$n.trace"
+			echo > "$TRACE/trace"
+			echo 1 > "$TRACE/tracing_on"
+		fi
 		# QEMU's own word for how the guest ended (QMP SHUTDOWN).
 		if [ -n "$qpid" ]; then
 			why="$why; QEMU: $(shutdown_reason "$events")"
