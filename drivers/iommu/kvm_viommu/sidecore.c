@@ -71,7 +71,7 @@
 static bool allow_sidecore = true;
 module_param_named(sidecore, allow_sidecore, bool, 0644);
 MODULE_PARM_DESC(sidecore,
-		 "Let VMMs turn the sidecore and its poller on (KVM_VIOMMU_SET_SIDECORE); N refuses with EOPNOTSUPP, as a kernel without KVM write tracking for modules does, what a unit does not have yet (default: Y)");
+		 "Let VMMs turn the sidecore and its poller on (KVM_VIOMMU_SET_SIDECORE); with N a unit gains neither (EOPNOTSUPP, as on a kernel without KVM write tracking for modules) but may keep or drop what it has (default: Y)");
 
 /**
  * struct kvm_viommu_twrite - a tracked guest write, applied in task work
