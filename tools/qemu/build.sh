@@ -2,19 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Builds QEMU from Debian's source (the qemu source package of
-# bookworm-backports, 10.0.2) with the kvm_viommu series in patches/, and
-# prints the binary's path on its last line:
+# bookworm-backports, 10.0.2) with the fixes in fixes/ and the kvm_viommu
+# series in patches/ on top, and prints the binary's path on its last line:
 #
-#   build.sh [LINK]
+#   build.sh [--l0] [LINK]
 #
-# LINK, if given, becomes a symlink to the binary.  Each build of the
+# LINK, if given, becomes a symlink to the binary.  With --l0 it builds
+# the testbed's L0 instead: the same source with fixes/ only (what L0's
+# TCG needs), without the series, so that the host IOMMU the module runs
+# behind is QEMU's own; L0 is why both builds have virtfs and plugins.  Each build of the
 # series is kept as $CACHE/qemu-10.0.2-kvm_viommu-<key>/qemu-system-x86_64,
 # <key> a hash of the patches, this script and the configure flags: an
 # unchanged series is not built again.  A changed one is built
 # incrementally in the tree the cache keeps for it:
 #
 #   $CACHE/qemu-10.0.2-kvm_viommu/src    a git tree: tag "base" is the
-#                                        upstream tarball, HEAD the series
+#                                        upstream tarball, tag "fixes" base
+#                                        with fixes/, HEAD the series
 #   $CACHE/qemu-10.0.2-kvm_viommu/build  its meson build directory
 #
 # The series is applied with git am on "base" in a scratch worktree and
@@ -39,34 +43,57 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 BACKPORTS=$TOP/tools/testing/selftests/kvm_viommu/backports.sh
 CACHE=${KVM_VIOMMU_CACHE:-/var/cache/kvm_viommu}
+WHAT=series
+if [ "${1:-}" = --l0 ]; then
+	WHAT=l0
+	shift
+fi
 LINK=${1:-}
 VERSION=10.0.2
 TARBALL=qemu_$VERSION+ds.orig.tar.xz
 
 CONFIGURE=(--python=/usr/bin/python3 --target-list=x86_64-softmmu
 	--without-default-features --enable-kvm --enable-tcg --enable-slirp
-	--enable-fdt=system --disable-docs --disable-install-blobs
+	--enable-fdt=system --enable-virtfs --enable-attr --enable-cap-ng
+	--enable-plugins --disable-docs --disable-install-blobs
 	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu)
 DEPS=(libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
+      libcap-ng-dev libattr1-dev
       ninja-build python3-venv flex bison gcc make pkgconf git)
 
 log() { echo "qemu: $*" >&2; }
 
-# The series, in order; the cover letter (0000) carries no change.
+# The fixes, then the series, in order; the cover letter (0000) carries
+# no change.
 shopt -s nullglob
 patches=()
-for p in "$HERE"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+nfixes=0
+for p in "$HERE"/fixes/[0-9][0-9][0-9][0-9]-*.patch; do
 	case "$p" in */0000-cover-letter.patch) continue ;; esac
 	patches+=("$p")
+	nfixes=$((nfixes + 1))
 done
-[ ${#patches[@]} -gt 0 ] || { log "no patches in $HERE/patches"; exit 1; }
-key=$( { cat "$0" "${patches[@]}"; echo "${CONFIGURE[*]}"; } |
+if [ "$WHAT" = series ]; then
+	for p in "$HERE"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+		case "$p" in */0000-cover-letter.patch) continue ;; esac
+		patches+=("$p")
+	done
+fi
+[ ${#patches[@]} -gt 0 ] || { log "no patches in $HERE"; exit 1; }
+key=$( { echo "$WHAT"; cat "$0" "${patches[@]}"; echo "${CONFIGURE[*]}"; } |
       sha256sum | cut -c1-12)
-OUT=$CACHE/qemu-$VERSION-kvm_viommu-$key
-BIN=$OUT/qemu-system-x86_64
 TREE=$CACHE/qemu-$VERSION-kvm_viommu
 SRC=$TREE/src
-BUILD=$TREE/build
+if [ "$WHAT" = series ]; then
+	OUT=$CACHE/qemu-$VERSION-kvm_viommu-$key
+	WORK=$SRC
+	BUILD=$TREE/build
+else
+	OUT=$CACHE/qemu-$VERSION-l0-$key
+	WORK=$TREE/l0-src
+	BUILD=$TREE/l0-build
+fi
+BIN=$OUT/qemu-system-x86_64
 
 done_() {
 	[ -z "$LINK" ] || ln -sfn "$BIN" "$LINK"
@@ -81,7 +108,7 @@ flock 9
 [ ! -x "$BIN" ] || done_
 
 start=$(date +%s)
-log "building QEMU $VERSION with ${#patches[@]} patches into $OUT"
+log "building QEMU $VERSION ($WHAT) with ${#patches[@]} patches into $OUT"
 
 missing=()
 for p in "${DEPS[@]}"; do
@@ -156,11 +183,23 @@ if ! git -C "$scratch" -c user.name="kvm_viommu build.sh" \
 	exit 1
 fi
 series=$(git -C "$scratch" rev-parse HEAD)
+fixed=$(git -C "$scratch" rev-parse "HEAD~$(( ${#patches[@]} - nfixes ))")
 git_ worktree remove --force "$scratch"
-if [ "$(git_ rev-parse 'HEAD^{tree}')" != "$(git_ rev-parse "$series^{tree}")" ]; then
-	git_ checkout -q --detach "$series"
+git_ tag -f fixes "$fixed" > /dev/null
+if [ "$WHAT" = series ]; then
+	git_ update-ref refs/heads/series "$series"
+elif [ ! -d "$WORK" ]; then
+	git_ worktree add -q --detach "$WORK" "$series"
+	# The tarball's subprojects (softfloat, keycodemapdb, ...) are
+	# ignored by git, and meson would fetch them from the network.
+	git_ status --porcelain --ignored subprojects |
+		sed -n 's|^!! \(subprojects/.*\)/$|\1|p' |
+		while read -r d; do cp -a "$SRC/$d" "$WORK/$d"; done
 fi
-git_ update-ref refs/heads/series "$series"
+if [ "$(git -C "$WORK" rev-parse 'HEAD^{tree}')" != \
+     "$(git_ rev-parse "$series^{tree}")" ]; then
+	git -C "$WORK" checkout -q --detach "$series"
+fi
 
 # Configured once; again only if the flags change.
 flags="${CONFIGURE[*]}"
@@ -168,7 +207,7 @@ if [ "$(cat "$BUILD/kvm_viommu.configure" 2>/dev/null)" != "$flags" ]; then
 	log "configure"
 	rm -rf "$BUILD"
 	mkdir -p "$BUILD"
-	(cd "$BUILD" && "$SRC/configure" "${CONFIGURE[@]}") \
+	(cd "$BUILD" && "$WORK/configure" "${CONFIGURE[@]}") \
 		> "$BUILD/configure.log" 2>&1 ||
 		{ tail -20 "$BUILD/configure.log" >&2; exit 1; }
 	echo "$flags" > "$BUILD/kvm_viommu.configure"
@@ -177,11 +216,17 @@ fi
 log "ninja -j$(nproc) qemu-system-x86_64"
 ninja -C "$BUILD" -j"$(nproc)" qemu-system-x86_64 > "$BUILD/build.log" 2>&1 ||
 	{ grep -A5 -E 'error|FAILED' "$BUILD/build.log" | head -40 >&2; exit 1; }
-"$BUILD/qemu-system-x86_64" -device intel-iommu,help 2>/dev/null |
-	grep -q kvm-viommu || { log "the binary has no kvm-viommu property"; exit 1; }
+if [ "$WHAT" = series ]; then
+	"$BUILD/qemu-system-x86_64" -device intel-iommu,help 2>/dev/null |
+		grep -q kvm-viommu ||
+		{ log "the binary has no kvm-viommu property"; exit 1; }
+fi
+"$BUILD/qemu-system-x86_64" -device help 2>/dev/null |
+	grep -q virtio-9p-pci || { log "the binary has no virtfs (L0 needs it)"; exit 1; }
 
-# Older builds of the series go; this one takes their place.
-for old in "$CACHE"/qemu-"$VERSION"-kvm_viommu-*; do
+# Older builds of the same kind go; this one takes their place.
+[ "$WHAT" = series ] && kind=kvm_viommu || kind=l0
+for old in "$CACHE"/qemu-"$VERSION"-"$kind"-*; do
 	rm -rf "$old"
 done
 mkdir -p "$OUT.tmp"
