@@ -83,7 +83,7 @@ VMTEST_ENV = VMTEST_CONFIG=$(CONFIG_MK) VMTEST_KO=$(KO) \
 	VMTEST_L2_INITRD=$(GUEST_INITRD) VMTEST_SMP=$(L1_CPUS) \
 	VMTEST_QEMU_ANCHOR=$(QEMU_ANCHOR)
 
-.PHONY: all copy module selftests vmm guest check check-debug demo bench plugin plugin-check soak soak-dma lint \
+.PHONY: all copy module selftests vmm guest check check-debug demo bench plugin plugin-check soak soak-dma lint qemu-l0 \
 	compat-check fuzz fuzz-replay clean help qemu deb install uninstall \
 	install-check
 
@@ -182,7 +182,14 @@ qemu:
 	@mkdir -p $(BUILD)/qemu
 	tools/qemu/build.sh $(BUILD)/qemu/qemu-system-x86_64
 
-check check-debug demo bench: qemu
+# The testbed's L0: the same source with tools/qemu/fixes only (its TCG
+# lost vCPU 0's nested-paging flag with two L1 CPUs without them).
+L0_QEMU := $(BUILD)/qemu-l0/qemu-system-x86_64
+qemu-l0:
+	@mkdir -p $(dir $(L0_QEMU))
+	tools/qemu/build.sh --l0 $(L0_QEMU)
+
+check check-debug demo bench soak soak-dma: qemu qemu-l0
 
 # The L0 QEMU's plugin that counts instructions between the L2 guest's
 # marks (the bench's instructions per map+unmap), built against the plugin
@@ -197,8 +204,9 @@ $(PLUGIN): $(addprefix $(SELFTESTS)/plugin/,mark_insns.c profile.c profile.h) | 
 		$(filter %.c,$^)
 
 # The plugin on L0's QEMU itself, with a firmware of a few instructions.
-plugin-check: plugin
-	$(SELFTESTS)/plugin/plugin_test.sh $(PLUGIN)
+plugin-check: plugin qemu-l0
+	KVM_VIOMMU_L0_QEMU_BIN=$${VMTEST_L0_QEMU:-$(L0_QEMU)} \
+		$(SELFTESTS)/plugin/plugin_test.sh $(PLUGIN)
 
 bench: plugin
 

@@ -17,8 +17,9 @@
 # installed on this machine (6.12's headers package depends on its image).
 #
 # QEMU: qemu-system-x86 10.0.x from bookworm-backports (backports.sh, at
-# pin priority 1: only the packages named come from there) is the testbed's
-# L0 and the anchor VMM inside L1.  Debian 12's own QEMU 7.2 stays as a
+# pin priority 1: only the packages named come from there) is the anchor
+# VMM inside L1, and its firmware is L0's; L0 itself is built from the
+# same source with tools/qemu/fixes (make qemu-l0).  Debian 12's own QEMU 7.2 stays as a
 # second anchor, unpacked into the cache with its firmware (run_qemu.sh
 # runs it with -L and QEMU_MODULE_DIR pointing there).
 #

@@ -50,7 +50,7 @@ code+='\x42\xb0\x03\xee\xb0\x04\xe6\x10\xe6\xf4\xf4'
 # The firmware runs at F000:0000 with the reset CS base (linear
 # 0xffff0000): its one "function".
 printf '# plugin test\n00000000ffff0000 T fw_start\n' > "$TMP/kallsyms"
-timeout 60 qemu-system-x86_64 -accel tcg -nodefaults -display none \
+timeout 60 "${KVM_VIOMMU_L0_QEMU_BIN:-qemu-system-x86_64}" -accel tcg -nodefaults -display none \
 	-bios "$TMP/fw.bin" -device isa-debug-exit,iobase=0xf4 \
 	-plugin "$SO,port=0x510,out=$TMP/log,profile=$TMP/prof,kallsyms=$TMP/kallsyms" \
 	> "$TMP/qemu.out" 2>&1
