@@ -10,6 +10,7 @@
 #   make soak       boot the L2 Linux guest SOAK_BOOTS times in each VMM
 #   make soak-dma   the Linux guest SOAK_RUNS (30) times, panic on hangs
 #   make qemu       QEMU 10.0.2 with the kvm_viommu patches (tools/qemu), once
+#   make qemu-l0    the testbed's L0: QEMU 10.0.2 with tools/qemu/fixes, once
 #   make lint       W=1 build, sparse, checkpatch --strict
 #   make compat-check  compile against linux-source-6.12 too
 #   make check-debug   make check on a KASAN/lockdep/kmemleak L1 kernel
@@ -189,7 +190,8 @@ qemu-l0:
 	@mkdir -p $(dir $(L0_QEMU))
 	tools/qemu/build.sh --l0 $(L0_QEMU)
 
-check check-debug demo bench soak soak-dma: qemu qemu-l0
+# VMTEST_L0_QEMU=<binary> runs another L0 and skips this one's build.
+check check-debug demo bench soak soak-dma: qemu $(if $(VMTEST_L0_QEMU),,qemu-l0)
 
 # The L0 QEMU's plugin that counts instructions between the L2 guest's
 # marks (the bench's instructions per map+unmap), built against the plugin
@@ -204,7 +206,7 @@ $(PLUGIN): $(addprefix $(SELFTESTS)/plugin/,mark_insns.c profile.c profile.h) | 
 		$(filter %.c,$^)
 
 # The plugin on L0's QEMU itself, with a firmware of a few instructions.
-plugin-check: plugin qemu-l0
+plugin-check: plugin $(if $(VMTEST_L0_QEMU),,qemu-l0)
 	KVM_VIOMMU_L0_QEMU_BIN=$${VMTEST_L0_QEMU:-$(L0_QEMU)} \
 		$(SELFTESTS)/plugin/plugin_test.sh $(PLUGIN)
 

@@ -9,17 +9,21 @@
 #
 # LINK, if given, becomes a symlink to the binary.  With --l0 it builds
 # the testbed's L0 instead: the same source with fixes/ only (what L0's
-# TCG needs), without the series, so that the host IOMMU the module runs
-# behind is QEMU's own; L0 is why both builds have virtfs and plugins.  Each build of the
-# series is kept as $CACHE/qemu-10.0.2-kvm_viommu-<key>/qemu-system-x86_64,
-# <key> a hash of the patches, this script and the configure flags: an
-# unchanged series is not built again.  A changed one is built
-# incrementally in the tree the cache keeps for it:
+# TCG needs), without the series, so that the host IOMMU the module
+# runs behind is QEMU's own; L0 is why both builds have virtfs and
+# plugins.  Each build of the series is kept as
+# $CACHE/qemu-10.0.2-kvm_viommu-<key>/qemu-system-x86_64 (L0's as
+# qemu-10.0.2-l0-<key>), <key> a hash of the patches, this script and the
+# configure flags: an unchanged one is not built again.  A changed one is
+# built incrementally in the tree the cache keeps for it:
 #
-#   $CACHE/qemu-10.0.2-kvm_viommu/src    a git tree: tag "base" is the
-#                                        upstream tarball, tag "fixes" base
-#                                        with fixes/, HEAD the series
-#   $CACHE/qemu-10.0.2-kvm_viommu/build  its meson build directory
+#   $CACHE/qemu-10.0.2-kvm_viommu/src       a git tree: tag "base" is the
+#                                           upstream tarball, tag "fixes"
+#                                           base with fixes/, HEAD the
+#                                           series
+#   $CACHE/qemu-10.0.2-kvm_viommu/build     its meson build directory
+#   $CACHE/qemu-10.0.2-kvm_viommu/l0-src    a worktree of src at "fixes"
+#   $CACHE/qemu-10.0.2-kvm_viommu/l0-build  L0's build directory
 #
 # The series is applied with git am on "base" in a scratch worktree and
 # src then checks that commit out, so only the files whose content changed
@@ -165,11 +169,14 @@ if ! git_ rev-parse -q --verify 'base^{commit}' > /dev/null 2>&1; then
 	git_ tag base
 fi
 
-# The series as a commit on base, made in a scratch worktree so that src's
-# files change only where the new series differs from what src holds.
-if [ -n "$(git_ status --porcelain --untracked-files=no)" ]; then
-	log "$SRC has uncommitted changes: commit them (and format-patch" \
-	    "them into tools/qemu/patches) or stash them"
+# The series as a commit on base, made in a scratch worktree so that the
+# checked-out tree's files change only where the new one differs.  Nobody
+# edits l0-src: what is built there goes into the cache under a key that
+# says "fixes/ and nothing else".
+if [ -n "$(git -C "$WORK" status --porcelain --untracked-files=no \
+		2> /dev/null)" ]; then
+	log "$WORK has uncommitted changes: commit them (and format-patch" \
+	    "them into tools/qemu) or stash them"
 	exit 1
 fi
 scratch=$TREE/am
@@ -188,13 +195,14 @@ git_ worktree remove --force "$scratch"
 git_ tag -f fixes "$fixed" > /dev/null
 if [ "$WHAT" = series ]; then
 	git_ update-ref refs/heads/series "$series"
-elif [ ! -d "$WORK" ]; then
-	git_ worktree add -q --detach "$WORK" "$series"
+else
+	[ -d "$WORK" ] || git_ worktree add -q --detach "$WORK" "$series"
 	# The tarball's subprojects (softfloat, keycodemapdb, ...) are
 	# ignored by git, and meson would fetch them from the network.
-	git_ status --porcelain --ignored subprojects |
-		sed -n 's|^!! \(subprojects/.*\)/$|\1|p' |
-		while read -r d; do cp -a "$SRC/$d" "$WORK/$d"; done
+	for d in $(git_ status --porcelain --ignored subprojects |
+		   sed -n 's|^!! \(subprojects/.*\)/$|\1|p'); do
+		[ -e "$WORK/$d" ] || cp -a "$SRC/$d" "$WORK/$d"
+	done
 fi
 if [ "$(git -C "$WORK" rev-parse 'HEAD^{tree}')" != \
      "$(git_ rev-parse "$series^{tree}")" ]; then
