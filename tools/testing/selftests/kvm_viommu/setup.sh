@@ -53,8 +53,10 @@ apt_update() {
 	fi
 }
 
+# Succeeds either way: dpkg-query fails for a package it has never seen,
+# and under pipefail "v=$(installed P)" would end the script silently.
 installed() { # installed PKG: its version, empty if not installed
-	dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
+	{ dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null || :; } |
 		sed -n 's/^install ok installed //p'
 }
 
