@@ -40,6 +40,12 @@ struct ht_spell {
 	enum ht_kind kind;
 };
 
+/* Exit-to-entry times of one kind of exit, kept for their median. */
+struct ht_times {
+	double *v;
+	size_t n, cap;
+};
+
 struct ht_parser {
 	struct ht_result *r;
 	/* The loop: from mark 1 until mark 2 by the same thread. */
@@ -63,6 +69,8 @@ struct ht_parser {
 	struct ht_spell *spells;
 	size_t nr_spells, cap_spells;
 	struct ht_reason reasons[HT_ALL_REASONS];
+	struct ht_times reason_times[HT_ALL_REASONS];
+	struct ht_times inval_times;
 };
 
 /* What a thread of this name is to us. */
@@ -98,6 +106,39 @@ static void add_spell(struct ht_parser *p, double start, double end,
 	s->start = start;
 	s->end = end;
 	s->kind = kind;
+}
+
+static void times_add(struct ht_times *t, double s)
+{
+	double *v;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+
+		v = realloc(t->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median (the mean of the middle two for an even count), or 0. */
+static double times_median(struct ht_times *t)
+{
+	if (!t->n)
+		return 0;
+	qsort(t->v, t->n, sizeof(*t->v), cmp_double);
+	return t->n & 1 ? t->v[t->n / 2] :
+	       (t->v[t->n / 2 - 1] + t->v[t->n / 2]) / 2;
 }
 
 /*
@@ -205,6 +246,9 @@ static void on_mark(struct ht_parser *p, const char *what, double ts,
 		/* A later start mark starts the loop again. */
 		memset(p->pending, 0, sizeof(p->pending));
 		memset(p->reasons, 0, sizeof(p->reasons));
+		for (i = 0; i < HT_ALL_REASONS; i++)
+			p->reason_times[i].n = 0;
+		p->inval_times.n = 0;
 		r->exits = 0;
 		r->paired = 0;
 		r->exit_s = 0;
@@ -263,18 +307,26 @@ static void on_exit_event(struct ht_parser *p, const char *what, double ts,
 
 static void on_entry(struct ht_parser *p, double ts, int pid)
 {
-	int i;
+	double d;
+	int i, k;
 
 	if (!p->in_loop)
 		return;
 	i = pending_slot(p, pid, false);
 	if (i < 0 || !p->pending[i].exit_ts)
 		return;
+	d = ts - p->pending[i].exit_ts;
 	p->r->paired++;
-	p->r->exit_s += ts - p->pending[i].exit_ts;
+	p->r->exit_s += d;
+	k = p->pending[i].reason;
+	if (k >= 0) {
+		p->reasons[k].paired++;
+		times_add(&p->reason_times[k], d);
+	}
 	if (p->pending[i].inval) {
 		p->r->inval_exits++;
-		p->r->inval_s += ts - p->pending[i].exit_ts;
+		p->r->inval_s += d;
+		times_add(&p->inval_times, d);
 	}
 	p->pending[i].exit_ts = 0;
 }
@@ -380,6 +432,9 @@ void ht_parse(FILE *f, struct ht_result *r)
 		r->loop_s = p.t2 - p.t1;
 		r->worker_s = overlap(&p, HT_WORKER, p.t1, p.t2);
 		r->poller_s = overlap(&p, HT_POLLER, p.t1, p.t2);
+		r->inval_median_s = times_median(&p.inval_times);
+		for (i = 0; i < HT_ALL_REASONS; i++)
+			p.reasons[i].median_s = times_median(&p.reason_times[i]);
 		qsort(p.reasons, HT_ALL_REASONS, sizeof(p.reasons[0]),
 		      cmp_reason);
 		memcpy(r->reasons, p.reasons, sizeof(r->reasons));
@@ -392,7 +447,23 @@ void ht_parse(FILE *f, struct ht_result *r)
 		r->idle_worker_s = overlap(&p, HT_WORKER, from, p.t4);
 		r->idle_poller_s = overlap(&p, HT_POLLER, from, p.t4);
 	}
+	for (i = 0; i < HT_ALL_REASONS; i++)
+		free(p.reason_times[i].v);
+	free(p.inval_times.v);
 	free(p.spells);
+}
+
+double ht_exit_floor(const struct ht_result *r, uint64_t min_paired)
+{
+	double best = 0;
+	int i;
+
+	for (i = 0; i < HT_REASONS; i++)
+		if (r->reasons[i].paired >= min_paired &&
+		    r->reasons[i].paired &&
+		    (!best || r->reasons[i].median_s < best))
+			best = r->reasons[i].median_s;
+	return best;
 }
 
 /* Writes val to the instance's file; a trigger is added, never replaced. */

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HT_REASONS	4
+#define HT_REASONS	8
 /*
  * The guest-physical address of the unit's IQT under every VMM of the
  * bench (QEMU's intel-iommu and viommu-vmm both put the registers at
@@ -56,6 +56,7 @@ struct ht_result {
 	 */
 	uint64_t inval_exits;
 	double inval_s;
+	double inval_median_s;	/* the median of their (entry - exit) */
 	/* On-CPU time of kvm_viommu's threads in the loop, all CPUs. */
 	double worker_s;	/* kvm-viommu-<tgid>: units' workers */
 	double poller_s;	/* kvm-viommu-sc/<n>: sidecore pollers */
@@ -64,10 +65,18 @@ struct ht_result {
 	double idle_s;
 	double idle_worker_s;
 	double idle_poller_s;
-	/* The loop's exits by reason, most frequent first. */
+	/*
+	 * The loop's exits by reason, most frequent first: how many, how
+	 * many were paired, and the median of those pairs' (entry - exit).
+	 * A reason whose exits L1 handles in the kernel and at once (vintr,
+	 * a TSC-deadline msr write) shows what an exit costs L1 before any
+	 * work of its own: the floor under every other reason's median.
+	 */
 	struct ht_reason {
 		char name[24];
 		uint64_t n;
+		uint64_t paired;
+		double median_s;
 	} reasons[HT_REASONS];
 };
 
@@ -82,5 +91,13 @@ void ht_stop(struct ht_result *r);
 
 /* Reads a trace (tracefs's "trace" format) into r. */
 void ht_parse(FILE *f, struct ht_result *r);
+
+/*
+ * The exit floor: the lowest median exit-to-entry among r's reasons with
+ * at least min_paired paired exits, in seconds; 0 if no reason has them.
+ * What the cheapest kind of exit in the loop costs L1, world switch
+ * aside: a fixed cost under every reason, the IQT writes' included.
+ */
+double ht_exit_floor(const struct ht_result *r, uint64_t min_paired);
 
 #endif /* _HOST_TRACE_H */

@@ -97,11 +97,22 @@ TEST(loop_exits_entries_and_threads)
 	/* On CPU 1 since before the loop, off 150 us into it. */
 	EXPECT_TRUE(NEAR(r.poller_s, 0.000150));
 	EXPECT_TRUE(NEAR(r.worker_s, 0.000100));
+	/* An even count's median is the mean of the middle two. */
+	EXPECT_TRUE(NEAR(r.inval_median_s, (0.000200 + 0.000010) / 2));
 	EXPECT_STREQ("npf", r.reasons[0].name);
 	EXPECT_EQ(2ULL, r.reasons[0].n);
+	EXPECT_EQ(2ULL, r.reasons[0].paired);
+	EXPECT_TRUE(NEAR(r.reasons[0].median_s, (0.000200 + 0.000010) / 2));
+	/* The end mark's own io exit is neither counted nor timed. */
 	EXPECT_STREQ("io", r.reasons[1].name);
 	EXPECT_EQ(1ULL, r.reasons[1].n);
+	EXPECT_EQ(1ULL, r.reasons[1].paired);
+	EXPECT_TRUE(NEAR(r.reasons[1].median_s, 0.000050));
 	EXPECT_EQ(0ULL, r.reasons[2].n);
+	/* The cheaper reason is the floor, when it has the exits asked for. */
+	EXPECT_TRUE(NEAR(ht_exit_floor(&r, 1), 0.000050));
+	EXPECT_TRUE(NEAR(ht_exit_floor(&r, 2), (0.000200 + 0.000010) / 2));
+	EXPECT_TRUE(NEAR(ht_exit_floor(&r, 3), 0));
 	/* Idle from 0.5 s after mark 3: the poller's 11.5 to 11.7. */
 	ASSERT_TRUE(r.have_idle);
 	EXPECT_TRUE(NEAR(r.idle_s, 0.5));
@@ -167,8 +178,19 @@ TEST(two_vcpus_interleaved)
 	/* Two at IQT, one from each thread; fee00300 is not IQT. */
 	EXPECT_EQ(2ULL, r.inval_exits);
 	EXPECT_TRUE(NEAR(r.inval_s, 0.000300 + 0.000060));
+	EXPECT_TRUE(NEAR(r.inval_median_s, (0.000300 + 0.000060) / 2));
+	/* An odd count's median is the middle one, whatever the order. */
 	EXPECT_STREQ("npf", r.reasons[0].name);
 	EXPECT_EQ(3ULL, r.reasons[0].n);
+	EXPECT_EQ(3ULL, r.reasons[0].paired);
+	EXPECT_TRUE(NEAR(r.reasons[0].median_s, 0.000060));
+	/* The unpaired msr exit is counted but has no time. */
+	EXPECT_STREQ("msr", r.reasons[1].name);
+	EXPECT_EQ(1ULL, r.reasons[1].n);
+	EXPECT_EQ(0ULL, r.reasons[1].paired);
+	EXPECT_TRUE(NEAR(r.reasons[1].median_s, 0));
+	/* A reason with no paired exit is never the floor. */
+	EXPECT_TRUE(NEAR(ht_exit_floor(&r, 0), 0.000060));
 }
 
 /* No end mark, another thread's "end", a port not ours, an overflow. */

@@ -839,6 +839,37 @@ static double host_us_per_inval(enum lg_vmm vmm)
 			   h->ht.poller_s) / 2;
 }
 
+/*
+ * A row's exit floor, us (ht_exit_floor(), over reasons with at least
+ * FLOOR_PAIRED exits in the loop); 0 if not measured.
+ */
+#define FLOOR_PAIRED	10
+
+static double exit_floor_us(enum lg_vmm vmm)
+{
+	const struct host_row *h = &host_rows[vmm];
+
+	if (!h->ok || h->ht.lost)
+		return 0;
+	return 1e6 * ht_exit_floor(&h->ht, FLOOR_PAIRED);
+}
+
+/*
+ * host_over() with each row's exit floor taken off its time per
+ * invalidation (one IQT exit each, in the rows this is asked of): what
+ * the two spend on an invalidation above what any exit of theirs costs
+ * L1.  0 if not measured, or if a row is not above its floor.
+ */
+static double host_over_floor(enum lg_vmm num, enum lg_vmm den)
+{
+	double n = host_us_per_inval(num), d = host_us_per_inval(den);
+	double fn = exit_floor_us(num), fd = exit_floor_us(den);
+
+	if (!n || !d || !fn || !fd || n <= fn || d <= fd)
+		return 0;
+	return (n - fn) / (d - fd);
+}
+
 static double host_over(enum lg_vmm num, enum lg_vmm den)
 {
 	double d = host_us_per_inval(den);
@@ -891,6 +922,30 @@ static void print_host_row(enum lg_vmm vmm)
 	       t->lost ? "  (events lost)" : "");
 }
 
+/* The row's exit-to-entry medians by reason, the IQT writes' first. */
+static void print_exit_medians(enum lg_vmm vmm)
+{
+	const struct host_row *h = &host_rows[vmm];
+	const struct ht_result *t = &h->ht;
+	char iqt[16] = "-", floor_us[16] = "-";
+	int i;
+
+	if (!h->ok)
+		return;
+	if (t->inval_exits)
+		snprintf(iqt, sizeof(iqt), "%.1f", 1e6 * t->inval_median_s);
+	if (exit_floor_us(vmm))
+		snprintf(floor_us, sizeof(floor_us), "%.1f",
+			 exit_floor_us(vmm));
+	printf("%-24s %7s %7s ", lg_vmm_name[vmm], iqt, floor_us);
+	for (i = 0; i < HT_REASONS && t->reasons[i].n; i++)
+		if (t->reasons[i].paired)
+			printf(" %s %.1f (%llu)", t->reasons[i].name,
+			       1e6 * t->reasons[i].median_s,
+			       (unsigned long long)t->reasons[i].paired);
+	printf("%s\n", t->lost ? "  (events lost)" : "");
+}
+
 static void json_num(FILE *js, const char *key, double v, bool valid)
 {
 	if (valid)
@@ -932,11 +987,23 @@ static void json_host_row(FILE *js, enum lg_vmm vmm, bool more)
 		 t->have_idle ? 100 * t->idle_worker_s / t->idle_s : 0,
 		 t->have_idle);
 	json_num(js, "idle_s", t->idle_s, t->have_idle);
+	json_num(js, "iqt_exit_us_median", 1e6 * t->inval_median_s,
+		 t->inval_exits > 0);
+	json_num(js, "exit_floor_us", exit_floor_us(vmm),
+		 exit_floor_us(vmm) > 0);
 	fprintf(js, ", \"events_lost\": %s, \"exit_reasons\": {",
 		t->lost ? "true" : "false");
 	for (i = 0; i < HT_REASONS && t->reasons[i].n; i++)
 		fprintf(js, "%s\"%s\": %llu", i ? ", " : "", t->reasons[i].name,
 			(unsigned long long)t->reasons[i].n);
+	fprintf(js, "}, \"exit_reason_us_median\": {");
+	for (i = 0; i < HT_REASONS && t->reasons[i].n; i++) {
+		fprintf(js, "%s\"%s\": ", i ? ", " : "", t->reasons[i].name);
+		if (t->reasons[i].paired)
+			fprintf(js, "%.3f", 1e6 * t->reasons[i].median_s);
+		else
+			fprintf(js, "null");
+	}
 	fprintf(js, "}}%s\n", more ? "," : "");
 }
 
@@ -1334,6 +1401,7 @@ int main(void)
 	double a_over_c, a_over_floor, speedup, linux_ratio, qemu_accel;
 	double over_sidecore, over_doorbell, insns_doorbell, insns_sidecore;
 	double host_doorbell, host_sidecore, host_qemu72, idle_pct, busy_pct;
+	double floor_doorbell, floor_tracked;
 	double over_tracked, insns_tracked, host_tracked;
 	const char *anchor;
 	struct viommu_vfio f;
@@ -1462,6 +1530,15 @@ int main(void)
 	       "idle");
 	for (m = 0; m < (int)ARRAY_SIZE(traced_vmms); m++)
 		print_host_row(traced_vmms[m]);
+	printf("\n(f) exit-to-entry medians in the loop, us: the IQT writes' exits,\n");
+	printf("the floor (the lowest median of a reason with %d exits or more),\n",
+	       FLOOR_PAIRED);
+	printf("and each reason's (its paired exits)\n");
+	printf("%-24s %7s %7s  %s\n", "vmm", "IQT", "floor", "by reason");
+	for (m = 0; m < (int)ARRAY_SIZE(traced_vmms); m++)
+		print_exit_medians(traced_vmms[m]);
+	floor_doorbell = host_over_floor(LG_QEMU_VIOMMU, LG_KVM_VIOMMU);
+	floor_tracked = host_over_floor(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_TRACK);
 	host_doorbell = host_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU);
 	host_sidecore = host_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_SIDECORE);
 	host_tracked = host_over(LG_QEMU_VIOMMU, LG_KVM_VIOMMU_TRACK);
@@ -1482,6 +1559,12 @@ int main(void)
 		printf("host_%s_over_tracked: %.2f\n", anchor, host_tracked);
 	if (host_qemu72)
 		printf("host_qemu72_over_kvm_viommu: %.2f\n", host_qemu72);
+	if (floor_doorbell)
+		printf("host_%s_over_kvm_viommu_above_floor: %.2f\n", anchor,
+		       floor_doorbell);
+	if (floor_tracked)
+		printf("host_%s_over_tracked_above_floor: %.2f\n", anchor,
+		       floor_tracked);
 	if (idle_pct >= 0)
 		printf("target: sidecore_idle_cpu_pct <= 5: %.2f, %s\n",
 		       idle_pct, verdict(idle_pct <= 5));
@@ -1543,6 +1626,10 @@ int main(void)
 	json_ratio(js, "linux_%s_over_tracked", anchor, over_tracked);
 	json_ratio(js, "insns_%s_over_tracked", anchor, insns_tracked);
 	json_ratio(js, "host_%s_over_tracked", anchor, host_tracked);
+	json_ratio(js, "host_%s_over_kvm_viommu_above_floor", anchor,
+		   floor_doorbell);
+	json_ratio(js, "host_%s_over_tracked_above_floor", anchor,
+		   floor_tracked);
 	if (strcmp(anchor, "qemu72"))
 		json_ratio(js, "host_%s_over_kvm_viommu", "qemu72", host_qemu72);
 	if (idle_pct >= 0)
