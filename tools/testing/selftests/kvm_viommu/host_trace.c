@@ -71,6 +71,7 @@ struct ht_parser {
 	struct ht_reason reasons[HT_ALL_REASONS];
 	struct ht_times reason_times[HT_ALL_REASONS];
 	struct ht_times inval_times;
+	bool no_memory;		/* a time could not be kept */
 };
 
 /* What a thread of this name is to us. */
@@ -108,7 +109,8 @@ static void add_spell(struct ht_parser *p, double start, double end,
 	s->kind = kind;
 }
 
-static void times_add(struct ht_times *t, double s)
+/* Keeps s; false if it could not (no memory). */
+static bool times_add(struct ht_times *t, double s)
 {
 	double *v;
 
@@ -117,11 +119,12 @@ static void times_add(struct ht_times *t, double s)
 
 		v = realloc(t->v, cap * sizeof(*v));
 		if (!v)
-			return;
+			return false;
 		t->v = v;
 		t->cap = cap;
 	}
 	t->v[t->n++] = s;
+	return true;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -319,14 +322,16 @@ static void on_entry(struct ht_parser *p, double ts, int pid)
 	p->r->paired++;
 	p->r->exit_s += d;
 	k = p->pending[i].reason;
-	if (k >= 0) {
-		p->reasons[k].paired++;
-		times_add(&p->reason_times[k], d);
-	}
 	if (p->pending[i].inval) {
 		p->r->inval_exits++;
 		p->r->inval_s += d;
-		times_add(&p->inval_times, d);
+		if (!times_add(&p->inval_times, d))
+			p->no_memory = true;
+	} else if (k >= 0) {
+		/* The reasons' times leave the IQT writes out. */
+		p->reasons[k].paired++;
+		if (!times_add(&p->reason_times[k], d))
+			p->no_memory = true;
 	}
 	p->pending[i].exit_ts = 0;
 }
@@ -401,6 +406,7 @@ void ht_parse(FILE *f, struct ht_result *r)
 	double ts;
 
 	memset(r, 0, sizeof(*r));
+	r->exit_floor_s = -1;
 	while (getline(&line, &cap, f) > 0) {
 		if (line[0] == '#') {
 			if (sscanf(line, "# entries-in-buffer/entries-written: %llu/%llu",
@@ -435,6 +441,16 @@ void ht_parse(FILE *f, struct ht_result *r)
 		r->inval_median_s = times_median(&p.inval_times);
 		for (i = 0; i < HT_ALL_REASONS; i++)
 			p.reasons[i].median_s = times_median(&p.reason_times[i]);
+		/* Over all reasons, before the rarer ones are left out. */
+		for (i = 0; i < HT_ALL_REASONS; i++) {
+			if (p.reasons[i].paired < HT_FLOOR_PAIRED ||
+			    (r->exit_floor_s >= 0 &&
+			     p.reasons[i].median_s >= r->exit_floor_s))
+				continue;
+			r->exit_floor_s = p.reasons[i].median_s;
+			memcpy(r->exit_floor_reason, p.reasons[i].name,
+			       sizeof(r->exit_floor_reason));
+		}
 		qsort(p.reasons, HT_ALL_REASONS, sizeof(p.reasons[0]),
 		      cmp_reason);
 		memcpy(r->reasons, p.reasons, sizeof(r->reasons));
@@ -451,19 +467,8 @@ void ht_parse(FILE *f, struct ht_result *r)
 		free(p.reason_times[i].v);
 	free(p.inval_times.v);
 	free(p.spells);
-}
-
-double ht_exit_floor(const struct ht_result *r, uint64_t min_paired)
-{
-	double best = 0;
-	int i;
-
-	for (i = 0; i < HT_REASONS; i++)
-		if (r->reasons[i].paired >= min_paired &&
-		    r->reasons[i].paired &&
-		    (!best || r->reasons[i].median_s < best))
-			best = r->reasons[i].median_s;
-	return best;
+	if (p.no_memory)
+		r->lost = true;
 }
 
 /* Writes val to the instance's file; a trigger is added, never replaced. */
@@ -598,6 +603,7 @@ void ht_stop(struct ht_result *r)
 	FILE *f;
 
 	memset(r, 0, sizeof(*r));
+	r->exit_floor_s = -1;
 	ht_write("tracing_on", "0");
 	f = fopen(HT_INSTANCE "/trace", "r");
 	if (f) {

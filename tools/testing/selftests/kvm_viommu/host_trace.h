@@ -32,10 +32,13 @@
 #define HT_IQT_GPA	(0xfed90000ULL + 0x88)
 /* The idle window starts this long after mark 3: the poller backs off. */
 #define HT_IDLE_SETTLE_S	0.5
+/* A reason needs this many paired exits to be the exit floor. */
+#define HT_FLOOR_PAIRED		10
 
 struct ht_result {
 	bool marked;		/* mark 1, then mark 2 from the same thread */
-	bool lost;		/* events were dropped: figures unreliable */
+	/* events were dropped, or times not kept: figures unreliable */
+	bool lost;
 	uint64_t events;	/* trace lines read */
 	int vcpu_tid;		/* the thread that wrote the marks */
 	double loop_s;		/* mark 1 to mark 2, trace clock */
@@ -66,11 +69,19 @@ struct ht_result {
 	double idle_worker_s;
 	double idle_poller_s;
 	/*
-	 * The loop's exits by reason, most frequent first: how many, how
-	 * many were paired, and the median of those pairs' (entry - exit).
-	 * A reason whose exits L1 handles in the kernel and at once (vintr,
-	 * a TSC-deadline msr write) shows what an exit costs L1 before any
-	 * work of its own: the floor under every other reason's median.
+	 * The exit floor: the lowest median (entry - exit) of a reason with
+	 * at least HT_FLOOR_PAIRED paired exits other than the IQT writes,
+	 * over every reason seen, and that reason; -1 and "" if none has
+	 * them.  A reason whose exits L1 handles in the kernel and at once
+	 * (vintr; a TSC-deadline msr write, traced by 6.12 only) shows what
+	 * any exit costs L1 before work of its own: its exit and entry code.
+	 */
+	double exit_floor_s;
+	char exit_floor_reason[24];
+	/*
+	 * The loop's exits by reason, most frequent first: how many (the
+	 * IQT writes' included), and of the others how many were paired and
+	 * the median of their (entry - exit).
 	 */
 	struct ht_reason {
 		char name[24];
@@ -91,13 +102,5 @@ void ht_stop(struct ht_result *r);
 
 /* Reads a trace (tracefs's "trace" format) into r. */
 void ht_parse(FILE *f, struct ht_result *r);
-
-/*
- * The exit floor: the lowest median exit-to-entry among r's reasons with
- * at least min_paired paired exits, in seconds; 0 if no reason has them.
- * What the cheapest kind of exit in the loop costs L1, world switch
- * aside: a fixed cost under every reason, the IQT writes' included.
- */
-double ht_exit_floor(const struct ht_result *r, uint64_t min_paired);
 
 #endif /* _HOST_TRACE_H */

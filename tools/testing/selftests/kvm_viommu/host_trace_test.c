@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -55,7 +56,7 @@ static void parse(const char *text, struct ht_result *r)
 static const char loop_trace[] =
 	"# tracer: nop\n"
 	"#\n"
-	"# entries-in-buffer/entries-written: 18/18   #P:2\n"
+	"# entries-in-buffer/entries-written: 19/19   #P:2\n"
 	SWITCH("001", "1.000000", "swapper/1", "kvm-viommu-sc/0")
 	PIO(VCPU, "000", "10.000000", "1")
 	ENTRY(VCPU, "000", "10.000010")
@@ -72,6 +73,8 @@ static const char loop_trace[] =
 	/* The end mark's own exit, and the mark. */
 	EXIT(VCPU, "001", "10.000900", "io")
 	PIO(VCPU, "001", "10.000901", "2")
+	/* The end mark's entry: after the loop, not timed. */
+	ENTRY(VCPU, "001", "10.000950")
 	PIO(VCPU, "001", "11.000000", "3")
 	SWITCH("000", "11.300000", "swapper/0", "kvm-viommu-sc/0")
 	SWITCH("000", "11.700000", "kvm-viommu-sc/0", "swapper/0")
@@ -85,7 +88,7 @@ TEST(loop_exits_entries_and_threads)
 	ASSERT_TRUE(r.marked);
 	EXPECT_FALSE(r.lost);
 	EXPECT_EQ(500, r.vcpu_tid);
-	EXPECT_EQ(18ULL, r.events);
+	EXPECT_EQ(19ULL, r.events);
 	EXPECT_TRUE(NEAR(r.loop_s, 0.000901));
 	/* Three in the loop; the end mark's own is not the loop's. */
 	EXPECT_EQ(3ULL, r.exits);
@@ -99,20 +102,19 @@ TEST(loop_exits_entries_and_threads)
 	EXPECT_TRUE(NEAR(r.worker_s, 0.000100));
 	/* An even count's median is the mean of the middle two. */
 	EXPECT_TRUE(NEAR(r.inval_median_s, (0.000200 + 0.000010) / 2));
+	/* The reasons' times leave the IQT writes out. */
 	EXPECT_STREQ("npf", r.reasons[0].name);
 	EXPECT_EQ(2ULL, r.reasons[0].n);
-	EXPECT_EQ(2ULL, r.reasons[0].paired);
-	EXPECT_TRUE(NEAR(r.reasons[0].median_s, (0.000200 + 0.000010) / 2));
+	EXPECT_EQ(0ULL, r.reasons[0].paired);
 	/* The end mark's own io exit is neither counted nor timed. */
 	EXPECT_STREQ("io", r.reasons[1].name);
 	EXPECT_EQ(1ULL, r.reasons[1].n);
 	EXPECT_EQ(1ULL, r.reasons[1].paired);
 	EXPECT_TRUE(NEAR(r.reasons[1].median_s, 0.000050));
 	EXPECT_EQ(0ULL, r.reasons[2].n);
-	/* The cheaper reason is the floor, when it has the exits asked for. */
-	EXPECT_TRUE(NEAR(ht_exit_floor(&r, 1), 0.000050));
-	EXPECT_TRUE(NEAR(ht_exit_floor(&r, 2), (0.000200 + 0.000010) / 2));
-	EXPECT_TRUE(NEAR(ht_exit_floor(&r, 3), 0));
+	/* No reason has HT_FLOOR_PAIRED exits: no floor. */
+	EXPECT_TRUE(r.exit_floor_s < 0);
+	EXPECT_STREQ("", r.exit_floor_reason);
 	/* Idle from 0.5 s after mark 3: the poller's 11.5 to 11.7. */
 	ASSERT_TRUE(r.have_idle);
 	EXPECT_TRUE(NEAR(r.idle_s, 0.5));
@@ -179,18 +181,110 @@ TEST(two_vcpus_interleaved)
 	EXPECT_EQ(2ULL, r.inval_exits);
 	EXPECT_TRUE(NEAR(r.inval_s, 0.000300 + 0.000060));
 	EXPECT_TRUE(NEAR(r.inval_median_s, (0.000300 + 0.000060) / 2));
-	/* An odd count's median is the middle one, whatever the order. */
+	/* Of the three npf exits, the one not at IQT has a time. */
 	EXPECT_STREQ("npf", r.reasons[0].name);
 	EXPECT_EQ(3ULL, r.reasons[0].n);
-	EXPECT_EQ(3ULL, r.reasons[0].paired);
-	EXPECT_TRUE(NEAR(r.reasons[0].median_s, 0.000060));
+	EXPECT_EQ(1ULL, r.reasons[0].paired);
+	EXPECT_TRUE(NEAR(r.reasons[0].median_s, 0.000020));
 	/* The unpaired msr exit is counted but has no time. */
 	EXPECT_STREQ("msr", r.reasons[1].name);
 	EXPECT_EQ(1ULL, r.reasons[1].n);
 	EXPECT_EQ(0ULL, r.reasons[1].paired);
 	EXPECT_TRUE(NEAR(r.reasons[1].median_s, 0));
-	/* A reason with no paired exit is never the floor. */
-	EXPECT_TRUE(NEAR(ht_exit_floor(&r, 0), 0.000060));
+}
+
+/* The same lines as EXIT_AT, ENTRY and PIO, for a trace built in a loop. */
+#define EXIT_FMT							\
+	"  " VCPU " [000] d..1. %.6f: kvm_exit: vcpu 0 reason %s "	\
+	"rip 0xffffffff81000000 info1 0x0000000000000000 "		\
+	"info2 0x%016llx intr_info 0x00000000 error_code 0x00000000\n"
+#define ENTRY_FMT							\
+	"  " VCPU " [000] d..1. %.6f: kvm_entry: "			\
+	"vcpu 0, rip 0xffffffff81000000\n"
+#define PIO_FMT								\
+	"  " VCPU " [000] ..... %.6f: kvm_pio: "			\
+	"pio_write at 0x510 size 1 count 1 val 0x%x\n"
+
+/* Appends one exit of reason at info2 gpa, entered us later, to f. */
+static void exit_for(FILE *f, double *ts, const char *reason,
+		     unsigned long long gpa, double us)
+{
+	fprintf(f, EXIT_FMT, *ts, reason, gpa);
+	*ts += us / 1e6;
+	fprintf(f, ENTRY_FMT, *ts);
+	*ts += 0.000010;
+}
+
+static void mark(FILE *f, double *ts, int val)
+{
+	fprintf(f, PIO_FMT, *ts, val);
+	*ts += 0.000010;
+}
+
+/*
+ * A loop started twice, the first start's exits forgotten (io's and the
+ * IQT writes' times there would move both medians); a rare reason first, then more IQT
+ * writes than the first allocation holds, more than HT_REASONS reasons,
+ * and the floor's reason among the rarer ones.
+ */
+TEST(medians_and_floor)
+{
+	static const char *const many[] = {
+		"hlt", "cpuid", "pause", "rdpmc", "xsetbv", "invlpg", "wbinvd",
+	};
+	struct ht_result r;
+	char *text = NULL;
+	size_t len = 0, i, k;
+	double ts = 1;
+	FILE *f;
+
+	f = open_memstream(&text, &len);
+	ASSERT_NE(NULL, f);
+	fprintf(f, "# tracer: nop\n");
+	mark(f, &ts, 1);
+	for (i = 0; i < 12; i++)
+		exit_for(f, &ts, "io", 0, 1);
+	for (i = 0; i < 301; i++)
+		exit_for(f, &ts, "npf", HT_IQT_GPA, 1);
+	mark(f, &ts, 1);
+	for (i = 0; i < 10; i++)
+		exit_for(f, &ts, "io", 0, 40);
+	for (i = 0; i < 300; i++)
+		exit_for(f, &ts, "npf", HT_IQT_GPA, 100);
+	for (i = 0; i < 12; i++)
+		exit_for(f, &ts, "npf", 0xfee00300, 200);
+	for (k = 0; k < 7; k++)
+		for (i = 0; i < 12; i++)
+			exit_for(f, &ts, many[k], 0, 500);
+	for (i = 0; i < 11; i++)
+		exit_for(f, &ts, "vintr", 0, 30);
+	/* Cheaper, but one short of HT_FLOOR_PAIRED. */
+	for (i = 0; i < HT_FLOOR_PAIRED - 1; i++)
+		exit_for(f, &ts, "msr", 0, 2);
+	mark(f, &ts, 2);
+	ASSERT_EQ(0, fclose(f));
+	parse(text, &r);
+	free(text);
+
+	ASSERT_TRUE(r.marked);
+	EXPECT_FALSE(r.lost);
+	EXPECT_EQ(10ULL + 312 + 7 * 12 + 11 + HT_FLOOR_PAIRED - 1, r.exits);
+	EXPECT_EQ(300ULL, r.inval_exits);
+	EXPECT_TRUE(NEAR(r.inval_median_s, 0.000100));
+	/* vintr: io's 1 us were before the second start. */
+	EXPECT_TRUE(NEAR(r.exit_floor_s, 0.000030));
+	EXPECT_STREQ("vintr", r.exit_floor_reason);
+	EXPECT_STREQ("npf", r.reasons[0].name);
+	EXPECT_EQ(312ULL, r.reasons[0].n);
+	EXPECT_EQ(12ULL, r.reasons[0].paired);
+	EXPECT_TRUE(NEAR(r.reasons[0].median_s, 0.000200));
+	/* The seven with 12 each; vintr (11) is ninth, io (10) tenth. */
+	for (i = 1; i < HT_REASONS; i++) {
+		EXPECT_EQ(12ULL, r.reasons[i].n);
+		EXPECT_TRUE(NEAR(r.reasons[i].median_s, 0.000500));
+		EXPECT_NE(0, strcmp("vintr", r.reasons[i].name));
+		EXPECT_NE(0, strcmp("io", r.reasons[i].name));
+	}
 }
 
 /* No end mark, another thread's "end", a port not ours, an overflow. */

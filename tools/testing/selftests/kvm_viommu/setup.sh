@@ -77,10 +77,13 @@ download() { # download DIR PKG[=VERSION]
 		      { apt_update; apt-get download "$2" >&2; }; })
 }
 
-# The newest version of PKG that is not bookworm-backports'.
+# The newest version of PKG that is not bookworm-backports'.  awk reads
+# to the end (an early exit could kill apt-cache with SIGPIPE, which
+# pipefail would report); the caller says what an empty answer means.
 debian12_version() {
-	apt-cache madison "$1" | awk -F'|' '$3 !~ /-backports/ &&
-		$3 ~ /Packages/ { gsub(/ /, "", $2); print $2; exit }'
+	{ apt-cache madison "$1" 2>/dev/null || :; } |
+		awk -F'|' '$3 !~ /-backports/ && $3 ~ /Packages/ && !v {
+			v = $2; gsub(/ /, "", v) } END { print v }'
 }
 
 # QEMU 10 from bookworm-backports, unless some 10.x is installed already
@@ -107,16 +110,18 @@ if [ ! -e "$Q72/.done" ]; then
 	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$Q72"; done
 	# The libraries it links against, should this machine lack some:
 	# its packages' dependencies, less the QEMU and firmware parts.
-	if ldd "$Q72/usr/bin/qemu-system-x86_64" | grep -q 'not found'; then
+	# (grep without -q reads all of ldd's output: no SIGPIPE.)
+	if ldd "$Q72/usr/bin/qemu-system-x86_64" | grep 'not found' >/dev/null
+	then
 		deps=$(for d in "$tmp"/qemu-system-{x86,common}_*.deb; do
 			dpkg-deb -f "$d" Depends | tr ',' '\n'
-		       done | grep -vE 'qemu-system|seabios|ipxe|ovmf' |
+		       done | { grep -vE 'qemu-system|seabios|ipxe|ovmf' || :; } |
 		       paste -sd, -)
 		log "installing the libraries QEMU 7.2 needs"
 		apt-get satisfy -y -qq --no-install-recommends "$deps" >&2
 	fi
 	rm -rf "$tmp"
-	"$Q72/usr/bin/qemu-system-x86_64" --version | head -n1 > "$Q72/.done"
+	"$Q72/usr/bin/qemu-system-x86_64" --version | sed -n 1p > "$Q72/.done"
 fi
 
 # What install_test.sh installs in L1's overlay beside the project's
@@ -153,8 +158,8 @@ if [ -z "$KVER" ]; then
 	apt_update
 	# Debian 12's own suites: bookworm-backports' pin keeps its
 	# newer linux-image-amd64 out of the candidate.
-	KVER=$(apt-cache depends "$meta" |
-	       sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -n1)
+	KVER=$({ apt-cache depends "$meta" 2>/dev/null || :; } |
+	       sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | sed -n 1p)
 	[ -n "$KVER" ] || { log "cannot resolve $meta"; exit 1; }
 fi
 [ -z "$memo" ] || echo "$KVER" > "$memo"
