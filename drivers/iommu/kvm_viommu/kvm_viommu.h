@@ -221,8 +221,9 @@ struct kvm_viommu_counters {
  * @poller: the poller serving the unit, or NULL; under
  *	kvm_viommu_pollers_lock (poller.c), read without it as a hint.
  * @poll_node: in the poller's list of units, under the poller's lock.
- * @unpark_retry: the poller's last unpark of the unit found its lock busy;
- *	under the poller's lock.
+ * @lock_retry: the poller's last unpark or park of the unit found its lock
+ *	busy; written under the poller's lock, read by kvm_viommu_unlock()
+ *	without it (READ_ONCE/WRITE_ONCE), which then kicks the poller.
  *
  * The unit's resources that reach other subsystems (doorbells, devices,
  * irqfds, debugfs) go in its file's ->release(); the struct, its worker and
@@ -308,7 +309,7 @@ struct kvm_viommu {
 	atomic64_t nr_tracked_writes;
 	struct kvm_viommu_poller *poller;
 	struct list_head poll_node;
-	bool unpark_retry;
+	bool lock_retry;
 };
 
 /* An ioctl call in flight: the user's buffer and the kernel's copy of it. */

@@ -9,7 +9,8 @@
  * than the scheduler lets it), and once none has been for sidecore_spin_us
  * it parks them (KVM tracks their pages again: a write now exits, and is
  * handled in the writing vCPU's thread as before) and sleeps until a
- * tracked write wakes it.  Idle, it costs nothing.
+ * tracked write wakes it, or the release of a unit's lock that it found
+ * busy (kvm_viommu_poller_try()).  Idle, it costs nothing.
  *
  * Module parameters: sidecore_pollers, the most pollers (threads) there
  * are, and sidecore_cpus, the CPUs they may run on (a CPU list; all if
@@ -126,9 +127,42 @@ static bool kvm_viommu_poller_each(struct kvm_viommu_poller *p,
 }
 
 /*
+ * @fn (unpark or park, which only trylock the unit's lock) on one unit,
+ * or leave the unit marked for its lock's holder.  The flag goes up
+ * before the second try, and kvm_viommu_unlock() reads it after its
+ * mutex_unlock(), each behind a full barrier: either the second trylock
+ * finds the lock free, or the holder finds the flag and kicks the poller.
+ * So the poller need not spin while a lock is busy, for however long (a
+ * pin waiting on a userfaultfd, an attach pinning all of guest RAM), and
+ * a busy lock never leaves a kicked unit tracked until its next tracked
+ * write.  Under the poller's lock.
+ */
+static bool kvm_viommu_poller_try(struct kvm_viommu *viommu,
+				  bool (*fn)(struct kvm_viommu *viommu))
+{
+	if (fn(viommu)) {
+		WRITE_ONCE(viommu->lock_retry, false);
+		return true;
+	}
+	WRITE_ONCE(viommu->lock_retry, true);
+	/* The mark before the second trylock: kvm_viommu_unlock()'s pair. */
+	smp_mb();
+	if (!fn(viommu))
+		return false;
+	WRITE_ONCE(viommu->lock_retry, false);
+	return true;
+}
+
+static bool kvm_viommu_poller_park_one(struct kvm_viommu *viommu)
+{
+	return kvm_viommu_poller_try(viommu, kvm_viommu_sidecore_park);
+}
+
+/*
  * Lift the tracking of the units that are quiet: of every unit if @all (a
- * tracked write kicked), else of those whose lock was busy last time.
- * True if no unit is left to try again.
+ * tracked write, or the release of a lock we found busy, kicked), else of
+ * those whose lock was busy last time.  True if no unit is left to try
+ * again.
  */
 static bool kvm_viommu_poller_unpark(struct kvm_viommu_poller *p, bool all)
 {
@@ -136,12 +170,10 @@ static bool kvm_viommu_poller_unpark(struct kvm_viommu_poller *p, bool all)
 	bool done = true;
 
 	mutex_lock(&p->lock);
-	list_for_each_entry(viommu, &p->units, poll_node) {
-		if (all || viommu->unpark_retry)
-			viommu->unpark_retry =
-				!kvm_viommu_sidecore_unpark(viommu);
-		done &= !viommu->unpark_retry;
-	}
+	list_for_each_entry(viommu, &p->units, poll_node)
+		if (all || READ_ONCE(viommu->lock_retry))
+			done &= kvm_viommu_poller_try(viommu,
+						      kvm_viommu_sidecore_unpark);
 	mutex_unlock(&p->lock);
 	return done;
 }
@@ -160,36 +192,38 @@ static int kvm_viommu_poller_fn(void *data)
 			busy |= kvm_viommu_poll_unit(viommu);
 		mutex_unlock(&p->lock);
 		if (atomic_xchg(&p->kicked, 0)) {
-			/* A tracked write: a unit may be quiet again. */
+			/*
+			 * A tracked write, or a lock we found busy released:
+			 * a unit may be quiet again.
+			 */
 			all = true;
 			busy = true;
 		}
 		if (busy)
 			last_busy = ktime_get_ns();
+		/*
+		 * A unit whose lock was busy is tried again every round while
+		 * we spin (it is most often the vCPU thread applying the write
+		 * that kicked us); once we sleep, its holder's unlock kicks us
+		 * (kvm_viommu_poller_try()).  Tried whatever the spin, so that
+		 * sidecore_spin_us=0 still unparks, then parks.
+		 */
+		if (all || retry)
+			retry = !kvm_viommu_poller_unpark(p, all);
+		all = false;
 		if (ktime_get_ns() - last_busy <
 		    (u64)READ_ONCE(sidecore_spin_us) * NSEC_PER_USEC) {
-			/*
-			 * A unit whose lock was busy is tried again every
-			 * round: left tracked, it would wait for its next
-			 * tracked write, whose vCPU thread holds the lock
-			 * again when it kicks.
-			 */
-			if (all || retry)
-				retry = !kvm_viommu_poller_unpark(p, all);
-			all = false;
 			cond_resched();
 			cpu_relax();
 			continue;
 		}
 		/*
-		 * Idle: the pages go back to KVM's tracking, and we sleep;
-		 * unless a unit's lock was busy and its page may still be
-		 * polled: then we keep polling, and try again.
+		 * Idle: the pages go back to KVM's tracking, and we sleep.  A
+		 * unit whose lock is busy stays polled until its holder's
+		 * unlock kicks us: nothing is lost meanwhile, since its
+		 * queue runs need that lock too.
 		 */
-		if (!kvm_viommu_poller_each(p, kvm_viommu_sidecore_park)) {
-			cond_resched();
-			continue;
-		}
+		kvm_viommu_poller_each(p, kvm_viommu_poller_park_one);
 		retry = false;
 		wait_event_interruptible(p->wq, atomic_read(&p->kicked) ||
 					 kthread_should_stop());
@@ -289,6 +323,7 @@ void kvm_viommu_poller_sync(struct kvm_viommu *viommu)
 		mutex_lock(&p->lock);
 		list_del_init(&viommu->poll_node);
 		p->nr_units--;
+		WRITE_ONCE(viommu->lock_retry, false);
 		mutex_unlock(&p->lock);
 		WRITE_ONCE(viommu->poller, NULL);
 		/* The unit's file holds another: never the last. */
@@ -306,7 +341,8 @@ void kvm_viommu_poller_kick(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_poller *p = READ_ONCE(viommu->poller);
 
-	if (!p || atomic_read(&p->kicked))
+	/* The poller's own unlocks: it is awake and tries again itself. */
+	if (!p || current == p->task || atomic_read(&p->kicked))
 		return;
 	atomic_set(&p->kicked, 1);
 	wake_up(&p->wq);

@@ -361,11 +361,19 @@ void kvm_viommu_regs_sidecore_begin(struct kvm_viommu *viommu)
 	memcpy(viommu->pub, page_address(viommu->reg_page), VTD_REG_PAGE_SIZE);
 }
 
-/* The unit's lock goes: the guest sees all it did. */
+/*
+ * The unit's lock goes: the guest sees all it did.  A poller that found
+ * the lock busy when it came to unpark or park the unit is kicked to try
+ * again (the barrier pairs with kvm_viommu_poller_try()'s).
+ */
 void kvm_viommu_unlock(struct kvm_viommu *viommu)
 {
 	kvm_viommu_publish(viommu);
 	mutex_unlock(&viommu->lock);
+	/* The unlock before reading the mark: kvm_viommu_poller_try()'s. */
+	smp_mb();
+	if (READ_ONCE(viommu->lock_retry))
+		kvm_viommu_poller_kick(viommu);
 }
 
 /* Does the @len-byte write at @off write the 32-bit register at @reg? */

@@ -266,7 +266,8 @@ void kvm_viommu_sidecore_publishing(struct kvm_viommu *viommu)
  * guest's next write reaches the unit (and wakes the poller).  Only with a
  * trylock: the poller serves other VMs, and this unit's lock may be held
  * for long (a pin waiting on a userfaultfd).  Returns false if the lock
- * was busy and the page may still be polled: the poller must not sleep.
+ * was busy and the page may still be polled: the poller then leaves the
+ * unit to its lock's holder, whose unlock wakes it (poller.c).
  */
 bool kvm_viommu_sidecore_park(struct kvm_viommu *viommu)
 {
