@@ -50,7 +50,7 @@ MODULE_PARM_DESC(sidecore_cpus,
 static unsigned int sidecore_spin_us = 200;
 module_param(sidecore_spin_us, uint, 0644);
 MODULE_PARM_DESC(sidecore_spin_us,
-		 "How long a poller polls with nothing to do before it parks its units and sleeps (default: 200)");
+		 "How long a poller polls with nothing to do before it parks its units and sleeps; 0: it never takes a page (default: 200)");
 
 /**
  * struct kvm_viommu_poller - one sidecore thread
@@ -60,7 +60,8 @@ MODULE_PARM_DESC(sidecore_spin_us,
  * @units: the units it serves, by their poll_node
  * @nr_units: how many
  * @wq: where it sleeps when idle
- * @kicked: a tracked write came since the poller last looked
+ * @kicked: a tracked write came, or a unit's lock the poller found busy
+ *	was released, since the poller last looked
  */
 struct kvm_viommu_poller {
 	struct list_head node;
@@ -112,18 +113,16 @@ static bool kvm_viommu_poll_unit(struct kvm_viommu *viommu)
 	return true;
 }
 
-/* @fn on each unit; false if it failed on any (see park and unpark). */
-static bool kvm_viommu_poller_each(struct kvm_viommu_poller *p,
+/* @fn on each unit. */
+static void kvm_viommu_poller_each(struct kvm_viommu_poller *p,
 				   bool (*fn)(struct kvm_viommu *viommu))
 {
 	struct kvm_viommu *viommu;
-	bool all = true;
 
 	mutex_lock(&p->lock);
 	list_for_each_entry(viommu, &p->units, poll_node)
-		all &= fn(viommu);
+		fn(viommu);
 	mutex_unlock(&p->lock);
-	return all;
 }
 
 /*
@@ -144,7 +143,8 @@ static bool kvm_viommu_poller_try(struct kvm_viommu *viommu,
 		WRITE_ONCE(viommu->lock_retry, false);
 		return true;
 	}
-	WRITE_ONCE(viommu->lock_retry, true);
+	/* Release: the unlocker that reads the mark sees our @poller too. */
+	smp_store_release(&viommu->lock_retry, true);
 	/* The mark before the second trylock: kvm_viommu_unlock()'s pair. */
 	smp_mb();
 	if (!fn(viommu))
@@ -153,8 +153,16 @@ static bool kvm_viommu_poller_try(struct kvm_viommu *viommu,
 	return true;
 }
 
+/*
+ * Park one unit.  A tracked unit still marked is owed an unpark (its lock
+ * was busy): the mark stays for its holder's unlock, or that unlock has
+ * kicked us already, and the lock is not touched.  A park that found the
+ * lock busy on a tracked unit would succeed at nothing and clear it.
+ */
 static bool kvm_viommu_poller_park_one(struct kvm_viommu *viommu)
 {
+	if (READ_ONCE(viommu->lock_retry) && !READ_ONCE(viommu->polled))
+		return false;
 	return kvm_viommu_poller_try(viommu, kvm_viommu_sidecore_park);
 }
 
@@ -201,18 +209,18 @@ static int kvm_viommu_poller_fn(void *data)
 		}
 		if (busy)
 			last_busy = ktime_get_ns();
-		/*
-		 * A unit whose lock was busy is tried again every round while
-		 * we spin (it is most often the vCPU thread applying the write
-		 * that kicked us); once we sleep, its holder's unlock kicks us
-		 * (kvm_viommu_poller_try()).  Tried whatever the spin, so that
-		 * sidecore_spin_us=0 still unparks, then parks.
-		 */
-		if (all || retry)
-			retry = !kvm_viommu_poller_unpark(p, all);
-		all = false;
 		if (ktime_get_ns() - last_busy <
 		    (u64)READ_ONCE(sidecore_spin_us) * NSEC_PER_USEC) {
+			/*
+			 * A unit whose lock was busy is tried again every
+			 * round while we spin (the holder is most often the
+			 * vCPU thread applying the write that kicked us);
+			 * once we sleep, the holder's unlock kicks us, and
+			 * the spin starts again (kvm_viommu_poller_try()).
+			 */
+			if (all || retry)
+				retry = !kvm_viommu_poller_unpark(p, all);
+			all = false;
 			cond_resched();
 			cpu_relax();
 			continue;
@@ -309,10 +317,11 @@ void kvm_viommu_poller_sync(struct kvm_viommu *viommu)
 		if (!IS_ERR(p)) {
 			kvm_viommu_get(viommu);
 			mutex_lock(&p->lock);
+			/* Before the poller can mark it: see poller_try(). */
+			WRITE_ONCE(viommu->poller, p);
 			list_add_tail(&viommu->poll_node, &p->units);
 			p->nr_units++;
 			mutex_unlock(&p->lock);
-			WRITE_ONCE(viommu->poller, p);
 			atomic_set(&p->kicked, 1);
 			wake_up(&p->wq);
 		} else {
@@ -333,9 +342,12 @@ void kvm_viommu_poller_sync(struct kvm_viommu *viommu)
 }
 
 /*
- * A tracked write came (any context the page-track notifier runs in):
- * wake the unit's poller.  Pollers live until the module's exit, so a
- * stale @poller is still a poller.
+ * Wake the unit's poller: a tracked write came (any context the
+ * page-track notifier runs in), or the unit's lock, which the poller
+ * found busy, was released (kvm_viommu_unlock(), process context).  Not
+ * from the poller itself: it holds a unit's lock only in its own rounds,
+ * and looks at its marks again before it sleeps.  Pollers live until the
+ * module's exit, so a stale @poller is still a poller.
  */
 void kvm_viommu_poller_kick(struct kvm_viommu *viommu)
 {

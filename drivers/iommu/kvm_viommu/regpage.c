@@ -372,7 +372,8 @@ void kvm_viommu_unlock(struct kvm_viommu *viommu)
 	mutex_unlock(&viommu->lock);
 	/* The unlock before reading the mark: kvm_viommu_poller_try()'s. */
 	smp_mb();
-	if (READ_ONCE(viommu->lock_retry))
+	/* Acquire: the poller's @poller, stored before its mark. */
+	if (smp_load_acquire(&viommu->lock_retry))
 		kvm_viommu_poller_kick(viommu);
 }
 

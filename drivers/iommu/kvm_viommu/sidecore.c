@@ -286,8 +286,9 @@ bool kvm_viommu_sidecore_park(struct kvm_viommu *viommu)
  * VT-d register is the same as applying them once (see the rst).  Only a
  * tracked page goes to the poller: one whose memslot went is re-armed
  * (tracked) first.  Returns false if the unit's lock was busy: the poller
- * tries again on its next round.  The lock is busy most often right after
- * the kick, as the vCPU thread whose tracked write kicked applies it.
+ * tries again on its rounds, and its holder's unlock wakes a poller that
+ * sleeps (poller.c).  The lock is busy most often right after the kick, as
+ * the vCPU thread whose tracked write kicked applies it.
  */
 bool kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu)
 {
