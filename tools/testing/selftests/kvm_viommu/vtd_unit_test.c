@@ -885,6 +885,40 @@ TEST_F(vtd, tracepoints_show_the_hot_path)
 		EXPECT_EQ(0, st.unparks);
 }
 
+/*
+ * A poller whose spin is shorter than the queue run a tracked write
+ * starts: its unpark finds the unit's lock held by the vCPU thread
+ * applying the write, and the spin runs out before the lock is free.
+ * The holder's unlock wakes it, and the page is still taken once the
+ * guest is quiet (before, it slept with the page tracked).
+ */
+TEST_F(vtd, a_short_spin_still_takes_the_page)
+{
+	struct kvm_viommu_stats st;
+	int i;
+
+	if (!unit_vm_setup(_metadata, &self->u, guest_batches, 1))
+		return;
+	ASSERT_EQ(0, viommu_set_param("sidecore_spin_us", "20"));
+	args.batch = 8;
+	args.rounds = 4;
+	sync_global_to_guest(self->u.vm, args);
+	unit_vm_run(_metadata, &self->u);
+	for (i = 0; i < 200; i++) {
+		viommu_vmm_stats(&self->u.v, &st);
+		if (!(variant->sidecore & KVM_VIOMMU_SIDECORE_POLL) ||
+		    st.unparks)
+			break;
+		usleep(10000);
+	}
+	TH_LOG("%llu unparks, %llu parks, %llu tracked writes",
+	       st.unparks, st.parks, st.tracked_writes);
+	EXPECT_EQ(32, st.descs);
+	/* Taken with a poller, never without. */
+	EXPECT_EQ(!!(variant->sidecore & KVM_VIOMMU_SIDECORE_POLL),
+		  st.unparks != 0);
+}
+
 static void batches(struct __test_metadata *_metadata,
 		    struct unit_vm *self, uint32_t batch, uint32_t rounds)
 {
