@@ -222,8 +222,9 @@ struct kvm_viommu_counters {
  *	kvm_viommu_pollers_lock (poller.c), read without it as a hint.
  * @poll_node: in the poller's list of units, under the poller's lock.
  * @lock_retry: the poller's last unpark or park of the unit found its lock
- *	busy; written under the poller's lock, read by kvm_viommu_unlock()
- *	without it (READ_ONCE/WRITE_ONCE), which then kicks the poller.
+ *	busy: set by the poller under its lock (smp_store_release), cleared
+ *	by it under both locks, read by kvm_viommu_unlock() after the unlock
+ *	(smp_load_acquire), which then wakes the poller; see poller.c.
  *
  * The unit's resources that reach other subsystems (doorbells, devices,
  * irqfds, debugfs) go in its file's ->release(); the struct, its worker and
@@ -382,6 +383,7 @@ int kvm_viommu_get_irq_msgs(struct kvm_viommu_ucmd *ucmd);
 /* poller.c: the sidecore threads */
 void kvm_viommu_poller_sync(struct kvm_viommu *viommu);
 void kvm_viommu_poller_kick(struct kvm_viommu *viommu);
+void kvm_viommu_poller_released(struct kvm_viommu *viommu);
 void kvm_viommu_pollers_exit(void);
 pid_t kvm_viommu_poller_pid(struct kvm_viommu *viommu);
 

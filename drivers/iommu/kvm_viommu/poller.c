@@ -60,8 +60,9 @@ MODULE_PARM_DESC(sidecore_spin_us,
  * @units: the units it serves, by their poll_node
  * @nr_units: how many
  * @wq: where it sleeps when idle
- * @kicked: a tracked write came, or a unit's lock the poller found busy
- *	was released, since the poller last looked
+ * @kicked: a tracked write came since the poller last looked
+ * @released: a unit's lock that the poller found busy (and marked) was
+ *	released since it last looked
  */
 struct kvm_viommu_poller {
 	struct list_head node;
@@ -71,6 +72,7 @@ struct kvm_viommu_poller {
 	unsigned int nr_units;
 	wait_queue_head_t wq;
 	atomic_t kicked;
+	atomic_t released;
 };
 
 static LIST_HEAD(kvm_viommu_pollers);
@@ -126,31 +128,27 @@ static void kvm_viommu_poller_each(struct kvm_viommu_poller *p,
 }
 
 /*
- * @fn (unpark or park, which only trylock the unit's lock) on one unit,
- * or leave the unit marked for its lock's holder.  The flag goes up
- * before the second try, and kvm_viommu_unlock() reads it after its
- * mutex_unlock(), each behind a full barrier: either the second trylock
- * finds the lock free, or the holder finds the flag and kicks the poller.
- * So the poller need not spin while a lock is busy, for however long (a
- * pin waiting on a userfaultfd, an attach pinning all of guest RAM), and
- * a busy lock never leaves a kicked unit tracked until its next tracked
+ * @fn (unpark or park, which only trylock the unit's lock, and clear its
+ * mark under it) on one unit, or leave the unit marked for its lock's
+ * holder.  The mark goes up before the second try, and
+ * kvm_viommu_unlock() reads it after its mutex_unlock(), each behind a
+ * full barrier: either the second trylock finds the lock free, or the
+ * holder finds the mark and wakes the poller (@released).  So the poller
+ * need not spin while a lock is busy, however long it is held (a pin
+ * waiting on a userfaultfd, an attach pinning all of guest RAM), and a
+ * busy lock does not leave a kicked unit tracked until its next tracked
  * write.  Under the poller's lock.
  */
 static bool kvm_viommu_poller_try(struct kvm_viommu *viommu,
 				  bool (*fn)(struct kvm_viommu *viommu))
 {
-	if (fn(viommu)) {
-		WRITE_ONCE(viommu->lock_retry, false);
+	if (fn(viommu))
 		return true;
-	}
 	/* Release: the unlocker that reads the mark sees our @poller too. */
 	smp_store_release(&viommu->lock_retry, true);
 	/* The mark before the second trylock: kvm_viommu_unlock()'s pair. */
 	smp_mb();
-	if (!fn(viommu))
-		return false;
-	WRITE_ONCE(viommu->lock_retry, false);
-	return true;
+	return fn(viommu);
 }
 
 /*
@@ -161,37 +159,45 @@ static bool kvm_viommu_poller_try(struct kvm_viommu *viommu,
  */
 static bool kvm_viommu_poller_park_one(struct kvm_viommu *viommu)
 {
-	if (READ_ONCE(viommu->lock_retry) && !READ_ONCE(viommu->polled))
+	if (READ_ONCE(viommu->lock_retry) && !READ_ONCE(viommu->polled) &&
+	    READ_ONCE(sidecore_spin_us))
 		return false;
 	return kvm_viommu_poller_try(viommu, kvm_viommu_sidecore_park);
 }
 
 /*
- * Lift the tracking of the units that are quiet: of every unit if @all (a
- * tracked write, or the release of a lock we found busy, kicked), else of
- * those whose lock was busy last time.  True if no unit is left to try
- * again.
+ * Lift the tracking of the units that are quiet: of every tracked unit
+ * if @all (a tracked write kicked), else of the tracked units whose lock
+ * was busy last time.  A polled unit has nothing to unpark, and is not
+ * tried (a busy lock would only mark it).  Returns whether any unit is
+ * left to try again; *@took says whether a page was taken.
  */
-static bool kvm_viommu_poller_unpark(struct kvm_viommu_poller *p, bool all)
+static bool kvm_viommu_poller_unpark(struct kvm_viommu_poller *p, bool all,
+				     bool *took)
 {
 	struct kvm_viommu *viommu;
-	bool done = true;
+	bool left = false;
 
+	*took = false;
 	mutex_lock(&p->lock);
-	list_for_each_entry(viommu, &p->units, poll_node)
-		if (all || READ_ONCE(viommu->lock_retry))
-			done &= kvm_viommu_poller_try(viommu,
-						      kvm_viommu_sidecore_unpark);
+	list_for_each_entry(viommu, &p->units, poll_node) {
+		if (READ_ONCE(viommu->polled) ||
+		    !(all || READ_ONCE(viommu->lock_retry)))
+			continue;
+		left |= !kvm_viommu_poller_try(viommu,
+					       kvm_viommu_sidecore_unpark);
+		*took |= READ_ONCE(viommu->polled);
+	}
 	mutex_unlock(&p->lock);
-	return done;
+	return left;
 }
 
 static int kvm_viommu_poller_fn(void *data)
 {
 	struct kvm_viommu_poller *p = data;
 	struct kvm_viommu *viommu;
-	u64 last_busy = ktime_get_ns();
-	bool busy, all = true, retry = false;
+	u64 spin, last_busy = ktime_get_ns();
+	bool busy, took, released, all = true, retry = false;
 
 	while (!kthread_should_stop()) {
 		busy = false;
@@ -200,27 +206,30 @@ static int kvm_viommu_poller_fn(void *data)
 			busy |= kvm_viommu_poll_unit(viommu);
 		mutex_unlock(&p->lock);
 		if (atomic_xchg(&p->kicked, 0)) {
-			/*
-			 * A tracked write, or a lock we found busy released:
-			 * a unit may be quiet again.
-			 */
+			/* A tracked write: a unit may be quiet again. */
 			all = true;
 			busy = true;
 		}
+		released = atomic_xchg(&p->released, 0);
 		if (busy)
 			last_busy = ktime_get_ns();
-		if (ktime_get_ns() - last_busy <
-		    (u64)READ_ONCE(sidecore_spin_us) * NSEC_PER_USEC) {
-			/*
-			 * A unit whose lock was busy is tried again every
-			 * round while we spin (the holder is most often the
-			 * vCPU thread applying the write that kicked us);
-			 * once we sleep, the holder's unlock kicks us, and
-			 * the spin starts again (kvm_viommu_poller_try()).
-			 */
-			if (all || retry)
-				retry = !kvm_viommu_poller_unpark(p, all);
-			all = false;
+		spin = (u64)READ_ONCE(sidecore_spin_us) * NSEC_PER_USEC;
+		/*
+		 * A unit whose lock was busy is tried again every round while
+		 * we spin (the holder is most often the vCPU thread applying
+		 * the write that kicked us), and once when its holder's
+		 * unlock wakes us (kvm_viommu_poller_try()): that wake spins
+		 * only if a page was taken, so a holder that keeps retaking
+		 * its lock costs us a trylock per unlock, not a spin.  With
+		 * no spin at all, no page is ever taken.
+		 */
+		if (spin && (all || retry || released)) {
+			retry = kvm_viommu_poller_unpark(p, all, &took);
+			if (took)
+				last_busy = ktime_get_ns();
+		}
+		all = false;
+		if (ktime_get_ns() - last_busy < spin) {
 			cond_resched();
 			cpu_relax();
 			continue;
@@ -234,8 +243,8 @@ static int kvm_viommu_poller_fn(void *data)
 		kvm_viommu_poller_each(p, kvm_viommu_poller_park_one);
 		retry = false;
 		wait_event_interruptible(p->wq, atomic_read(&p->kicked) ||
+					 atomic_read(&p->released) ||
 					 kthread_should_stop());
-		last_busy = ktime_get_ns();
 	}
 	return 0;
 }
@@ -342,21 +351,33 @@ void kvm_viommu_poller_sync(struct kvm_viommu *viommu)
 }
 
 /*
- * Wake the unit's poller: a tracked write came (any context the
- * page-track notifier runs in), or the unit's lock, which the poller
- * found busy, was released (kvm_viommu_unlock(), process context).  Not
- * from the poller itself: it holds a unit's lock only in its own rounds,
- * and looks at its marks again before it sleeps.  Pollers live until the
- * module's exit, so a stale @poller is still a poller.
+ * A tracked write came (any context the page-track notifier runs in):
+ * wake the unit's poller.  Pollers live until the module's exit, so a
+ * stale @poller is still a poller.
  */
 void kvm_viommu_poller_kick(struct kvm_viommu *viommu)
 {
 	struct kvm_viommu_poller *p = READ_ONCE(viommu->poller);
 
-	/* The poller's own unlocks: it is awake and tries again itself. */
-	if (!p || current == p->task || atomic_read(&p->kicked))
+	if (!p || atomic_read(&p->kicked))
 		return;
 	atomic_set(&p->kicked, 1);
+	wake_up(&p->wq);
+}
+
+/*
+ * The unit's lock, which its poller found busy and marked, was released
+ * (kvm_viommu_unlock(), process context).  Not from the poller itself: the
+ * mark may still be up while its own park or unpark unlocks, and it is
+ * awake anyway.
+ */
+void kvm_viommu_poller_released(struct kvm_viommu *viommu)
+{
+	struct kvm_viommu_poller *p = READ_ONCE(viommu->poller);
+
+	if (!p || current == p->task || atomic_read(&p->released))
+		return;
+	atomic_set(&p->released, 1);
 	wake_up(&p->wq);
 }
 

@@ -363,18 +363,23 @@ void kvm_viommu_regs_sidecore_begin(struct kvm_viommu *viommu)
 
 /*
  * The unit's lock goes: the guest sees all it did.  A poller that found
- * the lock busy when it came to unpark or park the unit is kicked to try
+ * the lock busy when it came to unpark or park the unit is woken to try
  * again (the barrier pairs with kvm_viommu_poller_try()'s).
  */
 void kvm_viommu_unlock(struct kvm_viommu *viommu)
 {
+	/* Only a polled unit has a poller to mark it (under this lock). */
+	bool poll = viommu->sc_flags & KVM_VIOMMU_SIDECORE_POLL;
+
 	kvm_viommu_publish(viommu);
 	mutex_unlock(&viommu->lock);
+	if (!poll)
+		return;
 	/* The unlock before reading the mark: kvm_viommu_poller_try()'s. */
 	smp_mb();
 	/* Acquire: the poller's @poller, stored before its mark. */
 	if (smp_load_acquire(&viommu->lock_retry))
-		kvm_viommu_poller_kick(viommu);
+		kvm_viommu_poller_released(viommu);
 }
 
 /* Does the @len-byte write at @off write the 32-bit register at @reg? */

@@ -273,6 +273,8 @@ bool kvm_viommu_sidecore_park(struct kvm_viommu *viommu)
 {
 	if (!mutex_trylock(&viommu->lock))
 		return !READ_ONCE(viommu->polled);
+	/* Under the lock: its next holder's unlock no longer wakes us. */
+	WRITE_ONCE(viommu->lock_retry, false);
 	if (viommu->polled)
 		kvm_viommu_sidecore_track(viommu);
 	kvm_viommu_unlock(viommu);
@@ -294,6 +296,7 @@ bool kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu)
 {
 	if (!mutex_trylock(&viommu->lock))
 		return false;
+	WRITE_ONCE(viommu->lock_retry, false);
 	kvm_viommu_sync_slot(viommu);
 	if (!viommu->dead && !viommu->cnt.failed && viommu->tracked &&
 	    viommu->sc_flags & KVM_VIOMMU_SIDECORE_POLL &&
