@@ -223,8 +223,10 @@ struct kvm_viommu_counters {
  * @poll_node: in the poller's list of units, under the poller's lock.
  * @lock_retry: the poller's last unpark or park of the unit found its lock
  *	busy: set by the poller under its lock (smp_store_release), cleared
- *	by it under both locks, read by kvm_viommu_unlock() after the unlock
- *	(smp_load_acquire), which then wakes the poller; see poller.c.
+ *	by it under both locks or by kvm_viommu_poller_sync() under the
+ *	poller's as the unit leaves, read by kvm_viommu_unlock() after the
+ *	unlock (smp_load_acquire) of a unit with KVM_VIOMMU_SIDECORE_POLL,
+ *	which then wakes the poller; see poller.c.
  *
  * The unit's resources that reach other subsystems (doorbells, devices,
  * irqfds, debugfs) go in its file's ->release(); the struct, its worker and

@@ -152,16 +152,18 @@ static bool kvm_viommu_poller_try(struct kvm_viommu *viommu,
 }
 
 /*
- * Park one unit.  A tracked unit still marked is owed an unpark (its lock
- * was busy): the mark stays for its holder's unlock, or that unlock has
- * kicked us already, and the lock is not touched.  A park that found the
- * lock busy on a tracked unit would succeed at nothing and clear it.
+ * Park one unit.  A tracked unit has nothing to park (only the poller
+ * makes a unit polled), and its lock is not touched; if it is still
+ * marked, it is owed an unpark: the mark stays for its holder's unlock,
+ * or that unlock has set @released already.  A park that took its lock
+ * would clear the mark.  With no spin, no unpark is owed: such a mark
+ * is cleared.
  */
 static bool kvm_viommu_poller_park_one(struct kvm_viommu *viommu)
 {
-	if (READ_ONCE(viommu->lock_retry) && !READ_ONCE(viommu->polled) &&
-	    READ_ONCE(sidecore_spin_us))
-		return false;
+	if (!READ_ONCE(viommu->polled) &&
+	    (!READ_ONCE(viommu->lock_retry) || READ_ONCE(sidecore_spin_us)))
+		return true;
 	return kvm_viommu_poller_try(viommu, kvm_viommu_sidecore_park);
 }
 
@@ -242,6 +244,8 @@ static int kvm_viommu_poller_fn(void *data)
 		 */
 		kvm_viommu_poller_each(p, kvm_viommu_poller_park_one);
 		retry = false;
+		/* Released wake-ups may come back to back: no sleep then. */
+		cond_resched();
 		wait_event_interruptible(p->wq, atomic_read(&p->kicked) ||
 					 atomic_read(&p->released) ||
 					 kthread_should_stop());

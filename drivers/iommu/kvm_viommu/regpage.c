@@ -364,11 +364,13 @@ void kvm_viommu_regs_sidecore_begin(struct kvm_viommu *viommu)
 /*
  * The unit's lock goes: the guest sees all it did.  A poller that found
  * the lock busy when it came to unpark or park the unit is woken to try
- * again (the barrier pairs with kvm_viommu_poller_try()'s).
+ * again (the barrier pairs with kvm_viommu_poller_try()'s).  The caller
+ * holds a reference on @viommu across the call: it is used after the
+ * unlock.
  */
 void kvm_viommu_unlock(struct kvm_viommu *viommu)
 {
-	/* Only a polled unit has a poller to mark it (under this lock). */
+	/* Only a unit with KVM_VIOMMU_SIDECORE_POLL can have been marked. */
 	bool poll = viommu->sc_flags & KVM_VIOMMU_SIDECORE_POLL;
 
 	kvm_viommu_publish(viommu);
