@@ -830,6 +830,26 @@ static int tracefs_write(const char *file, const char *val)
 	return viommu_write_file(path, val);
 }
 
+/*
+ * The unit's statistics into @st once the poller (if it has one) took the
+ * page, or after 2 s.  The guest's last tracked write kicked the poller,
+ * which takes the page once that vCPU thread lets go of the unit's lock;
+ * on this testbed it may run only after the guest ended.  The statistics
+ * are read under the unit's lock, as the poller counts and traces.
+ */
+static void stats_after_unpark(struct unit_vm *u, bool polls,
+			       struct kvm_viommu_stats *st)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		viommu_vmm_stats(&u->v, st);
+		if (!polls || st->unparks)
+			break;
+		usleep(10000);
+	}
+}
+
 /* The hot path is visible to an operator: doorbell and queue events. */
 TEST_F(vtd, tracepoints_show_the_hot_path)
 {
@@ -837,7 +857,7 @@ TEST_F(vtd, tracepoints_show_the_hot_path)
 	struct kvm_viommu_stats st, st0;
 	bool polled;
 	ssize_t n;
-	int fd, i;
+	int fd;
 
 	if (access("/sys/kernel/tracing/trace", F_OK))
 		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
@@ -846,19 +866,8 @@ TEST_F(vtd, tracepoints_show_the_hot_path)
 	if (!unit_vm_setup(_metadata, &self->u, guest_first_batch, 1))
 		return;
 	unit_vm_run(_metadata, &self->u);
-	/*
-	 * The guest's last tracked write kicked the poller, which takes the
-	 * page once that vCPU thread lets go of the unit's lock; on this
-	 * testbed it may run only after the guest ended.  The statistics are
-	 * read under the unit's lock, as the poller counts and traces.
-	 */
-	for (i = 0; i < 200; i++) {
-		viommu_vmm_stats(&self->u.v, &st0);
-		if (!(variant->sidecore & KVM_VIOMMU_SIDECORE_POLL) ||
-		    st0.unparks)
-			break;
-		usleep(10000);
-	}
+	stats_after_unpark(&self->u,
+			   variant->sidecore & KVM_VIOMMU_SIDECORE_POLL, &st0);
 	ASSERT_EQ(0, tracefs_write("events/kvm_viommu/enable", "0"));
 	viommu_vmm_stats(&self->u.v, &st);
 
@@ -887,15 +896,15 @@ TEST_F(vtd, tracepoints_show_the_hot_path)
 
 /*
  * A poller whose spin is shorter than the queue run a tracked write
- * starts: its unpark finds the unit's lock held by the vCPU thread
- * applying the write, and the spin runs out before the lock is free.
- * The holder's unlock wakes it, and the page is still taken once the
- * guest is quiet (before, it slept with the page tracked).
+ * starts: its unpark may find the unit's lock held by the vCPU thread
+ * applying the write, and the spin run out before the lock is free.
+ * The holder's unlock then wakes it, and the page is still taken once
+ * the guest is quiet (before, it slept with the page tracked).
  */
 TEST_F(vtd, a_short_spin_still_takes_the_page)
 {
+	bool polls = variant->sidecore & KVM_VIOMMU_SIDECORE_POLL;
 	struct kvm_viommu_stats st;
-	int i;
 
 	if (!unit_vm_setup(_metadata, &self->u, guest_batches, 1))
 		return;
@@ -904,19 +913,12 @@ TEST_F(vtd, a_short_spin_still_takes_the_page)
 	args.rounds = 4;
 	sync_global_to_guest(self->u.vm, args);
 	unit_vm_run(_metadata, &self->u);
-	for (i = 0; i < 200; i++) {
-		viommu_vmm_stats(&self->u.v, &st);
-		if (!(variant->sidecore & KVM_VIOMMU_SIDECORE_POLL) ||
-		    st.unparks)
-			break;
-		usleep(10000);
-	}
+	stats_after_unpark(&self->u, polls, &st);
 	TH_LOG("%llu unparks, %llu parks, %llu tracked writes",
 	       st.unparks, st.parks, st.tracked_writes);
 	EXPECT_EQ(32, st.descs);
 	/* Taken with a poller, never without. */
-	EXPECT_EQ(!!(variant->sidecore & KVM_VIOMMU_SIDECORE_POLL),
-		  st.unparks != 0);
+	EXPECT_EQ(polls, st.unparks != 0);
 }
 
 static void batches(struct __test_metadata *_metadata,
