@@ -15,8 +15,9 @@ SRC=$CACHE/linux-source-6.12
 export DEBIAN_FRONTEND=noninteractive
 
 if [ ! -e /usr/src/linux-source-6.12.tar.xz ]; then
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends linux-source-6.12 >&2
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+		linux-source-6.12 >&2
 fi
 # .prepared holds the options the tree was configured with.
 OPTS="-e KVM -e KVM_AMD -e VFIO -e VFIO_PCI -e IOMMU_SUPPORT -e INTEL_IOMMU
