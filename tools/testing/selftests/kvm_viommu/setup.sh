@@ -17,7 +17,8 @@
 # installed on this machine (6.12's headers package depends on its image).
 #
 # QEMU: qemu-system-x86 10.0.x from bookworm-backports (backports.sh, at
-# pin priority 1: only the packages named come from there) is the anchor
+# pin priority 1: only the packages named come from there, and those of
+# their dependencies that Debian 12 cannot satisfy) is the anchor
 # VMM inside L1, and its firmware is L0's; L0 itself is built from the
 # same source with tools/qemu/fixes (make qemu-l0).  Debian 12's own QEMU 7.2 stays as a
 # second anchor, unpacked into the cache with its firmware (run_qemu.sh
@@ -38,6 +39,15 @@ OUT=${1:-/dev/stdout}
 
 log() { echo "setup: $*" >&2; }
 
+# One setup at a time per cache: two makes started together would each
+# delete and unpack the same trees, and trust what the other left half
+# done.  apt and dpkg wait for their own locks (a first boot's
+# unattended-upgrades) up to ten minutes.
+mkdir -p "$CACHE"
+exec 9> "$CACHE/setup.lock"
+flock 9
+APT_LOCK=(-o DPkg::Lock::Timeout=600)
+
 need_pkgs=(busybox-static sparse linux-source-6.1 kmod cpio
 	   xz-utils rsync bc flex bison libelf-dev gcc make perl pciutils
 	   python3 libssl-dev acpica-tools pahole socat
@@ -48,7 +58,7 @@ apt_updated=
 apt_update() {
 	if [ -z "$apt_updated" ]; then
 		log "apt-get update"
-		apt-get update -qq >&2
+		apt-get "${APT_LOCK[@]}" update -qq >&2
 		apt_updated=1
 	fi
 }
@@ -67,14 +77,16 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	apt_update
 	log "installing ${missing[*]}"
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	apt-get "${APT_LOCK[@]}" install -y -qq --no-install-recommends \
+		"${missing[@]}" >&2
 fi
-mkdir -p "$CACHE"
 
 # Downloads PKG (=VERSION if given) into DIR; apt's candidate otherwise.
 download() { # download DIR PKG[=VERSION]
-	(cd "$1" && { apt-get download -qq "$2" >&2 2>/dev/null ||
-		      { apt_update; apt-get download "$2" >&2; }; })
+	if ! (cd "$1" && apt-get download -qq "$2" >&2 2>/dev/null); then
+		apt_update
+		(cd "$1" && apt-get download "$2" >&2)
+	fi
 }
 
 # The newest version of PKG that is not bookworm-backports'.  awk reads
@@ -118,7 +130,8 @@ if [ ! -e "$Q72/.done" ]; then
 		       done | { grep -vE 'qemu-system|seabios|ipxe|ovmf' || :; } |
 		       paste -sd, -)
 		log "installing the libraries QEMU 7.2 needs"
-		apt-get satisfy -y -qq --no-install-recommends "$deps" >&2
+		apt-get "${APT_LOCK[@]}" satisfy -y -qq \
+			--no-install-recommends "$deps" >&2
 	fi
 	rm -rf "$tmp"
 	"$Q72/usr/bin/qemu-system-x86_64" --version | sed -n 1p > "$Q72/.done"
@@ -128,6 +141,9 @@ fi
 # packages: dkms, which kvm-viommu-dkms depends on, and udev (the version
 # of this machine's libudev1, which it needs exactly), whose daemon applies
 # the package's rule to /dev/kvm_viommu.  Downloaded, never installed here.
+# The archive keeps only a suite's newest build: on a machine not upgraded
+# since, that libudev1's udev may be gone, and then the current udev goes
+# with its own libudev1, which replaces the machine's in the overlay only.
 IDEBS=$CACHE/install-debs
 udev_ver=$(installed libudev1)
 if [ "$(cat "$IDEBS/.done" 2>/dev/null)" != "udev=$udev_ver" ]; then
@@ -135,7 +151,12 @@ if [ "$(cat "$IDEBS/.done" 2>/dev/null)" != "udev=$udev_ver" ]; then
 	rm -rf "$IDEBS"
 	mkdir -p "$IDEBS"
 	download "$IDEBS" dkms
-	download "$IDEBS" "udev${udev_ver:+=$udev_ver}"
+	if ! download "$IDEBS" "udev${udev_ver:+=$udev_ver}"; then
+		log "udev $udev_ver has left the archive: the current udev" \
+		    "and libudev1 instead"
+		download "$IDEBS" udev
+		download "$IDEBS" libudev1
+	fi
 	echo "udev=$udev_ver" > "$IDEBS/.done"
 fi
 
@@ -162,7 +183,6 @@ if [ -z "$KVER" ]; then
 	       sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | sed -n 1p)
 	[ -n "$KVER" ] || { log "cannot resolve $meta"; exit 1; }
 fi
-[ -z "$memo" ] || echo "$KVER" > "$memo"
 
 KIMG=$CACHE/image-$KVER
 if [ ! -e "$KIMG/.done" ]; then
@@ -201,6 +221,9 @@ if [ ! -e "$KHDR/.done" ]; then
 		{ log "no kbuild tools under $KDIR/scripts"; exit 1; }
 	touch "$KHDR/.done"
 fi
+# Remembered once its image and headers are in the cache: a release
+# that failed to download is resolved again next time.
+[ -z "$memo" ] || [ -s "$memo" ] || echo "$KVER" > "$memo"
 
 KSRC=$CACHE/linux-source-6.1
 if [ ! -e "$KSRC/.done" ]; then
