@@ -121,8 +121,8 @@ for p in "${DEPS[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+		install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 if ! dpkg --compare-versions "$(dpkg-query -W -f='${Version}' meson \
 		2>/dev/null || echo 0)" ge 1.5 ||
@@ -139,9 +139,11 @@ git_() { git -C "$SRC" -c user.name="kvm_viommu build.sh" \
 # for $VERSION: say so if the suite moved.
 if ! git_ rev-parse -q --verify 'base^{commit}' > /dev/null 2>&1; then
 	DL=$CACHE/qemu-source
-	if [ ! -s "$DL/$TARBALL" ]; then
+	# A download cut short is no tarball (xz checks its own CRCs).
+	if [ ! -s "$DL/$TARBALL" ] || ! xz -tq "$DL/$TARBALL"; then
 		"$BACKPORTS" ensure
 		mkdir -p "$DL"
+		rm -f "$DL/$TARBALL"
 		(cd "$DL" && apt-get source --download-only --tar-only \
 			-t bookworm-backports qemu >&2)
 		if [ ! -s "$DL/$TARBALL" ]; then
@@ -232,10 +234,20 @@ fi
 "$BUILD/qemu-system-x86_64" -device help 2>/dev/null |
 	grep -q virtio-9p-pci || { log "the binary has no virtfs (L0 needs it)"; exit 1; }
 
-# Older builds of the same kind go; this one takes their place.
+# Older builds of the same kind go, all but the newest: another checkout
+# (a branch with other patches, or this one before an edit of this
+# script) may be running that one.  Each build's directory is new, so
+# its time is the build's.
 [ "$WHAT" = series ] && kind=kvm_viommu || kind=l0
-for old in "$CACHE"/qemu-"$VERSION"-"$kind"-*; do
-	rm -rf "$old"
+rm -rf "$OUT.tmp"
+keep=
+# shellcheck disable=SC2012 # the cache's own names: no newlines
+for old in $(ls -dt "$CACHE"/qemu-"$VERSION"-"$kind"-* 2>/dev/null || :); do
+	if [ -z "$keep" ]; then
+		keep=$old
+	else
+		rm -rf "$old"
+	fi
 done
 mkdir -p "$OUT.tmp"
 cp "$BUILD/qemu-system-x86_64" "$OUT.tmp/"
