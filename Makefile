@@ -59,8 +59,13 @@ ifeq ($(filter-out $(NO_SETUP_GOALS),$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),
 else
 # Installs the packages and unpacks the kernel trees on first use; make
 # re-reads the variables it writes (KVER, KDIR, KIMG, KSRC, QEMU72), one
-# file per L1 kernel.
-$(CONFIG_MK): $(SELFTESTS)/setup.sh
+# file per L1 kernel.  Made again when setup.sh changes or the cache moves
+# (KVM_VIOMMU_CACHE): build/cache-dir names the cache it was made for.
+CACHE_DIR := $(or $(KVM_VIOMMU_CACHE),/var/cache/kvm_viommu)
+$(shell mkdir -p $(BUILD) && \
+	[ "$$(cat $(BUILD)/cache-dir 2>/dev/null)" = '$(CACHE_DIR)' ] || \
+	echo '$(CACHE_DIR)' > $(BUILD)/cache-dir)
+$(CONFIG_MK): $(SELFTESTS)/setup.sh $(BUILD)/cache-dir
 	@mkdir -p $(BUILD)
 	$(SELFTESTS)/setup.sh -k $(L1_KERNEL) $@.tmp && mv $@.tmp $@
 include $(CONFIG_MK)

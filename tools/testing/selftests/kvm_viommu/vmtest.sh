@@ -132,22 +132,26 @@ done > "$OUT/env"
 
 # What l1_run.sh (and the programs it runs) learn of the testbed: the L2
 # Linux guest, the QEMU to run it with, and what this side knows.
-cat > "$VMDIR/l1.env" <<ENV
-export KVM_VIOMMU_L2_KERNEL=$KIMG/boot/vmlinuz-$L2_KVER
-export KVM_VIOMMU_L2_INITRD=$L2_INITRD
-export KVM_VIOMMU_QEMU_ROOT=$QEMU_ROOT
-export KVM_VIOMMU_QEMU72=$(mkvar QEMU72)
-export KVM_VIOMMU_L0_QEMU="$L0_QEMU"
-export SOAK_BOOTS=${SOAK_BOOTS:-30} SOAK_VMMS="${SOAK_VMMS:-}"
-export SOAK_ITERS=${SOAK_ITERS:-200} SOAK_TIMEOUT=${SOAK_TIMEOUT:-240}
-export SOAK_TRACE=${SOAK_TRACE:-0}
-export KVM_VIOMMU_PKG_DIR=$BUILD/deb
-export KVM_VIOMMU_INSTALL_DEBS=$(mkvar INSTALL_DEBS)
-export KVM_VIOMMU_KDIR=${VMTEST_KDIR:-$(mkvar KDIR)}
-export KVM_VIOMMU_KMODS=$KMODS
-export KVM_VIOMMU_INSN_LOG=$INSN_LOG
-export KVM_VIOMMU_KALLSYMS=$KALLSYMS
-ENV
+# Quoted, as bash reads them back (l1_run.sh sources the file).
+l1var() { printf 'export %s=%q\n' "$1" "$2"; }
+{
+	l1var KVM_VIOMMU_L2_KERNEL "$KIMG/boot/vmlinuz-$L2_KVER"
+	l1var KVM_VIOMMU_L2_INITRD "$L2_INITRD"
+	l1var KVM_VIOMMU_QEMU_ROOT "$QEMU_ROOT"
+	l1var KVM_VIOMMU_QEMU72 "$(mkvar QEMU72)"
+	l1var KVM_VIOMMU_L0_QEMU "$L0_QEMU"
+	l1var SOAK_BOOTS "${SOAK_BOOTS:-30}"
+	l1var SOAK_VMMS "${SOAK_VMMS:-}"
+	l1var SOAK_ITERS "${SOAK_ITERS:-200}"
+	l1var SOAK_TIMEOUT "${SOAK_TIMEOUT:-240}"
+	l1var SOAK_TRACE "${SOAK_TRACE:-0}"
+	l1var KVM_VIOMMU_PKG_DIR "$BUILD/deb"
+	l1var KVM_VIOMMU_INSTALL_DEBS "$(mkvar INSTALL_DEBS)"
+	l1var KVM_VIOMMU_KDIR "${VMTEST_KDIR:-$(mkvar KDIR)}"
+	l1var KVM_VIOMMU_KMODS "$KMODS"
+	l1var KVM_VIOMMU_INSN_LOG "$INSN_LOG"
+	l1var KVM_VIOMMU_KALLSYMS "$KALLSYMS"
+} > "$VMDIR/l1.env"
 
 # A module tree for L1's modprobe: the kernel package's modules (linked,
 # not copied) plus ours, indexed by depmod.  depmod only reads files.
