@@ -64,7 +64,7 @@ else
 CACHE_DIR := $(or $(KVM_VIOMMU_CACHE),/var/cache/kvm_viommu)
 $(shell mkdir -p $(BUILD) && \
 	[ "$$(cat $(BUILD)/cache-dir 2>/dev/null)" = '$(CACHE_DIR)' ] || \
-	echo '$(CACHE_DIR)' > $(BUILD)/cache-dir)
+	printf '%s\n' '$(CACHE_DIR)' > $(BUILD)/cache-dir)
 $(CONFIG_MK): $(SELFTESTS)/setup.sh $(BUILD)/cache-dir
 	@mkdir -p $(BUILD)
 	$(SELFTESTS)/setup.sh -k $(L1_KERNEL) $@.tmp && mv $@.tmp $@

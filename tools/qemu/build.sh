@@ -241,9 +241,12 @@ fi
 [ "$WHAT" = series ] && kind=kvm_viommu || kind=l0
 rm -rf "$OUT.tmp"
 keep=
-# shellcheck disable=SC2012 # the cache's own names: no newlines
-for old in $(ls -dt "$CACHE"/qemu-"$VERSION"-"$kind"-* 2>/dev/null || :); do
+for old in "$CACHE"/qemu-"$VERSION"-"$kind"-*; do
+	[ -d "$old" ] || continue
 	if [ -z "$keep" ]; then
+		keep=$old
+	elif [ "$old" -nt "$keep" ]; then
+		rm -rf "$keep"
 		keep=$old
 	else
 		rm -rf "$old"

@@ -105,14 +105,15 @@ in_root() {
 		DEBIAN_FRONTEND=noninteractive "$@"
 }
 
-# The .deb files of PACKAGE..., as paths in the overlay root; none for a
-# package setup.sh did not download (libudev1, unless the machine's udev
-# had left the archive: see setup.sh).
+# The .deb files of PACKAGE..., as paths in the overlay root.  libudev1
+# is there only when the machine's own udev had left the archive (see
+# setup.sh); any other package missing is an error, which dpkg names.
 debs() {
 	local p f
 	for p in "$@"; do
 		for f in "$R/run/debs/${p}"_*.deb; do
-			[ ! -e "$f" ] || echo "${f#"$R"}"
+			[ "$p" = libudev1 ] && [ ! -e "$f" ] && continue
+			echo "${f#"$R"}"
 		done
 	done
 }

@@ -55,12 +55,21 @@ need_pkgs=(busybox-static sparse linux-source-6.1 kmod cpio
 
 export DEBIAN_FRONTEND=noninteractive
 apt_updated=
+# Once a run, and again after a while if it fails: DPkg::Lock::Timeout
+# does not cover the lists' lock, which apt-daily may hold at first boot.
 apt_update() {
-	if [ -z "$apt_updated" ]; then
-		log "apt-get update"
-		apt-get "${APT_LOCK[@]}" update -qq >&2
-		apt_updated=1
-	fi
+	local try
+	[ -z "$apt_updated" ] || return 0
+	log "apt-get update"
+	for try in 1 2 3 4 5; do
+		if apt-get "${APT_LOCK[@]}" update -qq >&2; then
+			apt_updated=1
+			return
+		fi
+		log "apt-get update failed (try $try of 5)"
+		[ "$try" = 5 ] || sleep 30
+	done
+	return 1
 }
 
 # Succeeds either way: dpkg-query fails for a package it has never seen,
@@ -96,6 +105,12 @@ debian12_version() {
 	{ apt-cache madison "$1" 2>/dev/null || :; } |
 		awk -F'|' '$3 !~ /-backports/ && $3 ~ /Packages/ && !v {
 			v = $2; gsub(/ /, "", v) } END { print v }'
+}
+
+# Every version of PKG apt knows of, one a line.
+debian12_version_all() {
+	{ apt-cache madison "$1" 2>/dev/null || :; } |
+		awk -F'|' '{ v = $2; gsub(/ /, "", v); print v }'
 }
 
 # QEMU 10 from bookworm-backports, unless some 10.x is installed already
@@ -151,7 +166,12 @@ if [ "$(cat "$IDEBS/.done" 2>/dev/null)" != "udev=$udev_ver" ]; then
 	rm -rf "$IDEBS"
 	mkdir -p "$IDEBS"
 	download "$IDEBS" dkms
-	if ! download "$IDEBS" "udev${udev_ver:+=$udev_ver}"; then
+	apt_update
+	if [ -z "$udev_ver" ] ||
+	   [[ $'\n'$(debian12_version_all udev)$'\n' == *$'\n'"$udev_ver"$'\n'* ]]
+	then
+		download "$IDEBS" "udev${udev_ver:+=$udev_ver}"
+	else
 		log "udev $udev_ver has left the archive: the current udev" \
 		    "and libudev1 instead"
 		download "$IDEBS" udev
@@ -168,6 +188,7 @@ case "$L1_KERNEL" in
 *)	memo=; meta= ;;
 esac
 KVER=
+resolved=
 if [ -z "$meta" ]; then
 	KVER=$L1_KERNEL
 elif [ "$L1_KERNEL" = 6.1 ] && [ -n "${KVM_VIOMMU_KVER:-}" ]; then
@@ -182,6 +203,7 @@ if [ -z "$KVER" ]; then
 	KVER=$({ apt-cache depends "$meta" 2>/dev/null || :; } |
 	       sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | sed -n 1p)
 	[ -n "$KVER" ] || { log "cannot resolve $meta"; exit 1; }
+	resolved=1
 fi
 
 KIMG=$CACHE/image-$KVER
@@ -223,7 +245,7 @@ if [ ! -e "$KHDR/.done" ]; then
 fi
 # Remembered once its image and headers are in the cache: a release
 # that failed to download is resolved again next time.
-[ -z "$memo" ] || [ -s "$memo" ] || echo "$KVER" > "$memo"
+[ -z "$resolved" ] || [ -z "$memo" ] || echo "$KVER" > "$memo"
 
 KSRC=$CACHE/linux-source-6.1
 if [ ! -e "$KSRC/.done" ]; then
