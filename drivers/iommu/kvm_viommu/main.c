@@ -64,6 +64,7 @@ static int __init kvm_viommu_init(void)
 {
 	int ret;
 
+	kvm_viommu_regpage_init();
 	kvm_viommu_wq = alloc_workqueue("kvm-viommu-free", 0, 0);
 	if (!kvm_viommu_wq)
 		return -ENOMEM;

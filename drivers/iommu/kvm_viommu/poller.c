@@ -31,6 +31,7 @@
 #include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -194,11 +195,26 @@ static bool kvm_viommu_poller_unpark(struct kvm_viommu_poller *p, bool all,
 	return left;
 }
 
+/*
+ * The spin's clock: this CPU's scheduler clock, which costs a TSC read,
+ * where ktime_get() may read a clocksource as slow as an emulated HPET
+ * (a VM whose TSC is unstable: L1 in the testbed) at every turn of the
+ * spin.  After a move to another CPU it may read a little behind: that
+ * reads as no time spent, and the spin lasts as much longer (the clocks
+ * of two CPUs stay within a tick of each other).
+ */
+static bool kvm_viommu_spin_over(u64 last_busy, u64 spin)
+{
+	s64 spent = local_clock() - last_busy;
+
+	return spent >= 0 && spent >= spin;
+}
+
 static int kvm_viommu_poller_fn(void *data)
 {
 	struct kvm_viommu_poller *p = data;
 	struct kvm_viommu *viommu;
-	u64 spin, last_busy = ktime_get_ns();
+	u64 spin, last_busy = local_clock();
 	bool busy, took, released, all = true, retry = false;
 
 	while (!kthread_should_stop()) {
@@ -214,7 +230,7 @@ static int kvm_viommu_poller_fn(void *data)
 		}
 		released = atomic_xchg(&p->released, 0);
 		if (busy)
-			last_busy = ktime_get_ns();
+			last_busy = local_clock();
 		spin = (u64)READ_ONCE(sidecore_spin_us) * NSEC_PER_USEC;
 		/*
 		 * A unit whose lock was busy is tried again every round while
@@ -228,10 +244,10 @@ static int kvm_viommu_poller_fn(void *data)
 		if (spin && (all || retry || released)) {
 			retry = kvm_viommu_poller_unpark(p, all, &took);
 			if (took)
-				last_busy = ktime_get_ns();
+				last_busy = local_clock();
 		}
 		all = false;
-		if (ktime_get_ns() - last_busy < spin) {
+		if (!kvm_viommu_spin_over(last_busy, spin)) {
 			cond_resched();
 			cpu_relax();
 			continue;

@@ -135,6 +135,49 @@ static bool kvm_viommu_is_msg_reg(u32 off)
 	       (off >= VTD_IEDATA_REG && off <= VTD_IEUADDR_REG);
 }
 
+/* The words kvm_viommu_reg_ranges[] covers. */
+#define KVM_VIOMMU_REG_WORDS	((VTD_IOTLB_REG + 8 + 16 * VTD_NR_FRCD) / 4)
+
+/*
+ * The page's register words in the order a drain applies them: class by
+ * class, kvm_viommu_drain_order first within each, then the class's other
+ * words by offset; and where each class begins.  Worked out once: a drain
+ * runs at every polled write, and classifying each word there again cost
+ * the poller more than all else it did.
+ */
+static u16 kvm_viommu_drain_seq[KVM_VIOMMU_REG_WORDS] __ro_after_init;
+static u8 kvm_viommu_class_start[KVM_VIOMMU_NR_WORD_CLASSES + 1]
+	__ro_after_init;
+
+/* At module load. */
+void __init kvm_viommu_regpage_init(void)
+{
+	DECLARE_BITMAP(done, VTD_REG_PAGE_SIZE / 4);
+	unsigned int i, n = 0;
+	u32 off;
+	int c;
+
+	bitmap_zero(done, VTD_REG_PAGE_SIZE / 4);
+	for (c = 0; c < KVM_VIOMMU_NR_WORD_CLASSES; c++) {
+		kvm_viommu_class_start[c] = n;
+		for (i = 0; i < ARRAY_SIZE(kvm_viommu_drain_order); i++) {
+			off = kvm_viommu_drain_order[i];
+			if (kvm_viommu_word_class(off) == c &&
+			    !__test_and_set_bit(off / 4, done))
+				kvm_viommu_drain_seq[n++] = off;
+		}
+		for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
+			for (off = kvm_viommu_reg_ranges[i].start;
+			     off < kvm_viommu_reg_ranges[i].end; off += 4)
+				if (kvm_viommu_word_class(off) == c &&
+				    !__test_and_set_bit(off / 4, done))
+					kvm_viommu_drain_seq[n++] = off;
+	}
+	kvm_viommu_class_start[c] = n;
+	/* kvm_viommu_drain_order lists only words within the ranges. */
+	WARN_ON(n != KVM_VIOMMU_REG_WORDS);
+}
+
 int kvm_viommu_regs_init(struct kvm_viommu *viommu)
 {
 	viommu->regs = kzalloc(VTD_REG_PAGE_SIZE, GFP_KERNEL_ACCOUNT);
@@ -498,21 +541,6 @@ void kvm_viommu_reg_apply_bytes(struct kvm_viommu *viommu, u32 off,
 	}
 }
 
-/* Read the words of class @c from the page into the snapshot. */
-static void kvm_viommu_snap_class(struct kvm_viommu *viommu,
-				  enum kvm_viommu_word_class c)
-{
-	unsigned int i;
-	u32 off;
-
-	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
-		for (off = kvm_viommu_reg_ranges[i].start;
-		     off < kvm_viommu_reg_ranges[i].end; off += 4)
-			if (kvm_viommu_word_class(off) == c)
-				viommu->snap[off / 4] =
-					READ_ONCE(*kvm_viommu_page32(viommu, off));
-}
-
 /*
  * One word of the snapshot: if the guest wrote it, apply the write.  Of
  * an RW1C word only the bytes that differ from what was published are
@@ -557,7 +585,6 @@ static unsigned int kvm_viommu_drain_word(struct kvm_viommu *viommu, u32 off)
  */
 unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 {
-	DECLARE_BITMAP(done, VTD_REG_PAGE_SIZE / 4);
 	unsigned int i, n = 0;
 	u32 off;
 	int c;
@@ -572,26 +599,17 @@ unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 	/* A request made from now on asks for a later drain. */
 	atomic_xchg(&viommu->drain_pending, 0);
 	for (c = KVM_VIOMMU_NR_WORD_CLASSES - 1; c >= 0; c--) {
-		kvm_viommu_snap_class(viommu, c);
+		for (i = kvm_viommu_class_start[c];
+		     i < kvm_viommu_class_start[c + 1]; i++) {
+			off = kvm_viommu_drain_seq[i];
+			viommu->snap[off / 4] =
+				READ_ONCE(*kvm_viommu_page32(viommu, off));
+		}
 		/* Pairs with the guest's store order: see above. */
 		smp_rmb();
 	}
-	bitmap_zero(done, VTD_REG_PAGE_SIZE / 4);
-	for (c = 0; c < KVM_VIOMMU_NR_WORD_CLASSES; c++) {
-		for (i = 0; i < ARRAY_SIZE(kvm_viommu_drain_order); i++) {
-			off = kvm_viommu_drain_order[i];
-			if (kvm_viommu_word_class(off) != c ||
-			    __test_and_set_bit(off / 4, done))
-				continue;
-			n += kvm_viommu_drain_word(viommu, off);
-		}
-		for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
-			for (off = kvm_viommu_reg_ranges[i].start;
-			     off < kvm_viommu_reg_ranges[i].end; off += 4)
-				if (kvm_viommu_word_class(off) == c &&
-				    !__test_and_set_bit(off / 4, done))
-					n += kvm_viommu_drain_word(viommu, off);
-	}
+	for (i = 0; i < KVM_VIOMMU_REG_WORDS; i++)
+		n += kvm_viommu_drain_word(viommu, kvm_viommu_drain_seq[i]);
 	if (viommu->polled)
 		viommu->cnt.polled_writes += n;
 	return n;
@@ -600,20 +618,21 @@ unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 /*
  * Has the guest written the page since the unit last published it?  For
  * the poller, without the lock: a racy look, which the drain under the
- * lock settles.
+ * lock settles.  Eight bytes at a time (the ranges are 8-byte aligned:
+ * see kvm_viommu_find_stale()): the poller asks at every turn of its spin.
  */
 bool kvm_viommu_page_written(struct kvm_viommu *viommu)
 {
-	const u8 *page = page_address(viommu->reg_page);
-	const u8 *pub = (const u8 *)viommu->pub;
+	const u64 *page = page_address(viommu->reg_page);
+	const u64 *pub = (const u64 *)viommu->pub;
 	unsigned int i;
+	u32 q;
 
 	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
-		if (memcmp(page + kvm_viommu_reg_ranges[i].start,
-			   pub + kvm_viommu_reg_ranges[i].start,
-			   kvm_viommu_reg_ranges[i].end -
-			   kvm_viommu_reg_ranges[i].start))
-			return true;
+		for (q = kvm_viommu_reg_ranges[i].start / 8;
+		     q < kvm_viommu_reg_ranges[i].end / 8; q++)
+			if (READ_ONCE(page[q]) != READ_ONCE(pub[q]))
+				return true;
 	return false;
 }
 
