@@ -356,7 +356,7 @@ void kvm_viommu_fail(struct kvm_viommu *viommu, const char *why);
 bool kvm_viommu_file_is_unit(struct file *file, struct kvm_viommu *viommu);
 
 /* regpage.c: the register page the guest reads */
-void kvm_viommu_regpage_init(void);
+int kvm_viommu_regpage_init(void);
 int kvm_viommu_regs_init(struct kvm_viommu *viommu);
 void kvm_viommu_regs_free(struct kvm_viommu *viommu);
 u32 kvm_viommu_reg_view(struct kvm_viommu *viommu, u32 off);

@@ -64,7 +64,9 @@ static int __init kvm_viommu_init(void)
 {
 	int ret;
 
-	kvm_viommu_regpage_init();
+	ret = kvm_viommu_regpage_init();
+	if (ret)
+		return ret;
 	kvm_viommu_wq = alloc_workqueue("kvm-viommu-free", 0, 0);
 	if (!kvm_viommu_wq)
 		return -ENOMEM;

@@ -196,18 +196,25 @@ static bool kvm_viommu_poller_unpark(struct kvm_viommu_poller *p, bool all,
 }
 
 /*
- * The spin's clock: this CPU's scheduler clock, which costs a TSC read,
- * where ktime_get() may read a clocksource as slow as an emulated HPET
- * (a VM whose TSC is unstable: L1 in the testbed) at every turn of the
- * spin.  After a move to another CPU it may read a little behind: that
- * reads as no time spent, and the spin lasts as much longer (the clocks
- * of two CPUs stay within a tick of each other).
+ * Has the poller spun @spin ns since @last_busy?  Timed on this CPU's
+ * scheduler clock (local_clock(): a TSC read, and a per-CPU update where
+ * the TSC is unstable), where ktime_get() may read a clocksource as slow
+ * as an emulated HPET (a VM whose TSC is unstable: L1 in the testbed) at
+ * every turn of the spin.  After a move to a CPU whose clock is behind
+ * (the CPUs' clocks drift apart only boundedly), the spin starts again
+ * from now: it lasts at most @spin longer, never without end.
  */
-static bool kvm_viommu_spin_over(u64 last_busy, u64 spin)
+static bool kvm_viommu_spin_over(u64 *last_busy, u64 spin)
 {
-	s64 spent = local_clock() - last_busy;
+	u64 now = local_clock();
 
-	return spent >= 0 && spent >= spin;
+	if (!spin)
+		return true;
+	if ((s64)(now - *last_busy) < 0) {
+		*last_busy = now;
+		return false;
+	}
+	return now - *last_busy >= spin;
 }
 
 static int kvm_viommu_poller_fn(void *data)
@@ -247,7 +254,7 @@ static int kvm_viommu_poller_fn(void *data)
 				last_busy = local_clock();
 		}
 		all = false;
-		if (!kvm_viommu_spin_over(last_busy, spin)) {
+		if (!kvm_viommu_spin_over(&last_busy, spin)) {
 			cond_resched();
 			cpu_relax();
 			continue;

@@ -82,7 +82,7 @@ enum kvm_viommu_word_class {
  * Within a class, the order in which a drain applies the words it lists;
  * the class's other words follow, by offset.
  */
-static const u16 kvm_viommu_drain_order[] = {
+static const u16 kvm_viommu_drain_order[] __initconst = {
 	VTD_RTADDR_REG, VTD_RTADDR_REG + 4, VTD_CCMD_REG,
 	VTD_FEDATA_REG, VTD_FEADDR_REG, VTD_FEUADDR_REG,
 	VTD_IEDATA_REG, VTD_IEADDR_REG, VTD_IEUADDR_REG,
@@ -149,33 +149,61 @@ static u16 kvm_viommu_drain_seq[KVM_VIOMMU_REG_WORDS] __ro_after_init;
 static u8 kvm_viommu_class_start[KVM_VIOMMU_NR_WORD_CLASSES + 1]
 	__ro_after_init;
 
-/* At module load. */
-void __init kvm_viommu_regpage_init(void)
+/* Add @off to the drain's order, if it is a register word not yet there. */
+static int __init kvm_viommu_drain_seq_add(unsigned long *done, u32 off,
+					   unsigned int *n)
+{
+	if (__test_and_set_bit(off / 4, done))
+		return 0;
+	if (*n == ARRAY_SIZE(kvm_viommu_drain_seq))
+		return -EINVAL;
+	kvm_viommu_drain_seq[(*n)++] = off;
+	return 0;
+}
+
+/* The words of class @c, in the order a drain applies them. */
+static int __init kvm_viommu_drain_seq_class(unsigned long *done,
+					     enum kvm_viommu_word_class c,
+					     unsigned int *n)
+{
+	unsigned int i;
+	int ret = 0;
+	u32 off;
+
+	for (i = 0; i < ARRAY_SIZE(kvm_viommu_drain_order); i++) {
+		off = kvm_viommu_drain_order[i];
+		if (kvm_viommu_word_class(off) == c)
+			ret |= kvm_viommu_drain_seq_add(done, off, n);
+	}
+	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
+		for (off = kvm_viommu_reg_ranges[i].start;
+		     off < kvm_viommu_reg_ranges[i].end; off += 4)
+			if (kvm_viommu_word_class(off) == c)
+				ret |= kvm_viommu_drain_seq_add(done, off, n);
+	return ret;
+}
+
+/*
+ * At module load.  -EINVAL if kvm_viommu_drain_order names a word outside
+ * the ranges, or the ranges outgrow KVM_VIOMMU_REG_WORDS: a drain would
+ * then apply a word it never read.
+ */
+int __init kvm_viommu_regpage_init(void)
 {
 	DECLARE_BITMAP(done, VTD_REG_PAGE_SIZE / 4);
-	unsigned int i, n = 0;
-	u32 off;
-	int c;
+	unsigned int n = 0;
+	int c, ret = 0;
 
+	BUILD_BUG_ON(KVM_VIOMMU_REG_WORDS > U8_MAX);
 	bitmap_zero(done, VTD_REG_PAGE_SIZE / 4);
 	for (c = 0; c < KVM_VIOMMU_NR_WORD_CLASSES; c++) {
 		kvm_viommu_class_start[c] = n;
-		for (i = 0; i < ARRAY_SIZE(kvm_viommu_drain_order); i++) {
-			off = kvm_viommu_drain_order[i];
-			if (kvm_viommu_word_class(off) == c &&
-			    !__test_and_set_bit(off / 4, done))
-				kvm_viommu_drain_seq[n++] = off;
-		}
-		for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++)
-			for (off = kvm_viommu_reg_ranges[i].start;
-			     off < kvm_viommu_reg_ranges[i].end; off += 4)
-				if (kvm_viommu_word_class(off) == c &&
-				    !__test_and_set_bit(off / 4, done))
-					kvm_viommu_drain_seq[n++] = off;
+		ret |= kvm_viommu_drain_seq_class(done, c, &n);
 	}
 	kvm_viommu_class_start[c] = n;
-	/* kvm_viommu_drain_order lists only words within the ranges. */
-	WARN_ON(n != KVM_VIOMMU_REG_WORDS);
+	if (ret || WARN_ON(n != KVM_VIOMMU_REG_WORDS))
+		return -EINVAL;
+	return 0;
 }
 
 int kvm_viommu_regs_init(struct kvm_viommu *viommu)
@@ -608,7 +636,7 @@ unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 		/* Pairs with the guest's store order: see above. */
 		smp_rmb();
 	}
-	for (i = 0; i < KVM_VIOMMU_REG_WORDS; i++)
+	for (i = 0; i < kvm_viommu_class_start[KVM_VIOMMU_NR_WORD_CLASSES]; i++)
 		n += kvm_viommu_drain_word(viommu, kvm_viommu_drain_seq[i]);
 	if (viommu->polled)
 		viommu->cnt.polled_writes += n;
