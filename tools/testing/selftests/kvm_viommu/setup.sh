@@ -51,7 +51,7 @@ APT_LOCK=(-o DPkg::Lock::Timeout=600)
 need_pkgs=(busybox-static sparse linux-source-6.1 kmod cpio
 	   xz-utils rsync bc flex bison libelf-dev gcc make perl pciutils
 	   python3 libssl-dev acpica-tools pahole socat
-	   debhelper dh-dkms lintian adduser patch)
+	   debhelper dh-dkms lintian adduser patch gdb)
 
 export DEBIAN_FRONTEND=noninteractive
 apt_updated=

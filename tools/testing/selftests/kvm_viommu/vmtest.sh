@@ -244,6 +244,18 @@ chmod +x "$INITRD/init"
 # asks L1's kernel, over its keyboard, for sysrq-l, -w and -t on the
 # console, so a hang leaves evidence rather than only a time-out.
 MON=$VMDIR/l0-monitor.sock
+# L0 itself may be what hangs: once, its monitor answered nothing (an
+# empty l0-monitor.txt) while L1 had printed nothing since 1.7 s into its
+# boot.  So the watchdog also saves every thread's stack of L0's QEMU
+# (gdb, with QEMU's debug info) to l0-threads.txt, before the monitor.
+l0_threads() {
+	local pid
+	pid=$(pgrep -f -- "^$L0_BIN .*unix:$MON" | sed -n 1p) || :
+	[ -n "$pid" ] || return 0
+	timeout 120 gdb -p "$pid" -batch -nx -ex 'set pagination off' \
+		-ex 'info threads' -ex 'thread apply all bt' \
+		> "$VMDIR/l0-threads.txt" 2>&1 || :
+}
 watchdog() {
 	local waited=0 stalled=
 	trap 'kill $! 2>/dev/null; exit 0' TERM
@@ -257,8 +269,18 @@ watchdog() {
 			: > "$VMDIR/stalled"
 			break
 		fi
+		# A boot that has not reached l1_run.sh in five minutes (it
+		# takes well under one) is frozen, whether or not L1 can
+		# still say so.
+		if [ $waited -ge 300 ] &&
+		   ! grep -q '^l1: ' "$VMDIR/console.log" 2>/dev/null; then
+			stalled=1
+			: > "$VMDIR/stalled"
+			break
+		fi
 	done
-	echo "vmtest: L1 ${stalled:+stalled}${stalled:-still running} after $waited s: saving its state to $VMDIR/l0-monitor.txt"
+	echo "vmtest: L1 ${stalled:+stalled}${stalled:-still running} after $waited s: saving its state to $VMDIR/l0-monitor.txt and l0-threads.txt"
+	l0_threads
 	for c in "info cpus" "info registers -a" "cpu 0" "info lapic" \
 		 "cpu 1" "info lapic" "info pic" "sendkey alt-sysrq-l" \
 		 "sendkey alt-sysrq-w" "sendkey alt-sysrq-t"; do
@@ -267,8 +289,11 @@ watchdog() {
 	done | socat - "UNIX-CONNECT:$MON" > "$VMDIR/l0-monitor.txt" 2>&1
 	if [ -n "$stalled" ]; then
 		sleep 5
-		echo "vmtest: ending L1: an RCU stall does not end by itself here"
+		echo "vmtest: ending L1: a stall does not end by itself here"
 		echo quit | socat - "UNIX-CONNECT:$MON" > /dev/null 2>&1
+		# An L0 that no longer serves its monitor is killed.
+		sleep 20
+		pkill -KILL -f -- "^$L0_BIN .*unix:$MON" || :
 	fi
 }
 boot_l1() {
@@ -307,6 +332,8 @@ if [ -e "$VMDIR/stalled" ] && ! grep -q '^l1: ' "$VMDIR/console.log"; then
 	frozen_boot=1
 	mv "$VMDIR/console.log" "$VMDIR/console-frozen-boot.log"
 	mv "$VMDIR/l0-monitor.txt" "$VMDIR/l0-monitor-frozen-boot.txt" \
+		2>/dev/null
+	mv "$VMDIR/l0-threads.txt" "$VMDIR/l0-threads-frozen-boot.txt" \
 		2>/dev/null
 	echo "vmtest: L1 froze while booting, before any test (the TCG" \
 		"interrupt freeze described in vmtest.sh); booting it once more"
