@@ -70,4 +70,5 @@ VMTEST_KERNEL=$SRC/arch/x86/boot/bzImage VMTEST_KVER=$REL \
 VMTEST_KMODS=$DBG/mods/lib/modules/$REL VMTEST_KDIR=$SRC \
 VMTEST_KO=$OUT/drivers/iommu/kvm_viommu/kvm_viommu.ko \
 VMTEST_TIMEOUT=${VMTEST_TIMEOUT:-3600} \
+VMTEST_BOOT_LIMIT=${VMTEST_BOOT_LIMIT:-900} \
 	exec "$TOP/tools/testing/selftests/kvm_viommu/vmtest.sh" check

@@ -20,7 +20,9 @@
 # L1's kernel log holds no oops, BUG, WARNING, lockdep, KASAN or call trace.
 #
 # Environment: VMTEST_TIMEOUT (seconds, default 1200), VMTEST_SMP (L1's
-# CPUs, default 2), VMTEST_MEM (2G), VMTEST_TESTS (space-separated test
+# CPUs, default 2), VMTEST_BOOT_LIMIT (seconds L1 may take to reach
+# l1_run.sh before its boot counts as frozen, default 300), VMTEST_MEM
+# (2G), VMTEST_TESTS (space-separated test
 # names, default all), VMTEST_APPEND (more of L1's kernel command line),
 # KVM_VIOMMU_BENCH_TRACED (bench: the traced pass alone, that many times;
 # see viommu_bench.c), KVM_VIOMMU_BENCH_TRACED_ITERS and
@@ -63,7 +65,7 @@ L2_KVER=$(mkvar KVER)
 KIMG=$(mkvar KIMG)
 KVER=${VMTEST_KVER:-$L2_KVER}
 KMODS=${VMTEST_KMODS:-$KIMG/lib/modules/$KVER}
-VMLINUZ=${VMTEST_KERNEL:-$KIMG/boot/vmlinuz-$KVER}
+VMLINUZ=$(realpath -- "${VMTEST_KERNEL:-$KIMG/boot/vmlinuz-$KVER}")
 KO=${VMTEST_KO:-$TOP/drivers/iommu/kvm_viommu/kvm_viommu.ko}
 L2_INITRD=${VMTEST_L2_INITRD:-$BUILD/guest/initrd-$L2_KVER.cpio.gz}
 [ -r "$VMLINUZ" ] || die "no L1 kernel at $VMLINUZ"
@@ -76,6 +78,8 @@ L2_INITRD=${VMTEST_L2_INITRD:-$BUILD/guest/initrd-$L2_KVER.cpio.gz}
 # is processed").  VMTEST_L0_QEMU names another, such as Debian's own
 # qemu-system-x86_64.
 L0_BIN=${VMTEST_L0_QEMU:-$BUILD/qemu-l0/qemu-system-x86_64}
+# (L0 runs in $VMDIR: a path to it is made absolute, a bare name is PATH's.)
+[[ $L0_BIN != */* ]] || L0_BIN=$(realpath -- "$L0_BIN")
 command -v "$L0_BIN" >/dev/null || die "no L0 QEMU at $L0_BIN: run make qemu-l0"
 case "$ANCHOR" in
 10) QEMU_ROOT= ;;
@@ -255,11 +259,17 @@ MON=$VMDIR/l0-monitor.sock
 # empty l0-monitor.txt) while L1 had printed nothing since 1.7 s into its
 # boot.  So the watchdog also saves every thread's stack of L0's QEMU
 # (gdb, with QEMU's debug info) to l0-threads.txt, before the monitor.
+# L0's pid while it runs (its -pidfile), else nothing.
+l0_pid() {
+	local pid
+	pid=$(cat "$VMDIR/l0.pid" 2>/dev/null) || return 0
+	! kill -0 "$pid" 2>/dev/null || echo "$pid"
+}
 l0_threads() {
 	local pid
-	pid=$(pgrep -f -- "^$L0_BIN .*unix:$MON" | sed -n 1p) || :
+	pid=$(l0_pid)
 	[ -n "$pid" ] || return 0
-	timeout 120 gdb -p "$pid" -batch -nx -ex 'set pagination off' \
+	timeout -k 5 40 gdb -p "$pid" -batch -nx -ex 'set pagination off' \
 		-ex 'info threads' -ex 'thread apply all bt' \
 		> "$VMDIR/l0-threads.txt" 2>&1 || :
 }
@@ -276,10 +286,11 @@ watchdog() {
 			: > "$VMDIR/stalled"
 			break
 		fi
-		# A boot that has not reached l1_run.sh in five minutes (it
-		# takes well under one) is frozen, whether or not L1 can
-		# still say so.
-		if [ $waited -ge 300 ] &&
+		# A boot that has not reached l1_run.sh in five minutes
+		# (Debian's kernel takes well under one; VMTEST_BOOT_LIMIT
+		# for a slower one) is frozen, whether or not L1 can still
+		# say so.
+		if [ $waited -ge "${VMTEST_BOOT_LIMIT:-300}" ] &&
 		   ! grep -q '^l1: ' "$VMDIR/console.log" 2>/dev/null; then
 			stalled=1
 			: > "$VMDIR/stalled"
@@ -299,21 +310,26 @@ watchdog() {
 		echo "vmtest: ending L1: a stall does not end by itself here"
 		echo quit | socat - "UNIX-CONNECT:$MON" > /dev/null 2>&1
 		# An L0 that no longer serves its monitor is killed.
-		sleep 20
-		pkill -KILL -f -- "^$L0_BIN .*unix:$MON" || :
+		local tries=10 pid
+		while pid=$(l0_pid) && [ -n "$pid" ] && [ $tries -gt 0 ]; do
+			tries=$((tries - 1))
+			sleep 2
+		done
+		[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || :
 	fi
 }
 # L0 has also crashed (SIGSEGV, once in about 70 boots, 0.6 s into L1's
-# boot): QEMU runs in $VMDIR with core dumps on, so that where the kernel
-# writes cores to the process's directory, l0_core() can print the
-# crashing thread's stack.
+# boot): QEMU runs in $VMDIR with core dumps on (its own, without the
+# guest's RAM), so that where the kernel writes cores to the process's
+# directory, l0_core() can print the crashing thread's stack.
 boot_l1() {
-	rm -f "$VMDIR/stalled" "$VMDIR"/core "$VMDIR"/core.*
+	rm -f "$VMDIR/stalled" "$VMDIR/l0.pid" "$VMDIR"/core "$VMDIR"/core.*
 	watchdog $((TIMEOUT > 120 ? TIMEOUT - 60 : TIMEOUT / 2)) &
 	watchdog_pid=$!
-	ulimit -c unlimited 2>/dev/null || :
-	timeout --foreground -k 10 "$TIMEOUT" env -C "$VMDIR" "$L0_BIN" \
-		-machine q35 -accel tcg,thread=multi -cpu EPYC,+svm \
+	( ulimit -c unlimited 2>/dev/null || :
+	  exec timeout --foreground -k 10 "$TIMEOUT" env -C "$VMDIR" "$L0_BIN" \
+		-machine q35,dump-guest-core=off -accel tcg,thread=multi \
+		-cpu EPYC,+svm -pidfile "$VMDIR/l0.pid" \
 		-smp "$SMP" -m "${VMTEST_MEM:-2G}" \
 		-device intel-iommu,caching-mode=on \
 		-device edu -device edu \
@@ -322,7 +338,7 @@ boot_l1() {
 		-kernel "$VMLINUZ" -initrd "$VMDIR/initramfs.cpio.gz" \
 		-append "console=ttyS0 intel_iommu=on loglevel=5 panic=-1 kvm.nx_huge_pages=never rdinit=/init ${VMTEST_APPEND:-}" \
 		-display none -monitor "unix:$MON,server=on,wait=off" \
-		-serial stdio -no-reboot "${plugin[@]}" \
+		-serial stdio -no-reboot "${plugin[@]}" ) \
 		< /dev/null 2>&1 |
 		grep --line-buffered -v "TCG doesn't support requested feature" |
 		tee "$VMDIR/console.log"
@@ -337,7 +353,7 @@ l0_core() {
 	local core
 	core=$(find "$VMDIR" -maxdepth 1 -name 'core*' -type f | sed -n 1p)
 	[ -n "$core" ] || return 0
-	timeout 300 gdb -batch -nx -ex 'set pagination off' -ex bt \
+	timeout -k 10 300 gdb -batch -nx -ex 'set pagination off' -ex bt \
 		-ex 'thread apply all bt' "$L0_BIN" "$core" \
 		> "$VMDIR/l0-core-stacks.txt" 2>&1 || :
 	echo "vmtest: L0 crashed (exit $qemu_rc): its threads' stacks in" \
