@@ -297,7 +297,9 @@ watchdog() {
 			break
 		fi
 	done
-	echo "vmtest: L1 ${stalled:+stalled}${stalled:-still running} after $waited s: saving its state to $VMDIR/l0-monitor.txt and l0-threads.txt"
+	local state="still running"
+	[ -z "$stalled" ] || state=stalled
+	echo "vmtest: L1 $state after $waited s: saving its state to $VMDIR/l0-monitor.txt and l0-threads.txt"
 	l0_threads
 	for c in "info cpus" "info registers -a" "cpu 0" "info lapic" \
 		 "cpu 1" "info lapic" "info pic" "sendkey alt-sysrq-l" \
@@ -379,8 +381,8 @@ if [ -e "$VMDIR/stalled" ] && ! grep -q '^l1: ' "$VMDIR/console.log"; then
 		2>/dev/null
 	mv "$VMDIR/l0-threads.txt" "$VMDIR/l0-threads-frozen-boot.txt" \
 		2>/dev/null
-	echo "vmtest: L1 froze while booting, before any test (the TCG" \
-		"interrupt freeze described in vmtest.sh); booting it once more"
+	echo "vmtest: L1 froze while booting, before any test (a freeze" \
+		"described in vmtest.sh); booting it once more"
 	boot_l1
 fi
 took=$(($(date +%s) - start))
