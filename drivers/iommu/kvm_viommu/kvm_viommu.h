@@ -185,6 +185,10 @@ struct kvm_viommu_counters {
  * @pub: what was last published of each 32-bit word of the page; with
  *	the sidecore, a word that differs is a guest write (regpage.c).
  * @snap: the page as a drain read it, word by word (regpage.c).
+ * @pub_clean: with the sidecore, the last publish showed every register
+ *	as it read then, and @pub has not changed since; @pub_gen,
+ *	@pub_hold, @pub_held_gsts and @pub_sc_flags are what the view
+ *	depended on then (kvm_viommu_publish()).  Under @lock.
  * @sc_flags: KVM_VIOMMU_SIDECORE_* in force, 0 when off (sidecore.c).
  *	Written under @lock, read without it by the page-track notifier.
  * @reg_gfn: where the guest has the page, with the sidecore on; written
@@ -292,6 +296,11 @@ struct kvm_viommu {
 
 	__le32 *pub;
 	__le32 *snap;
+	bool pub_clean;
+	u8 pub_hold;
+	u32 pub_gen;
+	u32 pub_held_gsts;
+	u32 pub_sc_flags;
 	u32 sc_flags;
 	gfn_t reg_gfn;
 	bool tracked;

@@ -263,18 +263,22 @@ u32 kvm_viommu_reg_view(struct kvm_viommu *viommu, u32 off)
 /*
  * Show @v in the page word @p (at @off) unless the guest wrote it since
  * we last did: that write is still to be applied, and a drain will.
+ *
+ * Return: false if a guest write was left in the word for the drain.
  */
-static void kvm_viommu_publish_word(struct kvm_viommu *viommu, __le32 *p,
+static bool kvm_viommu_publish_word(struct kvm_viommu *viommu, __le32 *p,
 				    u32 off, __le32 v)
 {
 	__le32 *pub = &viommu->pub[off / 4];
 	u32 old;
 
 	if (*pub == v)
-		return;
+		return true;
 	old = cmpxchg((__force u32 *)p, (__force u32)*pub, (__force u32)v);
-	if (old == (__force u32)*pub || old == (__force u32)v)
-		*pub = v;
+	if (old != (__force u32)*pub && old != (__force u32)v)
+		return false;
+	*pub = v;
+	return true;
 }
 
 /*
@@ -335,6 +339,60 @@ static bool kvm_viommu_find_stale(struct kvm_viommu *viommu,
 	return any;
 }
 
+/*
+ * After a publish: remember whether it showed every register (@shown),
+ * and what the view depended on.  Only with the sidecore, the one mode
+ * whose publish is skipped: without it a page word that differs from its
+ * view is rewritten, so the page itself would have to be looked at.
+ */
+static void kvm_viommu_pub_remember(struct kvm_viommu *viommu, bool shown)
+{
+	viommu->pub_clean = shown && viommu->sc_flags;
+	viommu->pub_gen = viommu->vtd.gen;
+	viommu->pub_hold = viommu->hold;
+	viommu->pub_held_gsts = viommu->held_gsts;
+	viommu->pub_sc_flags = viommu->sc_flags;
+}
+
+/*
+ * The skip's premise, checked where lockdep is (the debug kernel): every
+ * word's view is what was published.  A store to the image that bypassed
+ * vtd_set32()/vtd_set64() would break it.
+ */
+static void kvm_viommu_pub_check(struct kvm_viommu *viommu)
+{
+	unsigned int i;
+	__le32 v;
+	u32 off;
+
+	if (!IS_ENABLED(CONFIG_PROVE_LOCKING))
+		return;
+	for (i = 0; i < ARRAY_SIZE(kvm_viommu_reg_ranges); i++) {
+		for (off = kvm_viommu_reg_ranges[i].start;
+		     off < kvm_viommu_reg_ranges[i].end; off += 4) {
+			v = cpu_to_le32(kvm_viommu_reg_view(viommu, off));
+			WARN_ON_ONCE(v != viommu->pub[off / 4]);
+		}
+	}
+}
+
+/*
+ * Would a publish store nothing: has nothing changed since the last?
+ * (@gen is 32 bits: a false match would take exactly 2^32 stores to the
+ * image between two publishes, where a queue run's budget bounds what one
+ * run stores, and every unlock publishes.)
+ */
+static bool kvm_viommu_pub_current(struct kvm_viommu *viommu)
+{
+	if (!viommu->pub_clean || viommu->pub_gen != viommu->vtd.gen ||
+	    viommu->pub_hold != viommu->hold ||
+	    viommu->pub_held_gsts != viommu->held_gsts ||
+	    viommu->pub_sc_flags != viommu->sc_flags)
+		return false;
+	kvm_viommu_pub_check(viommu);
+	return true;
+}
+
 /* A status word: one whose value says that the data words are ready. */
 static bool kvm_viommu_is_status_word(u32 off)
 {
@@ -359,11 +417,21 @@ static bool kvm_viommu_is_status_word(u32 off)
  * what was published, nothing is stored and no barrier is issued: the
  * last publish's barrier ordered its stores, and a caller that needs its
  * own stores ordered before what follows fences them itself.
+ *
+ * With the sidecore, a publish that showed everything (no word left for
+ * a drain) is remembered with what the view then depended on: the core's
+ * image (its store count), the holds and the sidecore's flags.  Until one
+ * of them or @pub changes, the next publish has nothing to store, and
+ * returns before looking (it runs at every unlock and every wait status,
+ * most often right after another).  A word the guest wrote meanwhile is
+ * no reason to look either: a word whose view equals @pub is left alone
+ * whatever the page holds (kvm_viommu_publish_word()), for the drain.
  */
 void kvm_viommu_publish(struct kvm_viommu *viommu)
 {
 	DECLARE_BITMAP(stale, KVM_VIOMMU_PUB_WORDS) = { 0 };
 	unsigned int pass, w;
+	bool shown = true;
 	__le32 v, *p;
 	u32 off;
 
@@ -374,8 +442,12 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 	/* Nothing that is not quiet is shown on a page KVM does not track. */
 	if (viommu->sc_flags)
 		kvm_viommu_sidecore_publishing(viommu);
-	if (!kvm_viommu_find_stale(viommu, stale))
+	if (kvm_viommu_pub_current(viommu))
 		return;
+	if (!kvm_viommu_find_stale(viommu, stale)) {
+		kvm_viommu_pub_remember(viommu, true);
+		return;
+	}
 	for (pass = 0; pass < 2; pass++) {
 		for_each_set_bit(w, stale, KVM_VIOMMU_PUB_WORDS) {
 			off = 4 * w;
@@ -389,7 +461,7 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 				viommu->pub[w] = v;
 				continue;
 			}
-			kvm_viommu_publish_word(viommu, p, off, v);
+			shown &= kvm_viommu_publish_word(viommu, p, off, v);
 		}
 		/*
 		 * The data before the status; and the guest's next status
@@ -397,29 +469,37 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 		 */
 		smp_wmb();
 	}
+	kvm_viommu_pub_remember(viommu, shown);
 }
 
 /* Is the guest's page in a state where a poller can see every write? */
 bool kvm_viommu_regs_quiet(struct kvm_viommu *viommu)
 {
+	const struct vtd_unit *u = &viommu->vtd;
 	unsigned int i;
 
 	lockdep_assert_held(&viommu->lock);
+	/*
+	 * Past the hold check, the image is what the guest sees of these
+	 * words (kvm_viommu_reg_view() differs from it only in GCMD and in
+	 * what a hold shows): read directly, as this runs at every publish of
+	 * a polled unit.
+	 */
 	/*
 	 * FSTS's status bits only: FRI, the index of the first pending fault
 	 * record, keeps its value when the faults are cleared.
 	 */
 	if (viommu->hold || viommu->cnt.failed ||
-	    !(kvm_viommu_reg_view(viommu, VTD_GSTS_REG) & VTD_GSTS_QIES) ||
-	    kvm_viommu_reg_view(viommu, VTD_FSTS_REG) &
+	    !(vtd_get32(u, VTD_GSTS_REG) & VTD_GSTS_QIES) ||
+	    vtd_get32(u, VTD_FSTS_REG) &
 	    (VTD_FSTS_PFO | VTD_FSTS_PPF | VTD_FSTS_IQE | VTD_FSTS_ICE |
 	     VTD_FSTS_ITE) ||
-	    kvm_viommu_reg_view(viommu, VTD_ICS_REG) ||
-	    kvm_viommu_reg_view(viommu, VTD_FECTL_REG) & VTD_FECTL_IP ||
-	    kvm_viommu_reg_view(viommu, VTD_IECTL_REG) & VTD_IECTL_IP)
+	    vtd_get32(u, VTD_ICS_REG) ||
+	    vtd_get32(u, VTD_FECTL_REG) & VTD_FECTL_IP ||
+	    vtd_get32(u, VTD_IECTL_REG) & VTD_IECTL_IP)
 		return false;
 	for (i = 0; i < VTD_NR_FRCD; i++)
-		if (kvm_viommu_reg_view(viommu, VTD_FRCD_REG + 16 * i + 12) &
+		if (vtd_get32(u, VTD_FRCD_REG + 16 * i + 12) &
 		    upper_32_bits(VTD_FRCD_HI_F))
 			return false;
 	return true;
@@ -430,6 +510,7 @@ void kvm_viommu_regs_sidecore_begin(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
 	memcpy(viommu->pub, page_address(viommu->reg_page), VTD_REG_PAGE_SIZE);
+	viommu->pub_clean = false;
 }
 
 /*
@@ -557,8 +638,10 @@ void kvm_viommu_reg_apply_bytes(struct kvm_viommu *viommu, u32 off,
 		memcpy((u8 *)&page + (start - w), val + (start - off),
 		       end - start);
 		/* Our own bytes, still in the page: taken, not a new write. */
-		if (READ_ONCE(*kvm_viommu_page32(viommu, w)) == page)
+		if (READ_ONCE(*kvm_viommu_page32(viommu, w)) == page) {
 			viommu->pub[w / 4] = page;
+			viommu->pub_clean = false;
+		}
 		word = page;
 		if (kvm_viommu_is_rw1c(w)) {
 			word = 0;
@@ -587,6 +670,7 @@ static unsigned int kvm_viommu_drain_word(struct kvm_viommu *viommu, u32 off)
 	if (v == pub)
 		return 0;
 	viommu->pub[off / 4] = v;
+	viommu->pub_clean = false;
 	if (kvm_viommu_is_rw1c(off))
 		for (i = 0; i < sizeof(v); i++)
 			if (b[i] == ((u8 *)&pub)[i])
@@ -613,8 +697,13 @@ static unsigned int kvm_viommu_drain_word(struct kvm_viommu *viommu, u32 off)
  */
 unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 {
+	const __le32 *page = page_address(viommu->reg_page);
+	const __le32 *pub = viommu->pub;
+	DECLARE_BITMAP(written, KVM_VIOMMU_REG_WORDS) = { 0 };
+	__le32 *snap = viommu->snap;
 	unsigned int i, n = 0;
-	u32 off;
+	__le32 v;
+	u32 w;
 	int c;
 
 	lockdep_assert_held(&viommu->lock);
@@ -626,17 +715,30 @@ unsigned int kvm_viommu_page_drain(struct kvm_viommu *viommu)
 	kvm_viommu_take_tail(viommu);
 	/* A request made from now on asks for a later drain. */
 	atomic_xchg(&viommu->drain_pending, 0);
+	/*
+	 * The snapshot notes which words differ from what was published
+	 * (@written, by place in the order): a write is most often the tail
+	 * alone, and the apply then visits that word only.  Applying a word
+	 * may publish (an interrupt it lets go: kvm_viommu_vtd_send_irq()),
+	 * and that may move a later word's @pub; kvm_viommu_drain_word()
+	 * compares with @pub again, so a word whose snapshot that publish
+	 * made current is not taken for a guest write.  A word that did not
+	 * differ when read is not applied, even if a publish moved its @pub
+	 * meanwhile: what the page held then was ours, not the guest's.
+	 */
 	for (c = KVM_VIOMMU_NR_WORD_CLASSES - 1; c >= 0; c--) {
 		for (i = kvm_viommu_class_start[c];
 		     i < kvm_viommu_class_start[c + 1]; i++) {
-			off = kvm_viommu_drain_seq[i];
-			viommu->snap[off / 4] =
-				READ_ONCE(*kvm_viommu_page32(viommu, off));
+			w = kvm_viommu_drain_seq[i] / 4;
+			v = READ_ONCE(page[w]);
+			snap[w] = v;
+			if (v != pub[w])
+				__set_bit(i, written);
 		}
 		/* Pairs with the guest's store order: see above. */
 		smp_rmb();
 	}
-	for (i = 0; i < kvm_viommu_class_start[KVM_VIOMMU_NR_WORD_CLASSES]; i++)
+	for_each_set_bit(i, written, KVM_VIOMMU_REG_WORDS)
 		n += kvm_viommu_drain_word(viommu, kvm_viommu_drain_seq[i]);
 	if (viommu->polled)
 		viommu->cnt.polled_writes += n;

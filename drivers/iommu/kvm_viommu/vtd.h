@@ -322,6 +322,12 @@ struct vtd_stats {
  * @stats: counters
  * @frcd_next: fault recording register the next fault goes to; hardware
  *	state the guest cannot see, 0 after reset
+ * @gen: counts the stores to @regs, so that a caller that showed the image
+ *	can tell cheaply whether it changed.  Every store after
+ *	vtd_unit_init() (whose reset of the image comes before anyone shows
+ *	it) goes through vtd_set32() or vtd_set64(), which count it: a store
+ *	that bypassed them would leave a stale register page with the
+ *	sidecore on (kvm_viommu_publish()).
  */
 struct vtd_unit {
 	const struct vtd_ops *ops;
@@ -330,6 +336,7 @@ struct vtd_unit {
 	u64 irta;
 	struct vtd_stats stats;
 	u32 frcd_next;
+	u32 gen;
 };
 
 /*
@@ -402,6 +409,7 @@ static inline void vtd_set32(struct vtd_unit *u, u32 off, u32 val)
 	__le32 v = cpu_to_le32(val);
 
 	memcpy(u->regs + off, &v, sizeof(v));
+	u->gen++;
 }
 
 static inline void vtd_set64(struct vtd_unit *u, u32 off, u64 val)
@@ -409,6 +417,7 @@ static inline void vtd_set64(struct vtd_unit *u, u32 off, u64 val)
 	__le64 v = cpu_to_le64(val);
 
 	memcpy(u->regs + off, &v, sizeof(v));
+	u->gen++;
 }
 
 /* The field @mask (contiguous, non-zero) of @val, shifted down. */
