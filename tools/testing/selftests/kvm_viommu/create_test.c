@@ -40,8 +40,6 @@ FIXTURE_SETUP(unit)
 
 FIXTURE_TEARDOWN(unit)
 {
-	int i;
-
 	if (self->vm_fd >= 0)
 		close(self->vm_fd);
 	if (self->dev_fd >= 0)
@@ -51,10 +49,8 @@ FIXTURE_TEARDOWN(unit)
 	 * at once or, when a queue run on another CPU held the unit's last
 	 * reference as the fds closed, a moment later.
 	 */
-	for (i = 0; i < SCALED(1000) && viommu_count_vms(getpid()); i++)
-		usleep(1000);
+	EXPECT_LE(0, viommu_wait_vms_gone(getpid()));
 	EXPECT_EQ(self->units_before, viommu_count_units());
-	EXPECT_EQ(0, viommu_count_vms(getpid()));
 }
 
 TEST_F(unit, close_unit_then_vm)

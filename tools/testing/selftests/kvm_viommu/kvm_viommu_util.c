@@ -188,6 +188,19 @@ int viommu_count_vms(pid_t pid)
 	return count_dirs(KVM_DEBUGFS, prefix);
 }
 
+int viommu_wait_vms_gone(pid_t pid)
+{
+	int ms, n;
+
+	for (ms = 0; ms < SCALED(1000); ms++) {
+		n = viommu_count_vms(pid);
+		if (n <= 0)
+			return n < 0 ? n : ms;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
 int viommu_module_refcnt(void)
 {
 	char buf[32];

@@ -75,6 +75,12 @@ long long viommu_unit_info(const char *key);
 /* VMs of process @pid alive, by KVM's debugfs directories; -errno. */
 int viommu_count_vms(pid_t pid);
 
+/*
+ * Wait up to SCALED(1) s for process @pid's VMs to go: the milliseconds it
+ * took (0: gone at once), or -errno (-ETIMEDOUT: still there).
+ */
+int viommu_wait_vms_gone(pid_t pid);
+
 /* The module's reference count from sysfs; -errno if not loaded. */
 int viommu_module_refcnt(void);
 

@@ -44,11 +44,23 @@ FIXTURE_SETUP(ufd)
 
 FIXTURE_TEARDOWN(ufd)
 {
+	int vms;
+
 	close(self->unit);
 	close(self->vm_fd);
 	close(self->dev_fd);
 	EXPECT_EQ(0, viommu_count_units());
-	EXPECT_EQ(0, viommu_count_vms(getpid()));
+	/*
+	 * Nothing but the file holds a unit here: it is freed, and its VM
+	 * with it, by the close()s.  A VM still listed fails the test; how
+	 * long it then takes to go tells a leak from a deferred free (seen
+	 * once, 2026-11-30, cause unknown).
+	 */
+	vms = viommu_count_vms(getpid());
+	if (vms)
+		TH_LOG("%d VM(s) left after the fds closed; waited for them: %d",
+		       vms, viommu_wait_vms_gone(getpid()));
+	EXPECT_EQ(0, vms);
 }
 
 static int reg_op(int unit, unsigned long op, uint32_t off, uint32_t len,
