@@ -6,9 +6,10 @@
  *  - the unit's struct kref: one held by its file (from creation to
  *    ->release()), one by each vCPU task work queued on it (and one,
  *    briefly, by the PCI bus notifier).  ->release() frees the unit inline
- *    when it drops the last reference; any other last put frees it from
- *    kvm_viommu_wq, never inline: it may come from a vCPU thread inside
- *    KVM_RUN with the vCPU's mutex held;
+ *    when it drops the last reference, and so does a failed creation (the
+ *    only one then); any other last put frees it from kvm_viommu_wq,
+ *    never inline: it may come from a vCPU thread inside KVM_RUN with the
+ *    vCPU's mutex held;
  *  - the unit holds one reference on the struct kvm (kvm_get_kvm()) until
  *    it is freed, so the VMM may close the VM fd first;
  *  - the unit holds a reference on this module until it is freed, and the
@@ -108,6 +109,18 @@ static void kvm_viommu_release_ref(struct kref *ref)
 }
 
 /*
+ * A put in a context that may free the unit inline (the unit's own
+ * ->release(), a failed creation): then the unit, and its reference on
+ * the VM, are gone when the syscall returns.  The caller pins the module
+ * (its file's fops.owner).
+ */
+static void kvm_viommu_put_inline(struct kvm_viommu *viommu)
+{
+	if (refcount_dec_and_test(&viommu->ref.refcount))
+		kvm_viommu_destroy(viommu);
+}
+
+/*
  * Any context but hard interrupts; never frees inline (the putter may be a
  * vCPU thread in KVM_RUN, or the PCI bus notifier).
  */
@@ -161,8 +174,7 @@ static int kvm_viommu_release(struct inode *inode, struct file *file)
 	 * returns, as a VMM expects; otherwise the last task work's put
 	 * frees it from kvm_viommu_wq.
 	 */
-	if (refcount_dec_and_test(&viommu->ref.refcount))
-		kvm_viommu_destroy(viommu);
+	kvm_viommu_put_inline(viommu);
 	return 0;
 }
 
@@ -478,7 +490,11 @@ err_put_fd:
 err_unlist:
 	kvm_viommu_unlist(viommu);
 err_put:
-	kvm_viommu_put(viommu);
+	/*
+	 * Inline: a VMM whose create failed and that closes its VM fd next
+	 * finds the VM gone, as it would with no unit ever made.
+	 */
+	kvm_viommu_put_inline(viommu);
 out_put_vm_file:
 	fput(vm_file);
 	return ret;

@@ -154,6 +154,28 @@ TEST_F(unit, second_unit_on_vm_refused)
 	close(unit);
 }
 
+/*
+ * A refused creation holds nothing: the unit it made is freed before the
+ * ioctl returns, with its reference on the VM, so the VM goes as soon as
+ * its fds close.  (The free used to be left to a workqueue: a VM closed
+ * right after stayed listed until the queue ran, seen once in
+ * unit_fd_test's teardown.)  Many refusals make a deferred free likely
+ * to show.
+ */
+TEST_F(unit, refused_create_holds_no_vm)
+{
+	int unit = viommu_create(self->dev_fd, self->vm_fd);
+	int i;
+
+	ASSERT_LE(0, unit);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(-EEXIST, viommu_create(self->dev_fd, self->vm_fd));
+	close(unit);
+	close(self->vm_fd);
+	self->vm_fd = -1;
+	EXPECT_EQ(0, viommu_count_vms(getpid()));
+}
+
 TEST_F(unit, one_unit_per_vm_for_two_vms)
 {
 	int vm2 = viommu_new_vm_fd();

@@ -54,7 +54,9 @@ FIXTURE_TEARDOWN(ufd)
 	 * Nothing but the file holds a unit here: it is freed, and its VM
 	 * with it, by the close()s.  A VM still listed fails the test; how
 	 * long it then takes to go tells a leak from a deferred free (seen
-	 * once, 2026-11-30, cause unknown).
+	 * once: mmap_is_one_shared_page's refused creation left its unit,
+	 * and so a VM reference, to a workqueue; create_test's
+	 * refused_create_holds_no_vm covers that now).
 	 */
 	vms = viommu_count_vms(getpid());
 	if (vms)
