@@ -90,8 +90,9 @@ static void kvm_viommu_destroy(struct kvm_viommu *viommu)
 	ida_free(&kvm_viommu_ida, viommu->id);
 	kfree(viommu);
 	/*
-	 * Inline, the unit's file still pins the module; from
-	 * kvm_viommu_wq, the module's exit waits for this work.
+	 * Inline, a file still pins the module (the unit's in ->release(),
+	 * /dev/kvm_viommu's in a failed create); from kvm_viommu_wq, the
+	 * module's exit waits for this work.
 	 */
 	module_put(THIS_MODULE);
 }
