@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "kselftest.h"
 #include "kvm_viommu_util.h"
 
 int viommu_dev_open(void)
@@ -147,14 +148,15 @@ pid_t viommu_find_task(const char *comm)
 	return pid;
 }
 
-long long viommu_unit_info(const char *key)
+/*
+ * The path of @file in the debugfs directory of this process's first
+ * unit; -errno if it has none.
+ */
+static int unit_debugfs_path(const char *file, char *path, size_t size)
 {
-	char prefix[32], path[300], line[128];
-	long long val = -ENOENT;
+	char prefix[32];
 	struct dirent *de;
-	size_t klen = strlen(key);
 	DIR *d;
-	FILE *f;
 
 	snprintf(prefix, sizeof(prefix), "%d-", getpid());
 	d = opendir(KVM_VIOMMU_DEBUGFS);
@@ -163,13 +165,24 @@ long long viommu_unit_info(const char *key)
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, prefix, strlen(prefix)))
 			break;
-	if (!de) {
-		closedir(d);
-		return -ENOENT;
-	}
-	snprintf(path, sizeof(path), KVM_VIOMMU_DEBUGFS "/%s/info",
-		 de->d_name);
+	if (de)
+		snprintf(path, size, KVM_VIOMMU_DEBUGFS "/%s/%s", de->d_name,
+			 file);
 	closedir(d);
+	return de ? 0 : -ENOENT;
+}
+
+long long viommu_unit_info(const char *key)
+{
+	char path[300], line[128];
+	long long val = -ENOENT;
+	size_t klen = strlen(key);
+	FILE *f;
+	int ret;
+
+	ret = unit_debugfs_path("info", path, sizeof(path));
+	if (ret)
+		return ret;
 	f = fopen(path, "r");
 	if (!f)
 		return -errno;
@@ -178,6 +191,25 @@ long long viommu_unit_info(const char *key)
 			val = strtoll(line + klen + 1, NULL, 10);
 	fclose(f);
 	return val;
+}
+
+void viommu_log_unit(const char *why)
+{
+	static const char *const files[] = { "info", "regs" };
+	char path[300], line[160];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		if (unit_debugfs_path(files[i], path, sizeof(path)))
+			return;
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			fprintf(stderr, "# %s: %s: %s", why, files[i], line);
+		fclose(f);
+	}
 }
 
 int viommu_count_vms(pid_t pid)

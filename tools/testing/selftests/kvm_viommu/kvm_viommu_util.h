@@ -72,6 +72,12 @@ pid_t viommu_find_task(const char *comm);
  */
 long long viommu_unit_info(const char *key);
 
+/*
+ * Log, as kselftest comments headed by @why, the debugfs info and regs of
+ * this process's unit: for a test that failed, the state it failed in.
+ */
+void viommu_log_unit(const char *why);
+
 /* VMs of process @pid alive, by KVM's debugfs directories; -errno. */
 int viommu_count_vms(pid_t pid);
 

@@ -721,6 +721,7 @@ static void unit_vm_run(struct __test_metadata *_metadata,
 		case UCALL_DONE:
 			return;
 		case UCALL_ABORT:
+			viommu_log_unit("at the guest's abort");
 			REPORT_GUEST_ASSERT_2(uc, "values: %#lx, %#lx");
 			break;
 		default:
@@ -1383,6 +1384,7 @@ static void run_to(struct __test_metadata *_metadata, struct unit_vm *u,
 		ASSERT_EQ(0, want);
 		return;
 	case UCALL_ABORT:
+		viommu_log_unit("at the guest's abort");
 		REPORT_GUEST_ASSERT_2(uc, "values: %#lx, %#lx");
 		break;
 	default:
@@ -1855,6 +1857,7 @@ TEST_F_TIMEOUT(poller, memslot_lost_and_found_while_polled, 300)
 {
 	struct kvm_viommu_stats st;
 	struct unit_vm u = {};
+	uint32_t *status;
 	pthread_t th;
 	void *ret;
 	int i;
@@ -1884,6 +1887,16 @@ TEST_F_TIMEOUT(poller, memslot_lost_and_found_while_polled, 300)
 		TH_LOG("%llu relayed, %llu parks, %llu unparks",
 		       (unsigned long long)u.v.mmio_writes, st.parks,
 		       st.unparks);
+		/*
+		 * Lost, or only late?  The unit as the guest gave up, and a
+		 * second on: the wait it gave up on is round @st.waits.
+		 */
+		status = addr_gpa2hva(u.vm, status_gpa(st.waits % NR_STATUS));
+		viommu_log_unit("at the guest's abort");
+		sleep(1);
+		viommu_log_unit("1 s later");
+		TH_LOG("1 s later: wait %llu's status %#x",
+		       st.waits + 1, READ_ONCE(*status));
 		REPORT_GUEST_ASSERT_2(slot_phase_uc, "values: %#lx, %#lx");
 	}
 	ASSERT_EQ(UCALL_SYNC, (long)ret);
