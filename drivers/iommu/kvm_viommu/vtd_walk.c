@@ -393,6 +393,70 @@ int vtd_sl_translate(struct vtd_unit *u, const struct vtd_context *ctx,
 	return -ENOENT;		/* not reached: level 1 entries are leaves */
 }
 
+/**
+ * vtd_translate() - answer one DMA request as the unit's hardware would
+ * @u: the unit
+ * @sid: the requester's source-id
+ * @iova: the address it asks for
+ * @write: a write request (else a read)
+ * @t: the answer
+ *
+ * With translation off (GSTS.TES clear) a request is not translated:
+ * IOVA = GPA.  Otherwise @sid's context says how: pass-through (IOVA =
+ * GPA, if ECAP.PT lets the context say so) or through its second-level
+ * tables, as they are in guest memory now.  The request is then allowed
+ * only if every entry on the path grants its access: a leaf without W
+ * faults a write (LSL.5, reason 5), one without R a read (reason 6), and
+ * so does an entry with neither, which VT-d treats as not present.  A
+ * request for the interrupt range (0xFEEx_xxxx) is the caller's to tell
+ * apart: here it is an address like any other.
+ *
+ * On success @t->fault is 0 and @t->gpa is what @iova translates to; the
+ * @t->size block around @iova (naturally aligned: 4 KiB for an untranslated
+ * request, else the leaf's size) translates to the same-sized block around
+ * @t->gpa with the same @t->read and @t->write.  On a fault @t->fault is
+ * its enum vtd_fault_reason, the rest is 0, and @t->fpd says whether the
+ * context has fault processing disabled (a fault the caller then does not
+ * record).  Reads at most the root entry, the context entry and one entry
+ * per level.
+ */
+void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, bool write,
+		   struct vtd_translation *t)
+{
+	struct vtd_context ctx;
+	struct vtd_mapping m;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!(vtd_get32(u, VTD_GSTS_REG) & VTD_GSTS_TES)) {
+		m.size = BIT_ULL(VTD_PAGE_SHIFT);
+		m.iova = iova & ~(m.size - 1);
+		m.gpa = m.iova;
+		m.read = true;
+		m.write = true;
+	} else {
+		ret = vtd_context_lookup(u, sid, &ctx);
+		if (!ret)
+			ret = vtd_sl_translate(u, &ctx, iova, &m);
+		/* A context that decodes always has levels the walk takes. */
+		if (ret == -EINVAL)
+			ret = VTD_FR_CONTEXT_INVALID;
+		if (!ret && !(write ? m.write : m.read))
+			ret = -ENOENT;
+		if (ret == -ENOENT)
+			ret = write ? VTD_FR_WRITE : VTD_FR_READ;
+		if (ret) {
+			t->fault = ret;
+			t->fpd = ctx.fpd;
+			return;
+		}
+	}
+	t->size = m.size;
+	t->gpa = m.gpa + (iova - m.iova);
+	t->read = m.read;
+	t->write = m.write;
+}
+
 /*
  * Where a range walk is in one table: the table, the IOVA its entry 0
  * translates, the entry to read next and the last one the range needs, and

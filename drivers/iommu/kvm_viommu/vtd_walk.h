@@ -80,6 +80,25 @@ int vtd_context_lookup(struct vtd_unit *u, u16 sid, struct vtd_context *ctx);
 int vtd_sl_translate(struct vtd_unit *u, const struct vtd_context *ctx,
 		     u64 iova, struct vtd_mapping *m);
 
+/* A DMA request's answer (vtd_translate()). */
+struct vtd_translation {
+	u64 gpa;		/* what the IOVA translates to */
+	u64 size;		/* of the naturally aligned block around it */
+	bool read;
+	bool write;
+	bool fpd;		/* on a fault: not to be recorded */
+	u8 fault;		/* 0, or the request's enum vtd_fault_reason */
+};
+
+/*
+ * Answer a DMA request from @sid for @iova (a write if @write) as the
+ * hardware would now: translation off, pass-through or second-level
+ * tables, with the access checked against the R/W the path grants.  See
+ * vtd_walk.c for the whole contract.
+ */
+void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, bool write,
+		   struct vtd_translation *t);
+
 /* What a range walk reports, leaf by leaf, in IOVA order. */
 typedef int (*vtd_walk_fn)(void *opaque, const struct vtd_mapping *m);
 

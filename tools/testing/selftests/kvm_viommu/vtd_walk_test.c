@@ -47,6 +47,8 @@
 #define FR_CTX_NOT_PRESENT	0x2
 #define FR_CTX_INVALID		0x3
 #define FR_BEYOND_MGAW		0x4
+#define FR_WRITE		0x5
+#define FR_READ			0x6
 #define FR_PTE_ACCESS		0x7
 #define FR_ROOT_ACCESS		0x8
 #define FR_CTX_ACCESS		0x9
@@ -1099,6 +1101,210 @@ TEST_F(walk, translate_rejects_context_with_bad_levels)
 	EXPECT_EQ(-EINVAL, xlate(t, &c, 0, &m));
 	EXPECT_EQ(-EINVAL, walk(t, &c, 0, SZ_4K, &budget));
 	EXPECT_EQ(0ULL, t->reads);
+}
+
+/* A DMA request's answer (vtd_translate()). */
+
+/* Translation on, as the guest's driver turns it on. */
+static void te_on(struct tctx *t)
+{
+	vtd_reg_write(&t->unit, VTD_GCMD_REG, 4, VTD_GCMD_TE);
+}
+
+/* Answer a request, from fresh counts and an answer full of junk. */
+static void request(struct tctx *t, u16 sid, u64 iova, bool write,
+		    struct vtd_translation *tr)
+{
+	memset(tr, 0xa5, sizeof(*tr));
+	t->reads = 0;
+	vtd_translate(&t->unit, sid, iova, write, tr);
+}
+
+/* A fault's answer holds nothing but the fault and FPD. */
+static bool only_fault(const struct vtd_translation *tr, u8 fault)
+{
+	return tr->fault == fault && !tr->gpa && !tr->size && !tr->read &&
+	       !tr->write;
+}
+
+TEST_F(walk, request_untranslated_while_translation_is_off)
+{
+	struct tctx *t = self->t;
+	struct vtd_translation tr;
+
+	/* No root entry, no context: with TES clear none is read. */
+	request(t, SID, 0x1234567abcULL, true, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_EQ(0x1234567abcULL, tr.gpa);
+	EXPECT_EQ(SZ_4K, tr.size);
+	EXPECT_TRUE(tr.read);
+	EXPECT_TRUE(tr.write);
+	EXPECT_EQ(0ULL, t->reads);
+	/* On: the same request faults at the root entry. */
+	te_on(t);
+	request(t, SID, 0x1234567abcULL, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_ROOT_NOT_PRESENT));
+	EXPECT_FALSE(tr.fpd);
+	/* Off again, untranslated again. */
+	vtd_reg_write(&t->unit, VTD_GCMD_REG, 4, 0);
+	request(t, SID, 0x2000, false, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_EQ(0x2000ULL, tr.gpa);
+}
+
+TEST_F(walk, request_through_a_leaf_keeps_the_offset)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	struct vtd_translation tr;
+
+	ASSERT_EQ(0, dev_setup(t, 4, &c));
+	te_on(t);
+	map(t, &c, 0x7000, 0xabc000ULL, SZ_4K, RW);
+	map(t, &c, 0x40200000ULL, 0x80000000ULL, SZ_2M, RW);
+	request(t, SID, 0x7123, false, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_EQ(0xabc123ULL, tr.gpa);
+	EXPECT_EQ(SZ_4K, tr.size);
+	EXPECT_TRUE(tr.read);
+	EXPECT_TRUE(tr.write);
+	/* Root entry, context entry, one entry per level: no more. */
+	EXPECT_GE(2ULL + 4, t->reads);
+	request(t, SID, 0x40200000ULL + 0x12345, true, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_EQ(0x80012345ULL, tr.gpa);
+	EXPECT_EQ(SZ_2M, tr.size);
+}
+
+TEST_F(walk, request_needs_the_access_every_entry_grants)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	struct vtd_translation tr;
+	u64 s;
+
+	ASSERT_EQ(0, dev_setup(t, 4, &c));
+	te_on(t);
+	map(t, &c, 0x1000, 0xa000, SZ_4K, R);
+	map(t, &c, 0x2000, 0xb000, SZ_4K, W);
+	/* The read-only page: reads pass, writes fault with reason 5. */
+	request(t, SID, 0x1000, false, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_TRUE(tr.read);
+	EXPECT_FALSE(tr.write);
+	request(t, SID, 0x1000, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	/* The write-only page: the other way round, reason 6. */
+	request(t, SID, 0x2000, true, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_FALSE(tr.read);
+	EXPECT_TRUE(tr.write);
+	request(t, SID, 0x2000, false, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_READ));
+	/* An entry with neither is not present: the access's own reason. */
+	request(t, SID, 0x3000, false, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_READ));
+	request(t, SID, 0x3000, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	request(t, SID, BIT39, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	/* A table entry without W takes W from the leaf below it. */
+	s = slot(t, c.slptptr, 4, 0x1000, 2);
+	put64(t, s, (get64(t, s) & ~RW) | R);
+	map(t, &c, 0x1000, 0xa000, SZ_4K, RW);
+	request(t, SID, 0x1000, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	request(t, SID, 0x1000, false, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_FALSE(tr.write);
+}
+
+TEST_F(walk, request_faults_report_fpd)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	struct vtd_translation tr;
+
+	te_on(t);
+	/* A context entry not present, with FPD: reported, as the spec says. */
+	set_ctx(t, SID, FPD, 0);
+	request(t, SID, 0, false, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_CTX_NOT_PRESENT));
+	EXPECT_TRUE(tr.fpd);
+	/* A present context with FPD: its paging faults too. */
+	set_ctx(t, SID, ctx_lo(new_table(t), 0) | FPD, ctx_hi(AW48, DID));
+	ASSERT_EQ(0, lookup(t, SID, &c));
+	request(t, SID, 0x1000, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	EXPECT_TRUE(tr.fpd);
+	/* Without FPD, not. */
+	set_ctx(t, SID, ctx_lo(c.slptptr, 0), ctx_hi(AW48, DID));
+	request(t, SID, 0x1000, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	EXPECT_FALSE(tr.fpd);
+}
+
+TEST_F(walk, request_faults_of_the_walk_pass_through)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	struct vtd_translation tr;
+	u64 s;
+
+	ASSERT_EQ(0, dev_setup(t, 3, &c));
+	te_on(t);
+	request(t, SID, BIT39, false, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_BEYOND_MGAW));
+	s = map(t, &c, 0x5000, 0x9000, SZ_4K, RW);
+	/* Bit 62, TM: reserved without ECAP.DT. */
+	put64(t, s, get64(t, s) | BIT_ULL(62));
+	request(t, SID, 0x5000, false, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_PTE_RSVD));
+	/* A context the lookup refuses: its reason, not a walk's. */
+	set_ctx(t, SID, ctx_lo(c.slptptr, 3), ctx_hi(AW39, DID));
+	request(t, SID, 0x5000, false, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_CTX_INVALID));
+	/* Another device on the bus has no context. */
+	request(t, SID + 1, 0x5000, false, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_CTX_NOT_PRESENT));
+}
+
+TEST_F(walk, request_pass_through_is_untranslated)
+{
+	struct tctx *t = self->t;
+	struct vtd_translation tr;
+
+	te_on(t);
+	set_ctx(t, SID, ctx_lo(0, TT_PT), ctx_hi(AW48, DID));
+	request(t, SID, 0xfee00004ULL, true, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_EQ(0xfee00004ULL, tr.gpa);
+	EXPECT_EQ(SZ_4K, tr.size);
+	EXPECT_TRUE(tr.read && tr.write);
+	/* Only the root and context entries were read. */
+	EXPECT_GE(2ULL, t->reads);
+	request(t, SID, BIT48, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_BEYOND_MGAW));
+}
+
+TEST_F(walk, request_has_no_side_effects)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	struct vtd_translation tr;
+	u8 before[VTD_REG_PAGE_SIZE];
+
+	ASSERT_EQ(0, dev_setup(t, 4, &c));
+	te_on(t);
+	t->side_effects = 0;
+	memcpy(before, t->regs, sizeof(before));
+	request(t, SID, 0x1000, true, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	request(t, 0xffff, 0x1000, false, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_ROOT_NOT_PRESENT));
+	/* Recording a fault is the caller's: no register moved. */
+	EXPECT_EQ(0, memcmp(before, t->regs, sizeof(before)));
+	EXPECT_EQ(0U, t->side_effects);
 }
 
 /* Range walks. */

@@ -17,7 +17,9 @@
  * Checked: lookup results are well-formed; the walk reports leaves in
  * ascending, non-overlapping IOVA order, each aligned, 4K/2M/1G, within
  * the range and the context's IOVA space, never more than the budget;
- * vtd_sl_translate() agrees with a completed walk at every IOVA probed:
+ * vtd_sl_translate() agrees with a completed walk at every IOVA probed,
+ * and vtd_translate() with both, for reads and writes, and with a lookup
+ * that faults:
  * the leaves' own, the range ends and points from the input; and a walk
  * the budget stopped left its cursor within the range, above every leaf
  * it reported, and resumed there it completes with exactly the leaves a
@@ -77,7 +79,9 @@ static bool fz_same(const struct vtd_mapping *a, const struct vtd_mapping *b)
 static void fz_probe(struct fz_walk *w, const struct vtd_context *ctx,
 		     u64 iova)
 {
+	struct vtd_translation t;
 	struct vtd_mapping m;
+	bool write, granted;
 	u32 i;
 	int ret;
 
@@ -85,6 +89,24 @@ static void fz_probe(struct fz_walk *w, const struct vtd_context *ctx,
 		return;
 	ret = vtd_sl_translate(&w->f.unit, ctx, iova, &m);
 	FZ_CHECK(ret == 0 || ret == -ENOENT);
+	/*
+	 * A DMA request there (translation is on): the leaf's answer if it
+	 * grants the access, else the access's own fault.
+	 */
+	for (write = false; ; write = true) {
+		vtd_translate(&w->f.unit, ctx->sid, iova, write, &t);
+		granted = !ret && (write ? m.write : m.read);
+		if (granted)
+			FZ_CHECK(!t.fault && t.size == m.size &&
+				 t.gpa == m.gpa + (iova - m.iova) &&
+				 t.read == m.read && t.write == m.write);
+		else
+			FZ_CHECK(t.fault == (write ? VTD_FR_WRITE :
+					     VTD_FR_READ) &&
+				 !t.size && !t.gpa && t.fpd == ctx->fpd);
+		if (write)
+			break;
+	}
 	for (i = 0; i < w->n; i++) {
 		if (iova >= w->leaf[i].iova &&
 		    iova - w->leaf[i].iova < w->leaf[i].size) {
@@ -228,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_in in = { data, size };
 	struct fz_walk *w = &fzw;
 	struct fz *f = &w->f;
+	struct vtd_translation t;
 	struct vtd_context ctx;
 	struct vtd_mapping m;
 	u32 budget, nranges, i;
@@ -257,11 +280,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(!vtd_reg_write(&f->unit, VTD_RTADDR_REG, 8, rta));
 	FZ_CHECK(!vtd_reg_write(&f->unit, VTD_GCMD_REG, 4, VTD_GCMD_SRTP));
 	FZ_CHECK(f->unit.rta == rta);
+	/* Translation on: requests (vtd_translate()) go through the tables. */
+	FZ_CHECK(!vtd_reg_write(&f->unit, VTD_GCMD_REG, 4, VTD_GCMD_TE));
 
 	ret = vtd_context_lookup(&f->unit, sid, &ctx);
 	fz_check_ctx(f, &ctx, sid, ret);
-	if (ret)
+	if (ret) {
+		/* A request from @sid faults the same way. */
+		vtd_translate(&f->unit, sid, rta, false, &t);
+		FZ_CHECK(t.fault == ret && t.fpd == ctx.fpd && !t.size);
 		return 0;
+	}
 
 	if (ctx.tt == VTD_TT_PASS_THROUGH) {
 		u32 left = budget;
