@@ -85,6 +85,8 @@ struct kvm_viommu_counters {
 	u64 pin_cache_hits;
 	u64 pin_cache_misses;
 	u64 pin_cache_stale;
+	u64 translations;
+	u64 translate_faults;
 };
 
 /**
@@ -391,6 +393,7 @@ bool kvm_viommu_sidecore_park(struct kvm_viommu *viommu);
 bool kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu);
 void kvm_viommu_irq_msg_changed(struct kvm_viommu *viommu);
 int kvm_viommu_get_irq_msgs(struct kvm_viommu_ucmd *ucmd);
+int kvm_viommu_translate(struct kvm_viommu_ucmd *ucmd);
 
 /* poller.c: the sidecore threads */
 void kvm_viommu_poller_sync(struct kvm_viommu *viommu);

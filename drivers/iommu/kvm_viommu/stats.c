@@ -66,6 +66,8 @@ static const struct kvm_viommu_stat_desc kvm_viommu_stat_descs[] = {
 	{ "pin_cache_hits", UAPI(pin_cache_hits), STAT_UNIT, UNIT(pin_cache_hits) },
 	{ "pin_cache_misses", UAPI(pin_cache_misses), STAT_UNIT, UNIT(pin_cache_misses) },
 	{ "pin_cache_stale", UAPI(pin_cache_stale), STAT_UNIT, UNIT(pin_cache_stale) },
+	{ "translations", UAPI(translations), STAT_UNIT, UNIT(translations) },
+	{ "translate_faults", UAPI(translate_faults), STAT_UNIT, UNIT(translate_faults) },
 };
 
 /* Every statistic, into @st (whose size and flags are left alone). */

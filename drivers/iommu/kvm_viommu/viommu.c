@@ -247,6 +247,12 @@ static const struct kvm_viommu_ioctl_op kvm_viommu_unit_ops[] = {
 		.min_size = sizeof(struct kvm_viommu_irq_msgs),
 		.execute = kvm_viommu_get_irq_msgs,
 	},
+	[KVM_VIOMMU_CMD_TRANSLATE - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_TRANSLATE,
+		.size = sizeof(struct kvm_viommu_translate),
+		.min_size = sizeof(struct kvm_viommu_translate),
+		.execute = kvm_viommu_translate,
+	},
 };
 
 /*

@@ -54,6 +54,7 @@ enum {
 	KVM_VIOMMU_CMD_ACK_EVENTS,
 	KVM_VIOMMU_CMD_SET_SIDECORE,
 	KVM_VIOMMU_CMD_GET_IRQ_MSGS,
+	KVM_VIOMMU_CMD_TRANSLATE,
 };
 
 /* Largest argument size accepted: E2BIG above it. */
@@ -296,11 +297,14 @@ struct kvm_viommu_irqfd {
  * @pin_cache_misses: 4 KiB guest leaves pinned anew while the cache was on
  * @pin_cache_stale: cached pages let go of because the VM's memory changed
  *	under them: another page at their GPA, or a memslot change
+ * @translations: KVM_VIOMMU_TRANSLATE calls answered
+ * @translate_faults: of those, the ones answered with a fault
  *
  * Counters since the unit was created, all out.  The fields from @maps on
  * came with the second version of the struct, those from @leaves on with
  * the third, those from @tracked_writes on with the fourth, those from
- * @iotlb_syncs on with the fifth.
+ * @iotlb_syncs on with the fifth, those from @translations on with the
+ * sixth.
  */
 struct kvm_viommu_stats {
 	__u32 size;
@@ -341,6 +345,8 @@ struct kvm_viommu_stats {
 	__u64 pin_cache_hits;
 	__u64 pin_cache_misses;
 	__u64 pin_cache_stale;
+	__u64 translations;
+	__u64 translate_faults;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)
@@ -516,5 +522,59 @@ struct kvm_viommu_irq_msgs {
 };
 
 #define KVM_VIOMMU_GET_IRQ_MSGS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_IRQ_MSGS)
+
+/* The request is a DMA write (else a read). */
+#define KVM_VIOMMU_TRANSLATE_WRITE		(1U << 0)
+/* A fault is recorded in the guest's fault registers, as for a device's. */
+#define KVM_VIOMMU_TRANSLATE_RECORD_FAULT	(1U << 1)
+
+/* @perm bits of struct kvm_viommu_translate. */
+#define KVM_VIOMMU_PERM_READ	(1U << 0)
+#define KVM_VIOMMU_PERM_WRITE	(1U << 1)
+
+/**
+ * struct kvm_viommu_translate - ioctl(KVM_VIOMMU_TRANSLATE)
+ * @size: sizeof(struct kvm_viommu_translate)
+ * @flags: KVM_VIOMMU_TRANSLATE_* bits
+ * @iova: the address the device asks for
+ * @sid: the device's source-id in the guest: bus << 8 | devfn
+ * @__reserved: must be 0
+ * @fault: out: 0, or the VT-d fault reason (legacy mode: 1 root entry not
+ *	present ... 0xd context entry translation type) the request faults
+ *	with
+ * @perm: out: KVM_VIOMMU_PERM_* the translation grants (0 on a fault)
+ * @gpa: out: the guest-physical address @iova translates to
+ * @page_size: out: a power of two: the naturally aligned @page_size block
+ *	around @iova translates to the one around @gpa, with @perm (0 on a
+ *	fault)
+ *
+ * Translate one DMA request of a device the VMM emulates, as the unit's
+ * hardware would now: untranslated (@gpa = @iova, 4 KiB) while the guest
+ * has translation off or the device's context is pass-through, else
+ * through the guest's second-level tables as they are in its memory.  A
+ * request the tables do not grant faults with the reason the VT-d
+ * specification gives (5 for a write without W, 6 for a read without R,
+ * a not-present entry included); with KVM_VIOMMU_TRANSLATE_RECORD_FAULT
+ * the unit also records it, unless the context has fault processing
+ * disabled, in the fault registers and raises the fault event, as for a
+ * faulting DMA of an assigned device.  Either way the ioctl succeeds: the
+ * fault is the answer.  The interrupt range (0xFEEx_xxxx) is translated
+ * like any other: a VMM delivers writes there as interrupts first.
+ *
+ * Errors: EINVAL unknown @flags or nonzero @__reserved.
+ */
+struct kvm_viommu_translate {
+	__u32 size;
+	__u32 flags;
+	__u64 iova;
+	__u16 sid;
+	__u16 __reserved;
+	__u16 fault;
+	__u16 perm;
+	__u64 gpa;
+	__u64 page_size;
+};
+
+#define KVM_VIOMMU_TRANSLATE	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_TRANSLATE)
 
 #endif /* _UAPI_LINUX_KVM_VIOMMU_H */

@@ -543,7 +543,8 @@ static const char *const stat_names[] = {
 	"walk_yields", "ack_stalls", "unmap_mismatches", "failed",
 	"tracked_writes", "polled_writes", "polled_runs", "parks", "unparks",
 	"iotlb_syncs", "locked_pages", "pin_cache_pages", "pin_cache_hits",
-	"pin_cache_misses", "pin_cache_stale",
+	"pin_cache_misses", "pin_cache_stale", "translations",
+	"translate_faults",
 };
 
 /*

@@ -596,6 +596,39 @@ static void guest_te_off(void)
 	GUEST_DONE();
 }
 
+/* KVM_VIOMMU_TRANSLATE's pages: read-write, read-only, a 2 MiB leaf. */
+#define XL_RW_IOVA		0x10000ULL
+#define XL_RO_IOVA		0x11000ULL
+#define XL_2M_IOVA		0x40000000ULL
+#define XL_RW_GPA		0x5000ULL
+#define XL_RO_GPA		0x6000ULL
+#define XL_2M_GPA		0x80000000ULL
+
+/*
+ * Translation on, with tables for EDU_SID mapping the XL_ pages (stop 1);
+ * then translation off (stop 2).
+ */
+static void guest_translate(void)
+{
+	uint32_t *status = (uint32_t *)gmem.status_gva;
+	struct guest_vtd g;
+	struct guest_iq q;
+	uint64_t slpt;
+
+	slpt = guest_iommu_enable(&g, &q, &gmem, EDU_SID, 1);
+	gvtd_map(&g, slpt, XL_RW_IOVA, XL_RW_GPA, 1,
+		 VTD_SLPTE_R | VTD_SLPTE_W);
+	gvtd_map(&g, slpt, XL_RO_IOVA, XL_RO_GPA, 1, VTD_SLPTE_R);
+	gvtd_map(&g, slpt, XL_2M_IOVA, XL_2M_GPA, 2,
+		 VTD_SLPTE_R | VTD_SLPTE_W);
+	guest_iq_sync(&q, DESC_IOTLB_GLOBAL, 0, status, gmem.status_gpa);
+	GUEST_SYNC(1);
+	guest_gcmd(0, VTD_GCMD_TE);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, 0);
+	GUEST_SYNC(2);
+	GUEST_DONE();
+}
+
 /* ---- Host side ---- */
 
 /* A test's VM, vCPUs, unit and result page. */
@@ -1390,6 +1423,139 @@ static void run_to(struct __test_metadata *_metadata, struct unit_vm *u,
 	default:
 		ASSERT_TRUE(0);
 	}
+}
+
+/* KVM_VIOMMU_TRANSLATE of @iova for @sid; the answer in @xl, or -errno. */
+static int translate(int unit, struct kvm_viommu_translate *xl,
+		     uint32_t flags, uint16_t sid, uint64_t iova)
+{
+	memset(xl, 0xa5, sizeof(*xl));
+	xl->size = sizeof(*xl);
+	xl->flags = flags;
+	xl->iova = iova;
+	xl->sid = sid;
+	xl->__reserved = 0;
+	return ioctl(unit, KVM_VIOMMU_TRANSLATE, xl) ? -errno : 0;
+}
+
+#define XL_RW		(KVM_VIOMMU_PERM_READ | KVM_VIOMMU_PERM_WRITE)
+#define XL_RECORD	KVM_VIOMMU_TRANSLATE_RECORD_FAULT
+#define XL_WRITE	KVM_VIOMMU_TRANSLATE_WRITE
+
+/* A fault's answer: the reason, nothing translated. */
+static void expect_xl_fault(struct __test_metadata *_metadata,
+			    const struct kvm_viommu_translate *xl, int fault)
+{
+	EXPECT_EQ(fault, xl->fault);
+	EXPECT_EQ(0, xl->perm);
+	EXPECT_EQ(0, xl->gpa);
+	EXPECT_EQ(0, xl->page_size);
+}
+
+/*
+ * The VMM's own devices translate through the guest's tables: untranslated
+ * with translation off; through the leaves, offset kept, with their size
+ * and permissions; a request they do not grant faults, recorded in the
+ * guest's fault registers (and its fault event raised: pending, as the
+ * guest left it masked) only when the VMM asks.  Bad input is refused.
+ */
+TEST_F(vtd, translate_for_the_vmm_devices)
+{
+	struct unit_vm *u = &self->u;
+	struct {
+		struct kvm_viommu_translate xl;
+		uint64_t tail;
+	} big = {};
+	struct kvm_viommu_translate xl;
+	struct kvm_viommu_stats st;
+	uint64_t hi;
+	uint32_t fri;
+	int unit;
+
+	if (!unit_vm_setup(_metadata, u, guest_translate, 1))
+		return;
+	viommu_guest_iommu_mem(u->vm, &gmem, 16);
+	sync_global_to_guest(u->vm, gmem);
+	unit = u->v.unit_fd;
+
+	/* Translation off, as at reset: any device, any address. */
+	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE, EDU_SID + 1, 0x1234567));
+	EXPECT_EQ(0, xl.fault);
+	EXPECT_EQ(0x1234567, xl.gpa);
+	EXPECT_EQ(4096, xl.page_size);
+	EXPECT_EQ(XL_RW, xl.perm);
+
+	run_to(_metadata, u, 1);
+	ASSERT_EQ(0, translate(unit, &xl, 0, EDU_SID, XL_RW_IOVA + 0x123));
+	EXPECT_EQ(0, xl.fault);
+	EXPECT_EQ(XL_RW_GPA + 0x123, xl.gpa);
+	EXPECT_EQ(4096, xl.page_size);
+	EXPECT_EQ(XL_RW, xl.perm);
+	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE, EDU_SID,
+			       XL_2M_IOVA + 0x12345));
+	EXPECT_EQ(0, xl.fault);
+	EXPECT_EQ(XL_2M_GPA + 0x12345, xl.gpa);
+	EXPECT_EQ(2 << 20, xl.page_size);
+	ASSERT_EQ(0, translate(unit, &xl, XL_RECORD, EDU_SID, XL_RO_IOVA));
+	EXPECT_EQ(0, xl.fault);
+	EXPECT_EQ(XL_RO_GPA, xl.gpa);
+	EXPECT_EQ(KVM_VIOMMU_PERM_READ, xl.perm);
+
+	/* A write to the read-only page: reason 5, and nothing recorded. */
+	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE, EDU_SID, XL_RO_IOVA + 8));
+	expect_xl_fault(_metadata, &xl, 5);
+	/* Not present, for a read: reason 6; no context: reason 2. */
+	ASSERT_EQ(0, translate(unit, &xl, 0, EDU_SID, XL_RO_IOVA + 4096));
+	expect_xl_fault(_metadata, &xl, 6);
+	ASSERT_EQ(0, translate(unit, &xl, 0, EDU_SID + 1, XL_RW_IOVA));
+	expect_xl_fault(_metadata, &xl, 2);
+	EXPECT_EQ(0, viommu_reg32(&u->v, VTD_FSTS_REG));
+
+	/* Now recorded, as the guest reads it. */
+	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE | XL_RECORD, EDU_SID,
+			       XL_RO_IOVA + 8));
+	expect_xl_fault(_metadata, &xl, 5);
+	ASSERT_TRUE(viommu_reg32(&u->v, VTD_FSTS_REG) & VTD_FSTS_PPF);
+	fri = (viommu_reg32(&u->v, VTD_FSTS_REG) & VTD_FSTS_FRI) >> 8;
+	hi = viommu_reg64(&u->v, VTD_FRCD_REG + 16 * fri + 8);
+	EXPECT_EQ(VTD_FRCD_HI_F | 5ULL << 32 | EDU_SID, hi);
+	EXPECT_EQ(XL_RO_IOVA, viommu_reg64(&u->v, VTD_FRCD_REG + 16 * fri));
+	EXPECT_EQ(VTD_FECTL_IM | VTD_FECTL_IP,
+		  viommu_reg32(&u->v, VTD_FECTL_REG));
+	viommu_vmm_stats(&u->v, &st);
+	EXPECT_EQ(1, st.faults);
+	EXPECT_EQ(8, st.translations);
+	EXPECT_EQ(4, st.translate_faults);
+
+	/* Bad input, refused with nothing counted. */
+	EXPECT_EQ(-EINVAL, translate(unit, &xl, 1U << 2, EDU_SID, 0));
+	memset(&xl, 0, sizeof(xl));
+	xl.size = sizeof(xl);
+	xl.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(unit, KVM_VIOMMU_TRANSLATE, &xl));
+	EXPECT_EQ(EINVAL, errno);
+	xl.__reserved = 0;
+	xl.size = offsetof(struct kvm_viommu_translate, page_size);
+	EXPECT_EQ(-1, ioctl(unit, KVM_VIOMMU_TRANSLATE, &xl));
+	EXPECT_EQ(EINVAL, errno);
+	/* A newer VMM's longer struct: its tail must be zero. */
+	big.xl.size = sizeof(big);
+	big.tail = 1;
+	EXPECT_EQ(-1, ioctl(unit, KVM_VIOMMU_TRANSLATE, &big));
+	EXPECT_EQ(E2BIG, errno);
+	big.tail = 0;
+	EXPECT_EQ(0, ioctl(unit, KVM_VIOMMU_TRANSLATE, &big));
+	viommu_vmm_stats(&u->v, &st);
+	EXPECT_EQ(9, st.translations);
+
+	/* Off again: untranslated again. */
+	run_to(_metadata, u, 2);
+	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE, EDU_SID, XL_RO_IOVA));
+	EXPECT_EQ(0, xl.fault);
+	EXPECT_EQ(XL_RO_IOVA, xl.gpa);
+	EXPECT_EQ(XL_RW, xl.perm);
+	run_to(_metadata, u, 0);
+	expect_no_exits(_metadata, u);
 }
 
 static int set_sidecore(int unit, uint32_t flags, uint64_t gpa, int msg_fd,
