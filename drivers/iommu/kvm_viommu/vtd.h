@@ -186,6 +186,7 @@ enum vtd_fault_reason {
 	VTD_FR_CONTEXT_ENTRY_RSVD	= 0xb,
 	VTD_FR_PAGING_ENTRY_RSVD	= 0xc,
 	VTD_FR_CONTEXT_ENTRY_TT		= 0xd,
+	VTD_FR_INTERRUPT_ADDR		= 0xe,
 };
 
 /* Granularities: CCMD.CIRG/CAIG and context-cache descriptor G. */

@@ -393,34 +393,73 @@ int vtd_sl_translate(struct vtd_unit *u, const struct vtd_context *ctx,
 	return -ENOENT;		/* not reached: level 1 entries are leaves */
 }
 
+/*
+ * Is a fault of @reason one that FPD suppresses ("qualified", in the
+ * spec's table of legacy-mode faults)?  Faults on the root table and its
+ * entries, on the context table, and reserved bits in a context entry
+ * are reported whatever the entry says.
+ */
+bool vtd_fault_qualified(enum vtd_fault_reason reason)
+{
+	switch (reason) {
+	case VTD_FR_ROOT_NOT_PRESENT:
+	case VTD_FR_ROOT_TABLE_ACCESS:
+	case VTD_FR_CONTEXT_TABLE_ACCESS:
+	case VTD_FR_ROOT_ENTRY_RSVD:
+	case VTD_FR_CONTEXT_ENTRY_RSVD:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* Does [@gpa, @gpa + @size) meet the interrupt address range? */
+static bool vtd_hits_interrupt_range(u64 gpa, u64 size)
+{
+	return gpa <= VTD_INTR_RANGE_END && gpa + size > VTD_INTR_RANGE_START;
+}
+
+/* The request's permission fault, or 0 if @m grants its @access. */
+static int vtd_access_fault(const struct vtd_mapping *m, u32 access)
+{
+	if (access & VTD_ACCESS_WRITE && !m->write)
+		return VTD_FR_WRITE;
+	if (access & VTD_ACCESS_READ && !m->read)
+		return VTD_FR_READ;
+	return 0;
+}
+
 /**
  * vtd_translate() - answer one DMA request as the unit's hardware would
  * @u: the unit
  * @sid: the requester's source-id
- * @iova: the address it asks for
- * @write: a write request (else a read)
+ * @iova: the address it asks for, outside the interrupt range (a write
+ *	there is an interrupt request, not remapped: the caller's)
+ * @access: VTD_ACCESS_READ and/or VTD_ACCESS_WRITE, what the request needs;
+ *	0 for a lookup that needs nothing but a present translation
  * @t: the answer
  *
  * With translation off (GSTS.TES clear) a request is not translated:
  * IOVA = GPA.  Otherwise @sid's context says how: pass-through (IOVA =
  * GPA, if ECAP.PT lets the context say so) or through its second-level
  * tables, as they are in guest memory now.  The request is then allowed
- * only if every entry on the path grants its access: a leaf without W
- * faults a write (LSL.5, reason 5), one without R a read (reason 6), and
- * so does an entry with neither, which VT-d treats as not present.  A
- * request for the interrupt range (0xFEEx_xxxx) is the caller's to tell
- * apart: here it is an address like any other.
+ * only if every entry on the path grants the access it needs: a write
+ * the path does not allow faults with reason 5, a read with reason 6, and
+ * an entry with neither R nor W (not present) with the reason of the
+ * access (6 for a lookup).  A leaf that maps any of the interrupt range
+ * faults too (reason 0xe): remapped DMA never reaches that range.
  *
  * On success @t->fault is 0 and @t->gpa is what @iova translates to; the
- * @t->size block around @iova (naturally aligned: 4 KiB for an untranslated
- * request, else the leaf's size) translates to the same-sized block around
- * @t->gpa with the same @t->read and @t->write.  On a fault @t->fault is
- * its enum vtd_fault_reason, the rest is 0, and @t->fpd says whether the
- * context has fault processing disabled (a fault the caller then does not
- * record).  Reads at most the root entry, the context entry and one entry
- * per level.
+ * @t->size block around @iova (naturally aligned: 4 KiB when untranslated,
+ * else the leaf's size) translates to the same-sized block around @t->gpa
+ * with @t->read and @t->write, and @t->untranslated says whether that is
+ * because nothing is translated.  On a fault @t->fault is its enum
+ * vtd_fault_reason and the rest is 0 but @t->fpd: whether the context has
+ * fault processing disabled for this (qualified) fault, which the caller
+ * then does not record.  Reads at most the root entry, the context entry
+ * and one entry per level.
  */
-void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, bool write,
+void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, u32 access,
 		   struct vtd_translation *t)
 {
 	struct vtd_context ctx;
@@ -434,20 +473,27 @@ void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, bool write,
 		m.gpa = m.iova;
 		m.read = true;
 		m.write = true;
+		t->untranslated = true;
 	} else {
 		ret = vtd_context_lookup(u, sid, &ctx);
 		if (!ret)
 			ret = vtd_sl_translate(u, &ctx, iova, &m);
-		/* A context that decodes always has levels the walk takes. */
-		if (ret == -EINVAL)
-			ret = VTD_FR_CONTEXT_INVALID;
-		if (!ret && !(write ? m.write : m.read))
-			ret = -ENOENT;
 		if (ret == -ENOENT)
-			ret = write ? VTD_FR_WRITE : VTD_FR_READ;
+			ret = access & VTD_ACCESS_WRITE ? VTD_FR_WRITE :
+							  VTD_FR_READ;
+		/* A context that decodes has levels the walk takes. */
+		else if (ret < 0)
+			ret = VTD_FR_CONTEXT_INVALID;
+		if (!ret && ctx.tt == VTD_TT_PASS_THROUGH)
+			t->untranslated = true;
+		else if (!ret)
+			ret = vtd_access_fault(&m, access);
+		if (!ret && !t->untranslated &&
+		    vtd_hits_interrupt_range(m.gpa, m.size))
+			ret = VTD_FR_INTERRUPT_ADDR;
 		if (ret) {
 			t->fault = ret;
-			t->fpd = ctx.fpd;
+			t->fpd = ctx.fpd && vtd_fault_qualified(ret);
 			return;
 		}
 	}

@@ -80,23 +80,35 @@ int vtd_context_lookup(struct vtd_unit *u, u16 sid, struct vtd_context *ctx);
 int vtd_sl_translate(struct vtd_unit *u, const struct vtd_context *ctx,
 		     u64 iova, struct vtd_mapping *m);
 
+/* The interrupt address range: DMA there is never remapped. */
+#define VTD_INTR_RANGE_START	0xfee00000ULL
+#define VTD_INTR_RANGE_END	0xfeefffffULL
+
+/* What a DMA request needs (vtd_translate()). */
+#define VTD_ACCESS_READ		BIT(0)
+#define VTD_ACCESS_WRITE	BIT(1)
+
 /* A DMA request's answer (vtd_translate()). */
 struct vtd_translation {
 	u64 gpa;		/* what the IOVA translates to */
 	u64 size;		/* of the naturally aligned block around it */
 	bool read;
 	bool write;
-	bool fpd;		/* on a fault: not to be recorded */
+	bool untranslated;	/* translation off, or a pass-through context */
+	bool fpd;		/* on a fault: FPD suppresses its record */
 	u8 fault;		/* 0, or the request's enum vtd_fault_reason */
 };
 
+/* Does FPD suppress a fault of @reason (a "qualified" fault)? */
+bool vtd_fault_qualified(enum vtd_fault_reason reason);
+
 /*
- * Answer a DMA request from @sid for @iova (a write if @write) as the
- * hardware would now: translation off, pass-through or second-level
- * tables, with the access checked against the R/W the path grants.  See
- * vtd_walk.c for the whole contract.
+ * Answer a DMA request from @sid for @iova needing @access (VTD_ACCESS_*)
+ * as the hardware would now: translation off, pass-through or
+ * second-level tables, with the access checked against the R/W the path
+ * grants.  See vtd_walk.c for the whole contract.
  */
-void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, bool write,
+void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, u32 access,
 		   struct vtd_translation *t);
 
 /* What a range walk reports, leaf by leaf, in IOVA order. */

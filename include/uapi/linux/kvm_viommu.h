@@ -523,54 +523,61 @@ struct kvm_viommu_irq_msgs {
 
 #define KVM_VIOMMU_GET_IRQ_MSGS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_IRQ_MSGS)
 
-/* The request is a DMA write (else a read). */
-#define KVM_VIOMMU_TRANSLATE_WRITE		(1U << 0)
+/* What the request needs: a read, a write, both; neither for a lookup. */
+#define KVM_VIOMMU_TRANSLATE_READ		(1U << 0)
+#define KVM_VIOMMU_TRANSLATE_WRITE		(1U << 1)
 /* A fault is recorded in the guest's fault registers, as for a device's. */
-#define KVM_VIOMMU_TRANSLATE_RECORD_FAULT	(1U << 1)
+#define KVM_VIOMMU_TRANSLATE_RECORD_FAULT	(1U << 2)
 
 /* @perm bits of struct kvm_viommu_translate. */
-#define KVM_VIOMMU_PERM_READ	(1U << 0)
-#define KVM_VIOMMU_PERM_WRITE	(1U << 1)
+#define KVM_VIOMMU_TRANSLATE_PERM_READ		(1U << 0)
+#define KVM_VIOMMU_TRANSLATE_PERM_WRITE		(1U << 1)
+
+/* @result bits of struct kvm_viommu_translate. */
+/* Nothing is translated (translation off, or a pass-through context). */
+#define KVM_VIOMMU_TRANSLATE_UNTRANSLATED	(1U << 0)
+/* Translation off, and the unit blocks DMA then (CREATE_TE_OFF_BLOCKS). */
+#define KVM_VIOMMU_TRANSLATE_BLOCKED		(1U << 1)
+/* @iova is in the interrupt range, which DMA remapping leaves alone. */
+#define KVM_VIOMMU_TRANSLATE_INTERRUPT		(1U << 2)
+/* The fault was recorded in the fault registers. */
+#define KVM_VIOMMU_TRANSLATE_RECORDED		(1U << 3)
 
 /**
  * struct kvm_viommu_translate - ioctl(KVM_VIOMMU_TRANSLATE)
  * @size: sizeof(struct kvm_viommu_translate)
- * @flags: KVM_VIOMMU_TRANSLATE_* bits
+ * @flags: KVM_VIOMMU_TRANSLATE_READ, _WRITE, _RECORD_FAULT
  * @iova: the address the device asks for
  * @sid: the device's source-id in the guest: bus << 8 | devfn
- * @__reserved: must be 0
- * @fault: out: 0, or the VT-d fault reason (legacy mode: 1 root entry not
- *	present ... 0xd context entry translation type) the request faults
- *	with
- * @perm: out: KVM_VIOMMU_PERM_* the translation grants (0 on a fault)
+ * @fault: out: 0, or the VT-d fault reason (legacy mode) the request
+ *	faults with
+ * @perm: out: KVM_VIOMMU_TRANSLATE_PERM_* the translation grants (0 on a
+ *	fault, or when blocked)
+ * @result: out: KVM_VIOMMU_TRANSLATE_UNTRANSLATED, _BLOCKED, _INTERRUPT,
+ *	_RECORDED
  * @gpa: out: the guest-physical address @iova translates to
  * @page_size: out: a power of two: the naturally aligned @page_size block
- *	around @iova translates to the one around @gpa, with @perm (0 on a
- *	fault)
+ *	around @iova translates to the one around @gpa, with @perm (0 when
+ *	nothing is granted)
  *
  * Translate one DMA request of a device the VMM emulates, as the unit's
- * hardware would now: untranslated (@gpa = @iova, 4 KiB) while the guest
- * has translation off or the device's context is pass-through, else
- * through the guest's second-level tables as they are in its memory.  A
- * request the tables do not grant faults with the reason the VT-d
- * specification gives (5 for a write without W, 6 for a read without R,
- * a not-present entry included); with KVM_VIOMMU_TRANSLATE_RECORD_FAULT
- * the unit also records it, unless the context has fault processing
- * disabled, in the fault registers and raises the fault event, as for a
- * faulting DMA of an assigned device.  Either way the ioctl succeeds: the
- * fault is the answer.  The interrupt range (0xFEEx_xxxx) is translated
- * like any other: a VMM delivers writes there as interrupts first.
+ * hardware would now, from the guest's tables as they are in its memory;
+ * see the rst for what each answer means.  A fault is the answer, not an
+ * error; with KVM_VIOMMU_TRANSLATE_RECORD_FAULT it is also recorded, as
+ * for a faulting DMA of an assigned device, unless the context has fault
+ * processing disabled.
  *
- * Errors: EINVAL unknown @flags or nonzero @__reserved.
+ * Errors: EINVAL unknown @flags, or _RECORD_FAULT for a lookup (neither
+ * _READ nor _WRITE).
  */
 struct kvm_viommu_translate {
 	__u32 size;
 	__u32 flags;
 	__u64 iova;
 	__u16 sid;
-	__u16 __reserved;
 	__u16 fault;
 	__u16 perm;
+	__u16 result;
 	__u64 gpa;
 	__u64 page_size;
 };

@@ -1434,22 +1434,42 @@ static int translate(int unit, struct kvm_viommu_translate *xl,
 	xl->flags = flags;
 	xl->iova = iova;
 	xl->sid = sid;
-	xl->__reserved = 0;
 	return ioctl(unit, KVM_VIOMMU_TRANSLATE, xl) ? -errno : 0;
 }
 
-#define XL_RW		(KVM_VIOMMU_PERM_READ | KVM_VIOMMU_PERM_WRITE)
+#define XL_R		KVM_VIOMMU_TRANSLATE_READ
+#define XL_W		KVM_VIOMMU_TRANSLATE_WRITE
 #define XL_RECORD	KVM_VIOMMU_TRANSLATE_RECORD_FAULT
-#define XL_WRITE	KVM_VIOMMU_TRANSLATE_WRITE
+#define XL_PERM_RW	(KVM_VIOMMU_TRANSLATE_PERM_READ | \
+			 KVM_VIOMMU_TRANSLATE_PERM_WRITE)
 
-/* A fault's answer: the reason, nothing translated. */
+/* A fault's answer: the reason, nothing granted, maybe recorded. */
 static void expect_xl_fault(struct __test_metadata *_metadata,
-			    const struct kvm_viommu_translate *xl, int fault)
+			    const struct kvm_viommu_translate *xl, int fault,
+			    uint16_t result)
 {
 	EXPECT_EQ(fault, xl->fault);
 	EXPECT_EQ(0, xl->perm);
+	EXPECT_EQ(result, xl->result);
 	EXPECT_EQ(0, xl->gpa);
 	EXPECT_EQ(0, xl->page_size);
+}
+
+/*
+ * The fault record the guest reads @n records after FSTS.FRI (the first
+ * pending one), and that one is pending.
+ */
+static void expect_record(struct __test_metadata *_metadata,
+			  struct unit_vm *u, uint32_t n, uint64_t addr,
+			  uint64_t hi)
+{
+	uint32_t fsts = viommu_reg32(&u->v, VTD_FSTS_REG);
+	uint32_t i = ((fsts & VTD_FSTS_FRI) >> 8) + n;
+
+	EXPECT_TRUE(fsts & VTD_FSTS_PPF);
+	i %= VTD_NR_FRCD;
+	EXPECT_EQ(hi, viommu_reg64(&u->v, VTD_FRCD_REG + 16 * i + 8));
+	EXPECT_EQ(addr, viommu_reg64(&u->v, VTD_FRCD_REG + 16 * i));
 }
 
 /*
@@ -1457,7 +1477,8 @@ static void expect_xl_fault(struct __test_metadata *_metadata,
  * with translation off; through the leaves, offset kept, with their size
  * and permissions; a request they do not grant faults, recorded in the
  * guest's fault registers (and its fault event raised: pending, as the
- * guest left it masked) only when the VMM asks.  Bad input is refused.
+ * guest left it masked) only when the VMM asks; the interrupt range is
+ * not remapped.  Bad input is refused.
  */
 TEST_F(vtd, translate_for_the_vmm_devices)
 {
@@ -1468,8 +1489,6 @@ TEST_F(vtd, translate_for_the_vmm_devices)
 	} big = {};
 	struct kvm_viommu_translate xl;
 	struct kvm_viommu_stats st;
-	uint64_t hi;
-	uint32_t fri;
 	int unit;
 
 	if (!unit_vm_setup(_metadata, u, guest_translate, 1))
@@ -1479,62 +1498,77 @@ TEST_F(vtd, translate_for_the_vmm_devices)
 	unit = u->v.unit_fd;
 
 	/* Translation off, as at reset: any device, any address. */
-	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE, EDU_SID + 1, 0x1234567));
+	ASSERT_EQ(0, translate(unit, &xl, XL_W, EDU_SID + 1, 0x1234567));
 	EXPECT_EQ(0, xl.fault);
 	EXPECT_EQ(0x1234567, xl.gpa);
 	EXPECT_EQ(4096, xl.page_size);
-	EXPECT_EQ(XL_RW, xl.perm);
+	EXPECT_EQ(XL_PERM_RW, xl.perm);
+	EXPECT_EQ(KVM_VIOMMU_TRANSLATE_UNTRANSLATED, xl.result);
 
 	run_to(_metadata, u, 1);
-	ASSERT_EQ(0, translate(unit, &xl, 0, EDU_SID, XL_RW_IOVA + 0x123));
+	ASSERT_EQ(0, translate(unit, &xl, XL_R | XL_W, EDU_SID,
+			       XL_RW_IOVA + 0x123));
 	EXPECT_EQ(0, xl.fault);
 	EXPECT_EQ(XL_RW_GPA + 0x123, xl.gpa);
 	EXPECT_EQ(4096, xl.page_size);
-	EXPECT_EQ(XL_RW, xl.perm);
-	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE, EDU_SID,
-			       XL_2M_IOVA + 0x12345));
+	EXPECT_EQ(XL_PERM_RW, xl.perm);
+	EXPECT_EQ(0, xl.result);
+	ASSERT_EQ(0, translate(unit, &xl, XL_W, EDU_SID, XL_2M_IOVA + 0x12345));
 	EXPECT_EQ(0, xl.fault);
 	EXPECT_EQ(XL_2M_GPA + 0x12345, xl.gpa);
 	EXPECT_EQ(2 << 20, xl.page_size);
-	ASSERT_EQ(0, translate(unit, &xl, XL_RECORD, EDU_SID, XL_RO_IOVA));
+	ASSERT_EQ(0, translate(unit, &xl, XL_R | XL_RECORD, EDU_SID,
+			       XL_RO_IOVA));
 	EXPECT_EQ(0, xl.fault);
 	EXPECT_EQ(XL_RO_GPA, xl.gpa);
-	EXPECT_EQ(KVM_VIOMMU_PERM_READ, xl.perm);
+	EXPECT_EQ(KVM_VIOMMU_TRANSLATE_PERM_READ, xl.perm);
+	/* A lookup needs nothing and says what is granted. */
+	ASSERT_EQ(0, translate(unit, &xl, 0, EDU_SID, XL_RO_IOVA));
+	EXPECT_EQ(0, xl.fault);
+	EXPECT_EQ(KVM_VIOMMU_TRANSLATE_PERM_READ, xl.perm);
 
 	/* A write to the read-only page: reason 5, and nothing recorded. */
-	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE, EDU_SID, XL_RO_IOVA + 8));
-	expect_xl_fault(_metadata, &xl, 5);
+	ASSERT_EQ(0, translate(unit, &xl, XL_W, EDU_SID, XL_RO_IOVA + 8));
+	expect_xl_fault(_metadata, &xl, 5, 0);
 	/* Not present, for a read: reason 6; no context: reason 2. */
-	ASSERT_EQ(0, translate(unit, &xl, 0, EDU_SID, XL_RO_IOVA + 4096));
-	expect_xl_fault(_metadata, &xl, 6);
-	ASSERT_EQ(0, translate(unit, &xl, 0, EDU_SID + 1, XL_RW_IOVA));
-	expect_xl_fault(_metadata, &xl, 2);
+	ASSERT_EQ(0, translate(unit, &xl, XL_R, EDU_SID, XL_RO_IOVA + 4096));
+	expect_xl_fault(_metadata, &xl, 6, 0);
+	ASSERT_EQ(0, translate(unit, &xl, XL_R, EDU_SID + 1, XL_RW_IOVA));
+	expect_xl_fault(_metadata, &xl, 2, 0);
 	EXPECT_EQ(0, viommu_reg32(&u->v, VTD_FSTS_REG));
 
-	/* Now recorded, as the guest reads it. */
-	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE | XL_RECORD, EDU_SID,
+	/* The interrupt range is not remapped: nothing granted, no fault. */
+	ASSERT_EQ(0, translate(unit, &xl, XL_W | XL_RECORD, EDU_SID,
+			       0xfee00000));
+	expect_xl_fault(_metadata, &xl, 0, KVM_VIOMMU_TRANSLATE_INTERRUPT);
+	EXPECT_EQ(0, viommu_reg32(&u->v, VTD_FSTS_REG));
+
+	/* Now recorded, as the guest reads it: a write (T 0). */
+	ASSERT_EQ(0, translate(unit, &xl, XL_W | XL_RECORD, EDU_SID,
 			       XL_RO_IOVA + 8));
-	expect_xl_fault(_metadata, &xl, 5);
-	ASSERT_TRUE(viommu_reg32(&u->v, VTD_FSTS_REG) & VTD_FSTS_PPF);
-	fri = (viommu_reg32(&u->v, VTD_FSTS_REG) & VTD_FSTS_FRI) >> 8;
-	hi = viommu_reg64(&u->v, VTD_FRCD_REG + 16 * fri + 8);
-	EXPECT_EQ(VTD_FRCD_HI_F | 5ULL << 32 | EDU_SID, hi);
-	EXPECT_EQ(XL_RO_IOVA, viommu_reg64(&u->v, VTD_FRCD_REG + 16 * fri));
+	expect_xl_fault(_metadata, &xl, 5, KVM_VIOMMU_TRANSLATE_RECORDED);
+	expect_record(_metadata, u, 0, XL_RO_IOVA,
+		      VTD_FRCD_HI_F | 5ULL << 32 | EDU_SID);
 	EXPECT_EQ(VTD_FECTL_IM | VTD_FECTL_IP,
 		  viommu_reg32(&u->v, VTD_FECTL_REG));
+	/* A status is pending: the sidecore's page is tracked again. */
+	if (u->v.sidecore)
+		EXPECT_EQ(1, viommu_unit_info("sidecore_tracked"));
+	/* A read (T 1), in the next record. */
+	ASSERT_EQ(0, translate(unit, &xl, XL_R | XL_RECORD, EDU_SID + 1,
+			       XL_RW_IOVA + 0x10));
+	expect_xl_fault(_metadata, &xl, 2, KVM_VIOMMU_TRANSLATE_RECORDED);
+	expect_record(_metadata, u, 1, XL_RW_IOVA, VTD_FRCD_HI_F |
+		      VTD_FRCD_HI_T | 2ULL << 32 | (EDU_SID + 1));
 	viommu_vmm_stats(&u->v, &st);
-	EXPECT_EQ(1, st.faults);
-	EXPECT_EQ(8, st.translations);
-	EXPECT_EQ(4, st.translate_faults);
+	EXPECT_EQ(2, st.faults);
+	EXPECT_EQ(11, st.translations);
+	EXPECT_EQ(5, st.translate_faults);
 
 	/* Bad input, refused with nothing counted. */
-	EXPECT_EQ(-EINVAL, translate(unit, &xl, 1U << 2, EDU_SID, 0));
+	EXPECT_EQ(-EINVAL, translate(unit, &xl, 1U << 3, EDU_SID, 0));
+	EXPECT_EQ(-EINVAL, translate(unit, &xl, XL_RECORD, EDU_SID, 0));
 	memset(&xl, 0, sizeof(xl));
-	xl.size = sizeof(xl);
-	xl.__reserved = 1;
-	EXPECT_EQ(-1, ioctl(unit, KVM_VIOMMU_TRANSLATE, &xl));
-	EXPECT_EQ(EINVAL, errno);
-	xl.__reserved = 0;
 	xl.size = offsetof(struct kvm_viommu_translate, page_size);
 	EXPECT_EQ(-1, ioctl(unit, KVM_VIOMMU_TRANSLATE, &xl));
 	EXPECT_EQ(EINVAL, errno);
@@ -1546,16 +1580,33 @@ TEST_F(vtd, translate_for_the_vmm_devices)
 	big.tail = 0;
 	EXPECT_EQ(0, ioctl(unit, KVM_VIOMMU_TRANSLATE, &big));
 	viommu_vmm_stats(&u->v, &st);
-	EXPECT_EQ(9, st.translations);
+	EXPECT_EQ(12, st.translations);
 
 	/* Off again: untranslated again. */
 	run_to(_metadata, u, 2);
-	ASSERT_EQ(0, translate(unit, &xl, XL_WRITE, EDU_SID, XL_RO_IOVA));
+	ASSERT_EQ(0, translate(unit, &xl, XL_W, EDU_SID, XL_RO_IOVA));
 	EXPECT_EQ(0, xl.fault);
 	EXPECT_EQ(XL_RO_IOVA, xl.gpa);
-	EXPECT_EQ(XL_RW, xl.perm);
+	EXPECT_EQ(XL_PERM_RW, xl.perm);
+	EXPECT_EQ(KVM_VIOMMU_TRANSLATE_UNTRANSLATED, xl.result);
 	run_to(_metadata, u, 0);
 	expect_no_exits(_metadata, u);
+}
+
+/* With KVM_VIOMMU_CREATE_TE_OFF_BLOCKS, translation off blocks them too. */
+TEST_F(vtd, translate_blocked_while_off_if_the_unit_blocks)
+{
+	struct unit_vm *u = &self->u;
+	struct kvm_viommu_translate xl;
+
+	viommu_vmm_create_flags = KVM_VIOMMU_CREATE_TE_OFF_BLOCKS;
+	if (!unit_vm_setup(_metadata, u, guest_translate, 1)) {
+		viommu_vmm_create_flags = 0;
+		return;
+	}
+	viommu_vmm_create_flags = 0;
+	ASSERT_EQ(0, translate(u->v.unit_fd, &xl, XL_W, EDU_SID, 0x5000));
+	expect_xl_fault(_metadata, &xl, 0, KVM_VIOMMU_TRANSLATE_BLOCKED);
 }
 
 static int set_sidecore(int unit, uint32_t flags, uint64_t gpa, int msg_fd,

@@ -55,6 +55,7 @@
 #define FR_ROOT_RSVD		0xa
 #define FR_CTX_RSVD		0xb
 #define FR_PTE_RSVD		0xc
+#define FR_INTR_ADDR		0xe
 
 /* Entry bits, from the spec's layouts. */
 #define P		1ULL
@@ -1105,6 +1106,10 @@ TEST_F(walk, translate_rejects_context_with_bad_levels)
 
 /* A DMA request's answer (vtd_translate()). */
 
+#define RD		VTD_ACCESS_READ
+#define WR		VTD_ACCESS_WRITE
+#define LOOKUP		0
+
 /* Translation on, as the guest's driver turns it on. */
 static void te_on(struct tctx *t)
 {
@@ -1112,19 +1117,19 @@ static void te_on(struct tctx *t)
 }
 
 /* Answer a request, from fresh counts and an answer full of junk. */
-static void request(struct tctx *t, u16 sid, u64 iova, bool write,
+static void request(struct tctx *t, u16 sid, u64 iova, u32 access,
 		    struct vtd_translation *tr)
 {
 	memset(tr, 0xa5, sizeof(*tr));
 	t->reads = 0;
-	vtd_translate(&t->unit, sid, iova, write, tr);
+	vtd_translate(&t->unit, sid, iova, access, tr);
 }
 
 /* A fault's answer holds nothing but the fault and FPD. */
 static bool only_fault(const struct vtd_translation *tr, u8 fault)
 {
 	return tr->fault == fault && !tr->gpa && !tr->size && !tr->read &&
-	       !tr->write;
+	       !tr->write && !tr->untranslated;
 }
 
 TEST_F(walk, request_untranslated_while_translation_is_off)
@@ -1133,23 +1138,23 @@ TEST_F(walk, request_untranslated_while_translation_is_off)
 	struct vtd_translation tr;
 
 	/* No root entry, no context: with TES clear none is read. */
-	request(t, SID, 0x1234567abcULL, true, &tr);
+	request(t, SID, 0x1234567abcULL, WR, &tr);
 	EXPECT_EQ(0, tr.fault);
 	EXPECT_EQ(0x1234567abcULL, tr.gpa);
 	EXPECT_EQ(SZ_4K, tr.size);
-	EXPECT_TRUE(tr.read);
-	EXPECT_TRUE(tr.write);
+	EXPECT_TRUE(tr.read && tr.write && tr.untranslated);
 	EXPECT_EQ(0ULL, t->reads);
 	/* On: the same request faults at the root entry. */
 	te_on(t);
-	request(t, SID, 0x1234567abcULL, true, &tr);
+	request(t, SID, 0x1234567abcULL, WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_ROOT_NOT_PRESENT));
 	EXPECT_FALSE(tr.fpd);
 	/* Off again, untranslated again. */
 	vtd_reg_write(&t->unit, VTD_GCMD_REG, 4, 0);
-	request(t, SID, 0x2000, false, &tr);
+	request(t, SID, 0x2000, RD, &tr);
 	EXPECT_EQ(0, tr.fault);
 	EXPECT_EQ(0x2000ULL, tr.gpa);
+	EXPECT_TRUE(tr.untranslated);
 }
 
 TEST_F(walk, request_through_a_leaf_keeps_the_offset)
@@ -1162,18 +1167,24 @@ TEST_F(walk, request_through_a_leaf_keeps_the_offset)
 	te_on(t);
 	map(t, &c, 0x7000, 0xabc000ULL, SZ_4K, RW);
 	map(t, &c, 0x40200000ULL, 0x80000000ULL, SZ_2M, RW);
-	request(t, SID, 0x7123, false, &tr);
+	map(t, &c, 0x80000000ULL, 0x100000000ULL, SZ_1G, R);
+	request(t, SID, 0x7123, RD | WR, &tr);
 	EXPECT_EQ(0, tr.fault);
 	EXPECT_EQ(0xabc123ULL, tr.gpa);
 	EXPECT_EQ(SZ_4K, tr.size);
-	EXPECT_TRUE(tr.read);
-	EXPECT_TRUE(tr.write);
+	EXPECT_TRUE(tr.read && tr.write);
+	EXPECT_FALSE(tr.untranslated);
 	/* Root entry, context entry, one entry per level: no more. */
 	EXPECT_GE(2ULL + 4, t->reads);
-	request(t, SID, 0x40200000ULL + 0x12345, true, &tr);
+	request(t, SID, 0x40200000ULL + 0x12345, WR, &tr);
 	EXPECT_EQ(0, tr.fault);
 	EXPECT_EQ(0x80012345ULL, tr.gpa);
 	EXPECT_EQ(SZ_2M, tr.size);
+	request(t, SID, 0x80000000ULL + 0x3456789, RD, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_EQ(0x103456789ULL, tr.gpa);
+	EXPECT_EQ(SZ_1G, tr.size);
+	EXPECT_FALSE(tr.write);
 }
 
 TEST_F(walk, request_needs_the_access_every_entry_grants)
@@ -1188,60 +1199,123 @@ TEST_F(walk, request_needs_the_access_every_entry_grants)
 	map(t, &c, 0x1000, 0xa000, SZ_4K, R);
 	map(t, &c, 0x2000, 0xb000, SZ_4K, W);
 	/* The read-only page: reads pass, writes fault with reason 5. */
-	request(t, SID, 0x1000, false, &tr);
+	request(t, SID, 0x1000, RD, &tr);
 	EXPECT_EQ(0, tr.fault);
 	EXPECT_TRUE(tr.read);
 	EXPECT_FALSE(tr.write);
-	request(t, SID, 0x1000, true, &tr);
+	request(t, SID, 0x1000, WR, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	request(t, SID, 0x1000, RD | WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
 	/* The write-only page: the other way round, reason 6. */
-	request(t, SID, 0x2000, true, &tr);
+	request(t, SID, 0x2000, WR, &tr);
 	EXPECT_EQ(0, tr.fault);
 	EXPECT_FALSE(tr.read);
 	EXPECT_TRUE(tr.write);
-	request(t, SID, 0x2000, false, &tr);
+	request(t, SID, 0x2000, RD, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_READ));
+	request(t, SID, 0x2000, RD | WR, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_READ));
+	/* A lookup needs only a present leaf, and says what it grants. */
+	request(t, SID, 0x2000, LOOKUP, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_FALSE(tr.read);
+	EXPECT_TRUE(tr.write);
 	/* An entry with neither is not present: the access's own reason. */
-	request(t, SID, 0x3000, false, &tr);
+	request(t, SID, 0x3000, RD, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_READ));
-	request(t, SID, 0x3000, true, &tr);
+	request(t, SID, 0x3000, WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
-	request(t, SID, BIT39, true, &tr);
+	request(t, SID, 0x3000, LOOKUP, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_READ));
+	request(t, SID, BIT39, WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
-	/* A table entry without W takes W from the leaf below it. */
+	/* A table entry without W denies W to every leaf below it. */
 	s = slot(t, c.slptptr, 4, 0x1000, 2);
 	put64(t, s, (get64(t, s) & ~RW) | R);
 	map(t, &c, 0x1000, 0xa000, SZ_4K, RW);
-	request(t, SID, 0x1000, true, &tr);
+	request(t, SID, 0x1000, WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
-	request(t, SID, 0x1000, false, &tr);
+	request(t, SID, 0x1000, RD, &tr);
 	EXPECT_EQ(0, tr.fault);
 	EXPECT_FALSE(tr.write);
 }
 
-TEST_F(walk, request_faults_report_fpd)
+TEST_F(walk, request_into_the_interrupt_range_faults)
 {
 	struct tctx *t = self->t;
 	struct vtd_context c;
 	struct vtd_translation tr;
 
+	ASSERT_EQ(0, dev_setup(t, 4, &c));
 	te_on(t);
-	/* A context entry not present, with FPD: reported, as the spec says. */
+	/* A 4 KiB leaf onto its first page, one onto its last. */
+	map(t, &c, 0x1000, 0xfee00000ULL, SZ_4K, RW);
+	map(t, &c, 0x2000, 0xfeeff000ULL, SZ_4K, RW);
+	map(t, &c, 0x3000, 0xfed00000ULL, SZ_4K, RW);
+	map(t, &c, 0x4000, 0xfef00000ULL, SZ_4K, RW);
+	/* A 2 MiB leaf around all of it. */
+	map(t, &c, 0x40200000ULL, 0xfee00000ULL, SZ_2M, RW);
+	request(t, SID, 0x1004, WR, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_INTR_ADDR));
+	request(t, SID, 0x2000, RD, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_INTR_ADDR));
+	request(t, SID, 0x40200000ULL + 0x150000, WR, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_INTR_ADDR));
+	/* A qualified fault: FPD suppresses its record. */
+	set_ctx(t, SID, ctx_lo(c.slptptr, 0) | FPD, ctx_hi(AW48, DID));
+	request(t, SID, 0x1000, WR, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_INTR_ADDR));
+	EXPECT_TRUE(tr.fpd);
+	/* Just below and just above: plain memory. */
+	request(t, SID, 0x3000, WR, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_EQ(0xfed00000ULL, tr.gpa);
+	request(t, SID, 0x4000, WR, &tr);
+	EXPECT_EQ(0, tr.fault);
+	EXPECT_EQ(0xfef00000ULL, tr.gpa);
+}
+
+TEST_F(walk, request_fpd_covers_qualified_faults_only)
+{
+	struct tctx *t = self->t;
+	struct vtd_context c;
+	struct vtd_translation tr;
+	u64 slpt = new_table(t);
+
+	te_on(t);
+	/* A context entry not present, with FPD: qualified, suppressed. */
 	set_ctx(t, SID, FPD, 0);
-	request(t, SID, 0, false, &tr);
+	request(t, SID, 0, RD, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_CTX_NOT_PRESENT));
 	EXPECT_TRUE(tr.fpd);
-	/* A present context with FPD: its paging faults too. */
-	set_ctx(t, SID, ctx_lo(new_table(t), 0) | FPD, ctx_hi(AW48, DID));
+	/* Reserved bits in a context entry with FPD: reported anyway. */
+	set_ctx(t, SID, ctx_lo(slpt, 0) | FPD | BIT_ULL(11),
+		ctx_hi(AW48, DID));
+	request(t, SID, 0, RD, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_CTX_RSVD));
+	EXPECT_FALSE(tr.fpd);
+	/* A present context with FPD: its paging faults are qualified. */
+	set_ctx(t, SID, ctx_lo(slpt, 0) | FPD, ctx_hi(AW48, DID));
 	ASSERT_EQ(0, lookup(t, SID, &c));
-	request(t, SID, 0x1000, true, &tr);
+	request(t, SID, 0x1000, WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
 	EXPECT_TRUE(tr.fpd);
-	/* Without FPD, not. */
-	set_ctx(t, SID, ctx_lo(c.slptptr, 0), ctx_hi(AW48, DID));
-	request(t, SID, 0x1000, true, &tr);
+	/* Without FPD, not suppressed. */
+	set_ctx(t, SID, ctx_lo(slpt, 0), ctx_hi(AW48, DID));
+	request(t, SID, 0x1000, WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
 	EXPECT_FALSE(tr.fpd);
+	/* The root entry's faults are never suppressed. */
+	set_root(t, SID >> 8, 0, 0);
+	request(t, SID, 0x1000, WR, &tr);
+	EXPECT_TRUE(only_fault(&tr, FR_ROOT_NOT_PRESENT));
+	EXPECT_FALSE(tr.fpd);
+	EXPECT_FALSE(vtd_fault_qualified(FR_ROOT_ACCESS));
+	EXPECT_FALSE(vtd_fault_qualified(FR_CTX_ACCESS));
+	EXPECT_FALSE(vtd_fault_qualified(FR_ROOT_RSVD));
+	EXPECT_TRUE(vtd_fault_qualified(FR_CTX_INVALID));
+	EXPECT_TRUE(vtd_fault_qualified(FR_PTE_RSVD));
 }
 
 TEST_F(walk, request_faults_of_the_walk_pass_through)
@@ -1253,19 +1327,19 @@ TEST_F(walk, request_faults_of_the_walk_pass_through)
 
 	ASSERT_EQ(0, dev_setup(t, 3, &c));
 	te_on(t);
-	request(t, SID, BIT39, false, &tr);
+	request(t, SID, BIT39, RD, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_BEYOND_MGAW));
 	s = map(t, &c, 0x5000, 0x9000, SZ_4K, RW);
 	/* Bit 62, TM: reserved without ECAP.DT. */
 	put64(t, s, get64(t, s) | BIT_ULL(62));
-	request(t, SID, 0x5000, false, &tr);
+	request(t, SID, 0x5000, RD, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_PTE_RSVD));
 	/* A context the lookup refuses: its reason, not a walk's. */
 	set_ctx(t, SID, ctx_lo(c.slptptr, 3), ctx_hi(AW39, DID));
-	request(t, SID, 0x5000, false, &tr);
+	request(t, SID, 0x5000, RD, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_CTX_INVALID));
 	/* Another device on the bus has no context. */
-	request(t, SID + 1, 0x5000, false, &tr);
+	request(t, SID + 1, 0x5000, RD, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_CTX_NOT_PRESENT));
 }
 
@@ -1276,14 +1350,14 @@ TEST_F(walk, request_pass_through_is_untranslated)
 
 	te_on(t);
 	set_ctx(t, SID, ctx_lo(0, TT_PT), ctx_hi(AW48, DID));
-	request(t, SID, 0xfee00004ULL, true, &tr);
+	request(t, SID, 0xfed00004ULL, RD | WR, &tr);
 	EXPECT_EQ(0, tr.fault);
-	EXPECT_EQ(0xfee00004ULL, tr.gpa);
+	EXPECT_EQ(0xfed00004ULL, tr.gpa);
 	EXPECT_EQ(SZ_4K, tr.size);
-	EXPECT_TRUE(tr.read && tr.write);
+	EXPECT_TRUE(tr.read && tr.write && tr.untranslated);
 	/* Only the root and context entries were read. */
 	EXPECT_GE(2ULL, t->reads);
-	request(t, SID, BIT48, true, &tr);
+	request(t, SID, BIT48, WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_BEYOND_MGAW));
 }
 
@@ -1298,9 +1372,9 @@ TEST_F(walk, request_has_no_side_effects)
 	te_on(t);
 	t->side_effects = 0;
 	memcpy(before, t->regs, sizeof(before));
-	request(t, SID, 0x1000, true, &tr);
+	request(t, SID, 0x1000, WR, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
-	request(t, 0xffff, 0x1000, false, &tr);
+	request(t, 0xffff, 0x1000, RD, &tr);
 	EXPECT_TRUE(only_fault(&tr, FR_ROOT_NOT_PRESENT));
 	/* Recording a fault is the caller's: no register moved. */
 	EXPECT_EQ(0, memcmp(before, t->regs, sizeof(before)));

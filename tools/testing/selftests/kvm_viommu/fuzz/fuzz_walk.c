@@ -81,31 +81,39 @@ static void fz_probe(struct fz_walk *w, const struct vtd_context *ctx,
 {
 	struct vtd_translation t;
 	struct vtd_mapping m;
-	bool write, granted;
-	u32 i;
-	int ret;
+	u32 i, access;
+	int ret, fault;
 
 	if (iova < w->start || iova >= w->end)
 		return;
 	ret = vtd_sl_translate(&w->f.unit, ctx, iova, &m);
 	FZ_CHECK(ret == 0 || ret == -ENOENT);
 	/*
-	 * A DMA request there (translation is on): the leaf's answer if it
-	 * grants the access, else the access's own fault.
+	 * A DMA request there (translation is on), for a lookup, a read, a
+	 * write and both: the leaf's answer if it grants the access and
+	 * stays out of the interrupt range, else the access's own fault,
+	 * suppressed by FPD as a qualified one.
 	 */
-	for (write = false; ; write = true) {
-		vtd_translate(&w->f.unit, ctx->sid, iova, write, &t);
-		granted = !ret && (write ? m.write : m.read);
-		if (granted)
-			FZ_CHECK(!t.fault && t.size == m.size &&
+	for (access = 0; access <= (VTD_ACCESS_READ | VTD_ACCESS_WRITE);
+	     access++) {
+		vtd_translate(&w->f.unit, ctx->sid, iova, access, &t);
+		fault = ret ? (access & VTD_ACCESS_WRITE ? VTD_FR_WRITE :
+				VTD_FR_READ) : 0;
+		if (!ret && access & VTD_ACCESS_WRITE && !m.write)
+			fault = VTD_FR_WRITE;
+		else if (!ret && access & VTD_ACCESS_READ && !m.read)
+			fault = VTD_FR_READ;
+		else if (!ret && m.gpa <= VTD_INTR_RANGE_END &&
+			 m.gpa + m.size > VTD_INTR_RANGE_START)
+			fault = VTD_FR_INTERRUPT_ADDR;
+		if (!fault)
+			FZ_CHECK(!t.fault && !t.untranslated &&
+				 t.size == m.size &&
 				 t.gpa == m.gpa + (iova - m.iova) &&
 				 t.read == m.read && t.write == m.write);
 		else
-			FZ_CHECK(t.fault == (write ? VTD_FR_WRITE :
-					     VTD_FR_READ) &&
-				 !t.size && !t.gpa && t.fpd == ctx->fpd);
-		if (write)
-			break;
+			FZ_CHECK(t.fault == fault && !t.size && !t.gpa &&
+				 t.fpd == ctx->fpd);
 	}
 	for (i = 0; i < w->n; i++) {
 		if (iova >= w->leaf[i].iova &&
@@ -287,8 +295,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check_ctx(f, &ctx, sid, ret);
 	if (ret) {
 		/* A request from @sid faults the same way. */
-		vtd_translate(&f->unit, sid, rta, false, &t);
-		FZ_CHECK(t.fault == ret && t.fpd == ctx.fpd && !t.size);
+		vtd_translate(&f->unit, sid, rta, VTD_ACCESS_READ, &t);
+		FZ_CHECK(t.fault == ret && !t.size &&
+			 t.fpd == (ctx.fpd && vtd_fault_qualified(ret)));
 		return 0;
 	}
 
@@ -306,6 +315,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(!ret && m.size == FZ_SZ_4K &&
 				 m.iova == m.gpa && m.read && m.write &&
 				 m.iova == (start[i] & ~(FZ_SZ_4K - 1)));
+			/* Requests: untranslated, whatever they need. */
+			vtd_translate(&f->unit, sid, start[i],
+				      VTD_ACCESS_READ | VTD_ACCESS_WRITE, &t);
+			FZ_CHECK(!t.fault && t.untranslated &&
+				 t.gpa == start[i] && t.size == FZ_SZ_4K);
 		}
 		return 0;
 	}
