@@ -382,6 +382,15 @@ u32 vtd_iq_entries(const struct vtd_unit *u);
 u32 vtd_iq_process(struct vtd_unit *u, u32 budget);
 
 /*
+ * The queued form of an invalidation, whether the guest queued it or
+ * wrote a command register: what a VMM told of it decodes, one format.
+ */
+void vtd_cc_inval_desc(const struct vtd_cc_inval *inv,
+		       struct vtd_inv_desc *d);
+void vtd_iotlb_inval_desc(const struct vtd_iotlb_inval *inv,
+			  struct vtd_inv_desc *d);
+
+/*
  * Record a translation fault for @sid at @addr: the next free FRCD, FSTS
  * PPF/FRI (PFO if none is free), and the fault event per FECTL.
  */

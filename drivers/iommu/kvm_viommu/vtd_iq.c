@@ -152,6 +152,33 @@ static int vtd_iq_iotlb(struct vtd_unit *u, const struct vtd_inv_desc *d)
 	return 0;
 }
 
+void vtd_cc_inval_desc(const struct vtd_cc_inval *inv,
+		       struct vtd_inv_desc *d)
+{
+	d->lo = VTD_INV_DESC_CC |
+		vtd_field_prep(VTD_INV_DESC_G, inv->granularity);
+	d->hi = 0;
+	if (inv->granularity != VTD_CC_GLOBAL)
+		d->lo |= vtd_field_prep(VTD_INV_DESC_CC_DID, inv->did);
+	if (inv->granularity == VTD_CC_DEVICE)
+		d->lo |= vtd_field_prep(VTD_INV_DESC_CC_SID, inv->sid) |
+			 vtd_field_prep(VTD_INV_DESC_CC_FM, inv->fm);
+}
+
+void vtd_iotlb_inval_desc(const struct vtd_iotlb_inval *inv,
+			  struct vtd_inv_desc *d)
+{
+	d->lo = VTD_INV_DESC_IOTLB |
+		vtd_field_prep(VTD_INV_DESC_G, inv->granularity);
+	d->hi = 0;
+	if (inv->granularity != VTD_IOTLB_GLOBAL)
+		d->lo |= vtd_field_prep(VTD_INV_DESC_IOTLB_DID, inv->did);
+	if (inv->granularity == VTD_IOTLB_PAGE)
+		d->hi = (inv->addr & VTD_INV_DESC_IOTLB_ADDR) |
+			(inv->ih ? VTD_INV_DESC_IOTLB_IH : 0) |
+			vtd_field_prep(VTD_INV_DESC_IOTLB_AM, inv->am);
+}
+
 static void vtd_iq_set_head(struct vtd_unit *u, u32 head)
 {
 	vtd_set64(u, VTD_IQH_REG, vtd_field_prep(VTD_IQH_QH, head));

@@ -453,7 +453,8 @@ static int vtd_access_fault(const struct vtd_mapping *m, u32 access)
  * @t->size block around @iova (naturally aligned: 4 KiB when untranslated,
  * else the leaf's size) translates to the same-sized block around @t->gpa
  * with @t->read and @t->write, and @t->untranslated says whether that is
- * because nothing is translated.  On a fault @t->fault is its enum
+ * because nothing is translated; with translation on, @t->did is the
+ * context's domain-id.  On a fault @t->fault is its enum
  * vtd_fault_reason and the rest is 0 but @t->fpd: whether the context has
  * fault processing disabled for this (qualified) fault, which the caller
  * then does not record.  Reads at most the root entry, the context entry
@@ -484,6 +485,7 @@ void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, u32 access,
 		/* A context that decodes has levels the walk takes. */
 		else if (ret < 0)
 			ret = VTD_FR_CONTEXT_INVALID;
+		t->did = ctx.did;
 		if (!ret && ctx.tt == VTD_TT_PASS_THROUGH)
 			t->untranslated = true;
 		else if (!ret)
@@ -492,6 +494,7 @@ void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, u32 access,
 		    vtd_hits_interrupt_range(m.gpa, m.size))
 			ret = VTD_FR_INTERRUPT_ADDR;
 		if (ret) {
+			memset(t, 0, sizeof(*t));
 			t->fault = ret;
 			t->fpd = ctx.fpd && vtd_fault_qualified(ret);
 			return;

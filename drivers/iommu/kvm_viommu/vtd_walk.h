@@ -97,6 +97,7 @@ struct vtd_translation {
 	bool untranslated;	/* translation off, or a pass-through context */
 	bool fpd;		/* on a fault: FPD suppresses its record */
 	u8 fault;		/* 0, or the request's enum vtd_fault_reason */
+	u16 did;		/* the context's domain-id, with translation on */
 };
 
 /* Does FPD suppress a fault of @reason (a "qualified" fault)? */
