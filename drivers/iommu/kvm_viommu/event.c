@@ -53,7 +53,8 @@ void kvm_viommu_event_push(struct kvm_viommu *viommu,
 bool kvm_viommu_events_acked(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
-	if (viommu->ev_acked_seq == viommu->ev_seq) {
+	/* An invalidation owed (coherence.c) is not even pushed yet. */
+	if (!viommu->ev_owed && viommu->ev_acked_seq == viommu->ev_seq) {
 		viommu->ack_stalled = false;
 		return true;
 	}
@@ -115,6 +116,7 @@ ssize_t kvm_viommu_event_read(struct file *file, char __user *buf,
 	viommu->ev_head = (viommu->ev_head + n) % KVM_VIOMMU_EVENT_RING;
 	WRITE_ONCE(viommu->ev_count, viommu->ev_count - n);
 	viommu->ev_read_seq = evs[n - 1].seq;
+	kvm_viommu_coherence_read(viommu);
 	kvm_viommu_unlock(viommu);
 	ret = n * sizeof(evs[0]);
 	/* Room again: let a queue stalled on a full ring go on. */

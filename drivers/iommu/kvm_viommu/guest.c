@@ -105,22 +105,28 @@ static int kvm_viommu_write_gpa(struct vtd_unit *u, u64 gpa, const void *buf,
 	return ret;
 }
 
-/* Invalidations and translation changes reach the attached devices. */
+/*
+ * Invalidations and translation changes reach the attached devices, and
+ * the VMM if it may hold a translation they cover (coherence.c).
+ */
 static void kvm_viommu_cc_inval(struct vtd_unit *u,
 				const struct vtd_cc_inval *inv)
 {
 	kvm_viommu_shadow_cc_inval(vtd_to_viommu(u), inv);
+	kvm_viommu_coherence_cc(vtd_to_viommu(u), inv);
 }
 
 static void kvm_viommu_iotlb_inval(struct vtd_unit *u,
 				   const struct vtd_iotlb_inval *inv)
 {
 	kvm_viommu_shadow_iotlb_inval(vtd_to_viommu(u), inv);
+	kvm_viommu_coherence_iotlb(vtd_to_viommu(u), inv);
 }
 
 static void kvm_viommu_translation_changed(struct vtd_unit *u)
 {
 	kvm_viommu_shadow_translation_changed(vtd_to_viommu(u));
+	kvm_viommu_coherence_changed(vtd_to_viommu(u));
 }
 
 static void kvm_viommu_vtd_send_irq(struct vtd_unit *u, enum vtd_irq irq)

@@ -29,6 +29,7 @@ union kvm_viommu_ioctl_buffer {
 	struct kvm_viommu_sidecore sidecore;
 	struct kvm_viommu_irq_msgs irq_msgs;
 	struct kvm_viommu_translate translate;
+	struct kvm_viommu_events events;
 };
 
 /*

@@ -87,6 +87,7 @@ struct kvm_viommu_counters {
 	u64 pin_cache_stale;
 	u64 translations;
 	u64 translate_faults;
+	u64 inval_events;
 };
 
 /**
@@ -160,6 +161,15 @@ struct kvm_viommu_counters {
  * @read_lock: serializes read()s of @events (taken killably, outside
  *	@lock): a reader copies events out without @lock, then takes them
  *	off the ring.
+ * @ev_mask: KVM_VIOMMU_EVENTS_* the VMM asked for; under @lock.
+ * @ev_owed: an invalidation event found the ring full: a global one is
+ *	owed, pushed as soon as read() makes room; under @lock.
+ * @xl_dids: under KVM_VIOMMU_EVENTS_INVALIDATIONS, the domains through
+ *	which KVM_VIOMMU_TRANSLATE answered since the last invalidation
+ *	event that covered them (one bit per CAP.ND domain-id), @xl_nr_dids
+ *	of them; @xl_untranslated: it answered untranslated (translation
+ *	off, pass-through).  What the VMM may hold; under @lock
+ *	(coherence.c).
  * @nr_doorbells: doorbell signals received (atomic: counted in wake-ups).
  * @nr_iq_runs_vcpu: queue runs as a vCPU thread's task work.
  * @nr_iq_runs_worker: queue runs by the worker.
@@ -277,6 +287,11 @@ struct kvm_viommu {
 	bool run_stalled;
 	wait_queue_head_t event_wq;
 	struct mutex read_lock;	/* see @read_lock above */
+	u32 ev_mask;
+	bool ev_owed;
+	unsigned long *xl_dids;
+	u32 xl_nr_dids;
+	bool xl_untranslated;
 
 	atomic64_t nr_doorbells;
 	atomic64_t nr_iq_runs_vcpu;
@@ -394,6 +409,17 @@ bool kvm_viommu_sidecore_unpark(struct kvm_viommu *viommu);
 void kvm_viommu_irq_msg_changed(struct kvm_viommu *viommu);
 int kvm_viommu_get_irq_msgs(struct kvm_viommu_ucmd *ucmd);
 int kvm_viommu_translate(struct kvm_viommu_ucmd *ucmd);
+int kvm_viommu_set_events(struct kvm_viommu_ucmd *ucmd);
+struct vtd_translation;
+void kvm_viommu_xl_answered(struct kvm_viommu *viommu,
+			    const struct vtd_translation *t);
+void kvm_viommu_coherence_cc(struct kvm_viommu *viommu,
+			     const struct vtd_cc_inval *inv);
+void kvm_viommu_coherence_iotlb(struct kvm_viommu *viommu,
+				const struct vtd_iotlb_inval *inv);
+void kvm_viommu_coherence_changed(struct kvm_viommu *viommu);
+void kvm_viommu_coherence_read(struct kvm_viommu *viommu);
+void kvm_viommu_coherence_free(struct kvm_viommu *viommu);
 
 /* poller.c: the sidecore threads */
 void kvm_viommu_poller_sync(struct kvm_viommu *viommu);

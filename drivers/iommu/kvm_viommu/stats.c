@@ -68,6 +68,7 @@ static const struct kvm_viommu_stat_desc kvm_viommu_stat_descs[] = {
 	{ "pin_cache_stale", UAPI(pin_cache_stale), STAT_UNIT, UNIT(pin_cache_stale) },
 	{ "translations", UAPI(translations), STAT_UNIT, UNIT(translations) },
 	{ "translate_faults", UAPI(translate_faults), STAT_UNIT, UNIT(translate_faults) },
+	{ "inval_events", UAPI(inval_events), STAT_UNIT, UNIT(inval_events) },
 };
 
 /* Every statistic, into @st (whose size and flags are left alone). */

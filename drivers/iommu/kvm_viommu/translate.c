@@ -69,6 +69,7 @@ static void kvm_viommu_translate_locked(struct kvm_viommu *viommu,
 			cmd->result = KVM_VIOMMU_TRANSLATE_RECORDED;
 		return;
 	}
+	kvm_viommu_xl_answered(viommu, &t);
 	cmd->perm = (t.read ? KVM_VIOMMU_TRANSLATE_PERM_READ : 0) |
 		    (t.write ? KVM_VIOMMU_TRANSLATE_PERM_WRITE : 0);
 	cmd->result = t.untranslated ? KVM_VIOMMU_TRANSLATE_UNTRANSLATED : 0;

@@ -81,6 +81,7 @@ static void kvm_viommu_destroy(struct kvm_viommu *viommu)
 	put_task_struct(viommu->owner);
 	put_page(viommu->reg_page);
 	kvm_viommu_regs_free(viommu);
+	kvm_viommu_coherence_free(viommu);
 	/* Left only by leaves a host IOMMU may still reach: pinned for good. */
 	xa_destroy(&viommu->pins);
 	/* Emptied by the last detach. */
@@ -252,6 +253,12 @@ static const struct kvm_viommu_ioctl_op kvm_viommu_unit_ops[] = {
 		.size = sizeof(struct kvm_viommu_translate),
 		.min_size = sizeof(struct kvm_viommu_translate),
 		.execute = kvm_viommu_translate,
+	},
+	[KVM_VIOMMU_CMD_SET_EVENTS - KVM_VIOMMU_CMD_GET_INFO] = {
+		.ioctl_num = KVM_VIOMMU_SET_EVENTS,
+		.size = sizeof(struct kvm_viommu_events),
+		.min_size = sizeof(struct kvm_viommu_events),
+		.execute = kvm_viommu_set_events,
 	},
 };
 

@@ -55,6 +55,7 @@ enum {
 	KVM_VIOMMU_CMD_SET_SIDECORE,
 	KVM_VIOMMU_CMD_GET_IRQ_MSGS,
 	KVM_VIOMMU_CMD_TRANSLATE,
+	KVM_VIOMMU_CMD_SET_EVENTS,
 };
 
 /* Largest argument size accepted: E2BIG above it. */
@@ -299,6 +300,8 @@ struct kvm_viommu_irqfd {
  *	under them: another page at their GPA, or a memslot change
  * @translations: KVM_VIOMMU_TRANSLATE calls answered
  * @translate_faults: of those, the ones answered with a fault
+ * @inval_events: invalidations handed to the VMM under
+ *	KVM_VIOMMU_EVENTS_INVALIDATIONS
  *
  * Counters since the unit was created, all out.  The fields from @maps on
  * came with the second version of the struct, those from @leaves on with
@@ -347,6 +350,7 @@ struct kvm_viommu_stats {
 	__u64 pin_cache_stale;
 	__u64 translations;
 	__u64 translate_faults;
+	__u64 inval_events;
 };
 
 #define KVM_VIOMMU_GET_STATS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_GET_STATS)
@@ -583,5 +587,42 @@ struct kvm_viommu_translate {
 };
 
 #define KVM_VIOMMU_TRANSLATE	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_TRANSLATE)
+
+/*
+ * Invalidations that may drop what KVM_VIOMMU_TRANSLATE answered come
+ * through read() too.
+ */
+#define KVM_VIOMMU_EVENTS_INVALIDATIONS	(1U << 0)
+
+/**
+ * struct kvm_viommu_events - ioctl(KVM_VIOMMU_SET_EVENTS)
+ * @size: sizeof(struct kvm_viommu_events)
+ * @flags: must be 0
+ * @mask: KVM_VIOMMU_EVENTS_* the VMM wants from now on (0: none)
+ * @__reserved: must be 0
+ *
+ * With KVM_VIOMMU_EVENTS_INVALIDATIONS, every context-cache or IOTLB
+ * invalidation the guest makes (queued, or through CCMD or IOTLB_REG)
+ * that may cover a translation KVM_VIOMMU_TRANSLATE answered since the
+ * events went on is also handed to the VMM through read(), after the
+ * unit's own work on it, as a KVM_VIOMMU_EVENT_DESC event with the
+ * invalidation in its queued form; a change of translation as a whole
+ * (GCMD.TE, SRTP) comes as a global context-cache invalidation.  An
+ * invalidation wait descriptor the guest queued after one completes only
+ * once the VMM has acknowledged it (KVM_VIOMMU_ACK_EVENTS).  A VMM that
+ * caches answers (an IOTLB of its own, vhost's) turns this on before it
+ * caches the first.  See the rst.
+ *
+ * Errors: EINVAL unknown @flags or @mask bits, nonzero @__reserved;
+ * ENOMEM.
+ */
+struct kvm_viommu_events {
+	__u32 size;
+	__u32 flags;
+	__u32 mask;
+	__u32 __reserved;
+};
+
+#define KVM_VIOMMU_SET_EVENTS	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_SET_EVENTS)
 
 #endif /* _UAPI_LINUX_KVM_VIOMMU_H */

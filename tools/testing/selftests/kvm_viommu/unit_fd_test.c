@@ -544,7 +544,7 @@ static const char *const stat_names[] = {
 	"tracked_writes", "polled_writes", "polled_runs", "parks", "unparks",
 	"iotlb_syncs", "locked_pages", "pin_cache_pages", "pin_cache_hits",
 	"pin_cache_misses", "pin_cache_stale", "translations",
-	"translate_faults",
+	"translate_faults", "inval_events",
 };
 
 /*

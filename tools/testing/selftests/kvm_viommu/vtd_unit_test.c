@@ -604,28 +604,93 @@ static void guest_te_off(void)
 #define XL_RO_GPA		0x6000ULL
 #define XL_2M_GPA		0x80000000ULL
 
-/*
- * Translation on, with tables for EDU_SID mapping the XL_ pages (stop 1);
- * then translation off (stop 2).
- */
+/* Translation on, with tables for EDU_SID in domain 1 mapping the XL_ pages. */
+static uint64_t guest_translate_tables(struct guest_vtd *g, struct guest_iq *q)
+{
+	uint32_t *status = (uint32_t *)gmem.status_gva;
+	uint64_t slpt;
+
+	slpt = guest_iommu_enable(g, q, &gmem, EDU_SID, 1);
+	gvtd_map(g, slpt, XL_RW_IOVA, XL_RW_GPA, 1,
+		 VTD_SLPTE_R | VTD_SLPTE_W);
+	gvtd_map(g, slpt, XL_RO_IOVA, XL_RO_GPA, 1, VTD_SLPTE_R);
+	gvtd_map(g, slpt, XL_2M_IOVA, XL_2M_GPA, 2,
+		 VTD_SLPTE_R | VTD_SLPTE_W);
+	guest_iq_sync(q, DESC_IOTLB_GLOBAL, 0, status, gmem.status_gpa);
+	return slpt;
+}
+
+/* Translation off, as Linux turns it off. */
+static void guest_te_off_now(void)
+{
+	guest_gcmd(0, VTD_GCMD_TE);
+	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, 0);
+}
+
+/* The XL_ tables (stop 1); then translation off (stop 2). */
 static void guest_translate(void)
+{
+	struct guest_vtd g;
+	struct guest_iq q;
+
+	guest_translate_tables(&g, &q);
+	GUEST_SYNC(1);
+	guest_te_off_now();
+	GUEST_SYNC(2);
+	GUEST_DONE();
+}
+
+/*
+ * The XL_ tables (stop 1); then the read-write page unmapped, and queued
+ * at once: an IOTLB invalidation of domain 2, one of the page in domain
+ * 1, a wait; the guest stops without waiting (stop 2), then waits.  Then
+ * translation off (stop 3).
+ */
+static void guest_translate_invalidate(void)
 {
 	uint32_t *status = (uint32_t *)gmem.status_gva;
 	struct guest_vtd g;
 	struct guest_iq q;
 	uint64_t slpt;
 
-	slpt = guest_iommu_enable(&g, &q, &gmem, EDU_SID, 1);
-	gvtd_map(&g, slpt, XL_RW_IOVA, XL_RW_GPA, 1,
-		 VTD_SLPTE_R | VTD_SLPTE_W);
-	gvtd_map(&g, slpt, XL_RO_IOVA, XL_RO_GPA, 1, VTD_SLPTE_R);
-	gvtd_map(&g, slpt, XL_2M_IOVA, XL_2M_GPA, 2,
-		 VTD_SLPTE_R | VTD_SLPTE_W);
-	guest_iq_sync(&q, DESC_IOTLB_GLOBAL, 0, status, gmem.status_gpa);
+	slpt = guest_translate_tables(&g, &q);
 	GUEST_SYNC(1);
-	guest_gcmd(0, VTD_GCMD_TE);
-	guest_poll_reg32(VTD_GSTS_REG, VTD_GSTS_TES, 0);
+	gvtd_unmap(&g, slpt, XL_RW_IOVA, 1);
+	WRITE_ONCE(*status, 0);
+	guest_iq_push(&q, DESC_IOTLB_DOMAIN(2), 0);
+	guest_iq_push(&q, DESC_IOTLB_PSI(1), XL_RW_IOVA);
+	guest_iq_push_wait(&q, gmem.status_gpa, 0x5a, 0);
+	guest_iq_kick(&q);
 	GUEST_SYNC(2);
+	guest_poll_mem32(status, 0x5a);
+	guest_te_off_now();
+	GUEST_SYNC(3);
+	GUEST_DONE();
+}
+
+/* More invalidations than the VMM's event ring holds (64). */
+#define XL_FLOOD		70
+
+/*
+ * The XL_ tables (stop 1); then XL_FLOOD invalidations of the read-write
+ * page and a wait, queued at once; the guest stops (stop 2), then waits.
+ */
+static void guest_translate_flood(void)
+{
+	uint32_t *status = (uint32_t *)gmem.status_gva;
+	struct guest_vtd g;
+	struct guest_iq q;
+	uint32_t i;
+
+	guest_translate_tables(&g, &q);
+	GUEST_SYNC(1);
+	WRITE_ONCE(*status, 0);
+	for (i = 0; i < XL_FLOOD; i++)
+		guest_iq_push(&q, DESC_IOTLB_PSI(1), XL_RW_IOVA);
+	guest_iq_push_wait(&q, gmem.status_gpa, 0x5a, 0);
+	guest_iq_kick(&q);
+	GUEST_SYNC(2);
+	guest_poll_mem32(status, 0x5a);
 	GUEST_DONE();
 }
 
@@ -1591,6 +1656,167 @@ TEST_F(vtd, translate_for_the_vmm_devices)
 	EXPECT_EQ(KVM_VIOMMU_TRANSLATE_UNTRANSLATED, xl.result);
 	run_to(_metadata, u, 0);
 	expect_no_exits(_metadata, u);
+}
+
+static int set_events(int unit, uint32_t mask, uint32_t flags,
+		      uint32_t reserved)
+{
+	struct kvm_viommu_events e = {
+		.size = sizeof(e),
+		.flags = flags,
+		.mask = mask,
+		.__reserved = reserved,
+	};
+
+	return ioctl(unit, KVM_VIOMMU_SET_EVENTS, &e) ? -errno : 0;
+}
+
+/* The one event the unit has now (waiting up to 10 s for it). */
+static void read_one_event(struct __test_metadata *_metadata, int unit,
+			   struct kvm_viommu_event *ev)
+{
+	struct pollfd pfd = { .fd = unit, .events = POLLIN };
+	struct kvm_viommu_event evs[4];
+
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(evs[0]), read(unit, evs, sizeof(evs)));
+	*ev = evs[0];
+	EXPECT_EQ(KVM_VIOMMU_EVENT_DESC, ev->type);
+}
+
+/*
+ * A VMM that keeps translations learns of the guest's invalidations that
+ * cover them, and only of those (not domain 2's, where it translated
+ * nothing), in their queued form; the wait after one completes only once
+ * the VMM acknowledged it; translation going off comes as a global
+ * context-cache invalidation.
+ */
+TEST_F_TIMEOUT(vtd, invalidations_reach_a_vmm_that_holds_translations, 120)
+{
+	struct unit_vm *u = &self->u;
+	struct kvm_viommu_translate xl;
+	struct kvm_viommu_stats st;
+	struct kvm_viommu_event ev;
+	uint32_t *status;
+	int unit;
+
+	if (!unit_vm_setup(_metadata, u, guest_translate_invalidate, 1))
+		return;
+	viommu_guest_iommu_mem(u->vm, &gmem, 16);
+	sync_global_to_guest(u->vm, gmem);
+	status = addr_gva2hva(u->vm, gmem.status_gva);
+	unit = u->v.unit_fd;
+	EXPECT_EQ(-EINVAL, set_events(unit, 1U << 1, 0, 0));
+	EXPECT_EQ(-EINVAL, set_events(unit, 0, 1, 0));
+	EXPECT_EQ(-EINVAL, set_events(unit, 0, 0, 1));
+	ASSERT_EQ(0, set_events(unit, KVM_VIOMMU_EVENTS_INVALIDATIONS, 0, 0));
+
+	run_to(_metadata, u, 1);
+	/* Nothing held yet: the guest's boot invalidations went nowhere. */
+	viommu_vmm_stats(&u->v, &st);
+	EXPECT_EQ(0, st.inval_events);
+	ASSERT_EQ(0, translate(unit, &xl, XL_R, EDU_SID, XL_RW_IOVA));
+	EXPECT_EQ(0, xl.fault);
+
+	run_to(_metadata, u, 2);
+	read_one_event(_metadata, unit, &ev);
+	EXPECT_EQ(DESC_IOTLB_PSI(1), ev.desc[0]);
+	EXPECT_EQ(XL_RW_IOVA, ev.desc[1]);
+	/* The wait waits for the VMM. */
+	usleep(200 * 1000);
+	EXPECT_EQ(0, READ_ONCE(*status));
+	EXPECT_EQ(0, ack_events(unit, ev.seq));
+	EXPECT_EQ(0x5a, READ_ONCE(*status));
+	/* Asked again: the page is gone; the read-only one is there. */
+	ASSERT_EQ(0, translate(unit, &xl, XL_R, EDU_SID, XL_RW_IOVA));
+	EXPECT_EQ(6, xl.fault);
+	ASSERT_EQ(0, translate(unit, &xl, XL_R, EDU_SID, XL_RO_IOVA));
+	EXPECT_EQ(0, xl.fault);
+
+	run_to(_metadata, u, 3);
+	read_one_event(_metadata, unit, &ev);
+	EXPECT_EQ(DESC_CC_GLOBAL, ev.desc[0]);
+	EXPECT_EQ(0, ev.desc[1]);
+	EXPECT_EQ(0, ack_events(unit, ev.seq));
+	ASSERT_EQ(0, set_events(unit, 0, 0, 0));
+	run_to(_metadata, u, 0);
+	viommu_vmm_stats(&u->v, &st);
+	EXPECT_EQ(2, st.inval_events);
+	EXPECT_LE(1, st.ack_stalls);
+	expect_no_exits(_metadata, u);
+}
+
+/*
+ * The ring full of the guest's invalidations, translation goes off (a
+ * register write): no room for its event, so a global one is owed, goes
+ * as soon as a read makes room, and until the VMM acknowledged it the
+ * guest's wait does not complete.  What the queue had left then covers
+ * nothing the VMM holds: no event.
+ */
+TEST_F_TIMEOUT(vtd, an_event_the_ring_had_no_room_for_is_owed, 120)
+{
+	struct kvm_viommu_reg reg = {
+		.size = sizeof(reg),
+		.offset = VTD_GCMD_REG,
+		.len = 4,
+		.value = VTD_GCMD_QIE,	/* TE off, the queue kept on */
+	};
+	struct pollfd pfd = { .events = POLLIN };
+	struct unit_vm *u = &self->u;
+	struct kvm_viommu_event ev[8];
+	struct kvm_viommu_translate xl;
+	struct kvm_viommu_stats st;
+	uint32_t *status, n = 0;
+	ssize_t got;
+	int unit;
+
+	if (!unit_vm_setup(_metadata, u, guest_translate_flood, 1))
+		return;
+	viommu_guest_iommu_mem(u->vm, &gmem, 16);
+	sync_global_to_guest(u->vm, gmem);
+	status = addr_gva2hva(u->vm, gmem.status_gva);
+	unit = u->v.unit_fd;
+	ASSERT_EQ(0, set_events(unit, KVM_VIOMMU_EVENTS_INVALIDATIONS, 0, 0));
+	run_to(_metadata, u, 1);
+	ASSERT_EQ(0, translate(unit, &xl, XL_R, EDU_SID, XL_RW_IOVA));
+	run_to(_metadata, u, 2);
+	/* The queue stops with the ring full. */
+	pfd.fd = unit;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	for (n = 0; n < 100; n++) {
+		viommu_vmm_stats(&u->v, &st);
+		if (st.inval_events == 64)
+			break;
+		usleep(10 * 1000);
+	}
+	ASSERT_EQ(64, st.inval_events);
+	/* Translation off, relayed: its event finds no room. */
+	ASSERT_EQ(0, ioctl(unit, KVM_VIOMMU_REG_WRITE, &reg));
+	viommu_vmm_stats(&u->v, &st);
+	EXPECT_EQ(64, st.inval_events);
+	/* Read them all: the owed one comes last, as the 65th. */
+	for (n = 0; n < 65; n += got / sizeof(ev[0])) {
+		ASSERT_EQ(1, poll(&pfd, 1, 10000));
+		got = read(unit, ev, sizeof(ev));
+		ASSERT_LT(0, got);
+		ASSERT_EQ(0, got % sizeof(ev[0]));
+		if (n + got / sizeof(ev[0]) < 65)
+			EXPECT_EQ(DESC_IOTLB_PSI(1), ev[0].desc[0]);
+	}
+	ASSERT_EQ(65, n);
+	EXPECT_EQ(DESC_CC_GLOBAL, ev[got / sizeof(ev[0]) - 1].desc[0]);
+	EXPECT_EQ(65, ev[got / sizeof(ev[0]) - 1].seq);
+	/* Acknowledged but for the owed one: the wait still waits. */
+	EXPECT_EQ(0, ack_events(unit, 64));
+	usleep(200 * 1000);
+	EXPECT_EQ(0, READ_ONCE(*status));
+	EXPECT_EQ(0, ack_events(unit, 65));
+	EXPECT_EQ(0x5a, READ_ONCE(*status));
+	run_to(_metadata, u, 0);
+	viommu_vmm_stats(&u->v, &st);
+	EXPECT_EQ(65, st.inval_events);
+	/* The boot's four and the tables' two, the flood and its wait. */
+	EXPECT_EQ(6 + XL_FLOOD + 1, st.descs);
 }
 
 /* With KVM_VIOMMU_CREATE_TE_OFF_BLOCKS, translation off blocks them too. */
