@@ -22,6 +22,9 @@
  *      kvm_viommu, and with no vIOMMU under each.  QEMU 10, doorbells and
  *      the sidecore run in turns, KVM_VIOMMU_BENCH_ROUNDS times (2).  Then
  *      once more each, traced in L1, for the host's side (host_trace.h).
+ * (g) KVM_VIOMMU_TRANSLATE, as an emulated device's DMA would call it:
+ *      nanoseconds a call (and calls a second) from this VMM's thread,
+ *      with invalidation events off and on.
  * Then (a_vcpu) once more, 4 KiB batch 1 only, with L1's tracepoints on:
  * the host's handling of each doorbell, from the vCPU's exit to its next
  * entry (kvm:kvm_exit, kvm:kvm_entry) and from the doorbell to the end of
@@ -37,7 +40,7 @@
  *
  * With KVM_VIOMMU_BENCH_ROWS=name,..., only those (f) rows (lg_vmm_name),
  * each once, and their table: with L0's profile on (KVM_VIOMMU_PROFILE=1),
- * a profile of each in minutes.
+ * a profile of each in minutes.  The name "translate" runs (g).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -591,6 +594,99 @@ static void json_result(FILE *js, const char *name, const struct result *r,
 	fprintf(js, "\"ns_p99\": %.0f, ", r->p99_ns);
 	fprintf(js, "\"user_exits_per_op\": %.3f}%s\n", r->exits_per_op,
 		more ? "," : "");
+}
+
+/*
+ * (g): a guest's tables for one device, MAX_BATCH pages of 4 KiB, asked
+ * page after page, TRANSLATE_ITERS times a pass; the second pass with
+ * KVM_VIOMMU_EVENTS_INVALIDATIONS on, which notes each answer's domain.
+ */
+#define TRANSLATE_ITERS	100000
+
+static struct {
+	double ns_per_call[2];		/* events off, on */
+	bool run;
+} xl_bench;
+
+static void guest_translate_code(void)
+{
+	uint64_t slpt;
+	uint32_t n;
+
+	slpt = guest_iommu_enable(&gv, &gq, &args.mem, EDU_SID, EDU_DID);
+	for (n = 0; n < MAX_BATCH; n++)
+		gvtd_map(&gv, slpt, IOVA4K(n), args.buf_gpa + 4096ULL * n, 1,
+			 VTD_SLPTE_R | VTD_SLPTE_W);
+	guest_iq_push(&gq, DESC_IOTLB_GLOBAL, 0);
+	guest_flush_wait();
+	GUEST_SYNC(SETUP_DONE);
+	GUEST_DONE();
+}
+
+static void run_translate(void)
+{
+	struct kvm_viommu_translate xl = { .size = sizeof(xl) };
+	struct kvm_viommu_events ev = { .size = sizeof(ev) };
+	struct kvm_vcpu *vcpu;
+	struct viommu_vmm v;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	uint64_t t0, n;
+	uint32_t i, pass;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_translate_code);
+	TEST_ASSERT(!viommu_vmm_init(&v, vm, 0, 0), "unit");
+	args.buf_gpa = addr_gva2gpa(vm, vm_vaddr_alloc(vm, MAX_BATCH * 4096,
+						       0x20000000));
+	viommu_guest_iommu_mem(vm, &args.mem, 32);
+	sync_global_to_guest(vm, args);
+	TEST_ASSERT(viommu_vcpu_run(&v, vcpu, &uc) == UCALL_SYNC,
+		    "translate: guest set-up");
+	for (pass = 0; pass < 2; pass++) {
+		ev.mask = pass ? KVM_VIOMMU_EVENTS_INVALIDATIONS : 0;
+		TEST_ASSERT(!ioctl(v.unit_fd, KVM_VIOMMU_SET_EVENTS, &ev),
+			    "KVM_VIOMMU_SET_EVENTS");
+		t0 = now_ns();
+		for (i = 0; i < TRANSLATE_ITERS; i++) {
+			n = i % MAX_BATCH;
+			xl.flags = KVM_VIOMMU_TRANSLATE_READ;
+			xl.sid = EDU_SID;
+			xl.iova = IOVA4K(n) + 0x10;
+			TEST_ASSERT(!ioctl(v.unit_fd, KVM_VIOMMU_TRANSLATE, &xl) &&
+				    !xl.fault &&
+				    xl.gpa == args.buf_gpa + 4096 * n + 0x10,
+				    "translate %u: fault %u", i, xl.fault);
+		}
+		xl_bench.ns_per_call[pass] = (double)(now_ns() - t0) /
+					     TRANSLATE_ITERS;
+	}
+	xl_bench.run = true;
+	viommu_vmm_fini(&v);
+	kvm_vm_free(vm);
+}
+
+static void print_translate(void)
+{
+	if (!xl_bench.run)
+		return;
+	printf("\n(g) KVM_VIOMMU_TRANSLATE: %.0f ns a call (%.0f calls/s);\n",
+	       xl_bench.ns_per_call[0], 1e9 / xl_bench.ns_per_call[0]);
+	printf("    with invalidation events on: %.0f ns a call\n",
+	       xl_bench.ns_per_call[1]);
+}
+
+static void json_translate(FILE *js)
+{
+	if (!xl_bench.run) {
+		fprintf(js, "  \"translate_ns_per_call\": null,\n");
+		return;
+	}
+	fprintf(js, "  \"translate_ns_per_call\": %.0f,\n",
+		xl_bench.ns_per_call[0]);
+	fprintf(js, "  \"translate_calls_per_s\": %.0f,\n",
+		1e9 / xl_bench.ns_per_call[0]);
+	fprintf(js, "  \"translate_ns_per_call_events_on\": %.0f,\n",
+		xl_bench.ns_per_call[1]);
 }
 
 #define LINUX_ITERS	3000
@@ -1372,6 +1468,10 @@ static int rows_only(const char *list)
 	set_sidecore_spin();
 	for (name = strtok_r(names, ",", &save); name;
 	     name = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(name, "translate")) {
+			run_translate();
+			continue;
+		}
 		for (m = 0; m < LG_NR_VMMS; m++)
 			if (!strcmp(name, lg_vmm_name[m]))
 				break;
@@ -1390,6 +1490,7 @@ static int rows_only(const char *list)
 	for (m = 0; m < LG_NR_VMMS; m++)
 		if (ran[m])
 			print_linux(m, &linux_results[m]);
+	print_translate();
 	return bad;
 }
 
@@ -1467,6 +1568,9 @@ int main(void)
 	run_mode(MODE_A_VCPU);
 	trace_pass = false;
 	set_fast_path(fast_path[0] == 'Y' || fast_path[0] == '1');
+	printf("bench: (g) translate...\n");
+	fflush(stdout);
+	run_translate();
 	set_sidecore_spin();
 	run_linux_guests();
 	run_traced_guests();
@@ -1601,6 +1705,7 @@ int main(void)
 	if (busy_pct >= 0)
 		printf("sidecore_busy_cpu_pct: %.1f\n", busy_pct);
 
+	print_translate();
 	print_qemu_pair();
 	qemu_accel = qemu_accel_speedup();
 	if (qemu_accel)
@@ -1641,6 +1746,7 @@ int main(void)
 	json_turns(js);
 	json_host(js);
 	json_qemu_pair(js);
+	json_translate(js);
 	if (qemu_accel)
 		fprintf(js, "  \"qemu_accel_speedup\": %.3f,\n", qemu_accel);
 	else
