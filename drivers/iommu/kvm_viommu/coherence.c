@@ -5,27 +5,31 @@
  * A VMM that keeps KVM_VIOMMU_TRANSLATE's answers (an IOTLB of its own
  * for its emulated devices, vhost's) must drop them when the guest
  * invalidates them, and the guest's invalidation must not complete before
- * it has: hardware flushes its IOTLB before the wait descriptor that
- * follows completes.  With KVM_VIOMMU_EVENTS_INVALIDATIONS the unit hands
- * each such invalidation to the VMM as an event, in its queued form, and
- * a wait queued after it stalls until the VMM acknowledges (event.c).
+ * it has: hardware's is complete only once its caches are.  With
+ * KVM_VIOMMU_EVENTS_INVALIDATIONS the unit hands each such invalidation to
+ * the VMM as an event, in its queued form, and the guest waits for the
+ * VMM's acknowledgment: a wait queued after it stalls (event.c), and a
+ * command register that made it (CCMD, IOTLB_REG, GCMD) reads as in
+ * progress (regpage.c's holds).
  *
- * Only invalidations that may cover an answer go.  The unit notes the
- * domains it answered through (a bit per domain-id), and whether it
- * answered untranslated (translation off, pass-through); an invalidation
+ * Only IOTLB invalidations that may cover an answer go.  The unit notes
+ * the domains it answered through (a bit per domain-id); an invalidation
  * of a domain the VMM never translated through costs the VMM nothing, so
  * assigned devices in domains of their own keep their invalidations in
  * the kernel.  A domain's bit goes when an invalidation of the whole
  * domain, or of all, went out: the VMM then holds nothing of it until it
- * asks again.  A change of translation as a whole (TE, SRTP) goes as a
- * global context-cache invalidation, and so does anything the ring had
- * no room for.
+ * asks again.  Context-cache invalidations, rare (they follow context
+ * changes) and matched by source-id as much as by domain, all go while
+ * the VMM may hold anything; so does a change of translation as a whole
+ * (TE, SRTP), as a global context-cache invalidation, and anything the
+ * ring had no room for.
  *
  * Room: a queue run processes no more descriptors than the ring has room
- * for events (kvm_viommu_iq_run()), one each at most.  A register-based
- * invalidation or a translation change may find it full; the unit then
- * owes the VMM a global invalidation, pushed as soon as read() makes
- * room, and until the VMM has acknowledged it no wait completes.
+ * for events (kvm_viommu_iq_run()), one each at most, so a queued
+ * invalidation always finds room.  A register write may find the ring
+ * full; the unit then owes the VMM a global invalidation, pushed as soon
+ * as read() makes room, and the command reads as in progress until the
+ * VMM has acknowledged it.
  *
  * All under the unit's lock.
  */
@@ -62,25 +66,56 @@ static void kvm_viommu_xl_drop(struct kvm_viommu *viommu, u16 did)
 }
 
 /**
- * kvm_viommu_xl_answered() - KVM_VIOMMU_TRANSLATE answered
+ * kvm_viommu_coherence_answered() - KVM_VIOMMU_TRANSLATE answered
  * @viommu: the unit, locked
  * @t: the answer, which the VMM may keep from now on
  */
-void kvm_viommu_xl_answered(struct kvm_viommu *viommu,
-			    const struct vtd_translation *t)
+void kvm_viommu_coherence_answered(struct kvm_viommu *viommu,
+				   const struct vtd_translation *t)
 {
 	lockdep_assert_held(&viommu->lock);
 	if (!(viommu->ev_mask & KVM_VIOMMU_EVENTS_INVALIDATIONS) || t->fault)
 		return;
-	if (t->untranslated)
+	if (t->untranslated) {
 		viommu->xl_untranslated = true;
-	else if (t->did < vtd_ndoms(&viommu->vtd) &&
-		 !__test_and_set_bit(t->did, viommu->xl_dids))
+		return;
+	}
+	/* A context with a domain-id beyond CAP.ND faults (3h). */
+	if (WARN_ON_ONCE(t->did >= vtd_ndoms(&viommu->vtd)))
+		return;
+	if (!__test_and_set_bit(t->did, viommu->xl_dids))
 		viommu->xl_nr_dids++;
 }
 
-/* The global invalidation owed, or a translation change's. */
-static void kvm_viommu_push_global(struct kvm_viommu *viommu)
+/* Does the VMM want invalidations, and may it hold anything? */
+static bool kvm_viommu_coherence_on(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	return (viommu->ev_mask & KVM_VIOMMU_EVENTS_INVALIDATIONS) &&
+	       (viommu->xl_nr_dids || viommu->xl_untranslated);
+}
+
+/*
+ * Hand @d to the VMM, or, if the ring is full, owe it a global context-
+ * cache invalidation (which covers everything: the unit forgets it all).
+ * A register write waits for the acknowledgment (@reg_ev_seq).
+ */
+static void kvm_viommu_inval_event(struct kvm_viommu *viommu,
+				   const struct vtd_inv_desc *d)
+{
+	if (viommu->ev_owed || !kvm_viommu_event_space(viommu)) {
+		viommu->ev_owed = true;
+		kvm_viommu_xl_forget(viommu);
+		return;
+	}
+	kvm_viommu_event_push(viommu, d, KVM_VIOMMU_EVENT_INVALIDATION);
+	viommu->cnt.inval_events++;
+	if (viommu->reg_applying)
+		viommu->reg_ev_seq = viommu->ev_seq;
+}
+
+/* A global context-cache invalidation: drop everything. */
+static void kvm_viommu_global_event(struct kvm_viommu *viommu)
 {
 	static const struct vtd_cc_inval global = {
 		.granularity = VTD_CC_GLOBAL,
@@ -88,43 +123,14 @@ static void kvm_viommu_push_global(struct kvm_viommu *viommu)
 	struct vtd_inv_desc d;
 
 	vtd_cc_inval_desc(&global, &d);
-	kvm_viommu_event_push(viommu, &d);
-	viommu->cnt.inval_events++;
-	viommu->ev_owed = false;
-}
-
-/* Hand @d to the VMM; if the ring is full, owe it a global one. */
-static void kvm_viommu_inval_event(struct kvm_viommu *viommu,
-				   const struct vtd_inv_desc *d)
-{
-	if (viommu->ev_owed && kvm_viommu_event_space(viommu))
-		kvm_viommu_push_global(viommu);
-	if (viommu->ev_owed || !kvm_viommu_event_space(viommu)) {
-		/* What the owed one covers, the VMM drops anyway. */
-		viommu->ev_owed = true;
-		kvm_viommu_xl_forget(viommu);
-		return;
-	}
-	kvm_viommu_event_push(viommu, d);
-	viommu->cnt.inval_events++;
-}
-
-/* Does the VMM want invalidations, and may it hold anything? */
-static bool kvm_viommu_coherence_on(struct kvm_viommu *viommu)
-{
-	lockdep_assert_held(&viommu->lock);
-	return viommu->ev_mask & KVM_VIOMMU_EVENTS_INVALIDATIONS &&
-	       (viommu->xl_nr_dids || viommu->xl_untranslated);
+	kvm_viommu_inval_event(viommu, &d);
+	kvm_viommu_xl_forget(viommu);
 }
 
 /**
  * kvm_viommu_coherence_cc() - a context-cache invalidation was carried out
  * @viommu: the unit, locked
  * @inv: what it covered
- *
- * A context that changed may take a device out of its domain, or out of
- * pass-through: an invalidation of a domain the VMM answered through, or
- * of any device while it holds untranslated answers, goes to it.
  */
 void kvm_viommu_coherence_cc(struct kvm_viommu *viommu,
 			     const struct vtd_cc_inval *inv)
@@ -133,14 +139,13 @@ void kvm_viommu_coherence_cc(struct kvm_viommu *viommu,
 
 	if (!kvm_viommu_coherence_on(viommu))
 		return;
-	if (inv->granularity != VTD_CC_GLOBAL && !viommu->xl_untranslated &&
-	    !kvm_viommu_xl_holds(viommu, inv->did))
+	if (inv->granularity == VTD_CC_GLOBAL) {
+		kvm_viommu_global_event(viommu);
 		return;
+	}
 	vtd_cc_inval_desc(inv, &d);
 	kvm_viommu_inval_event(viommu, &d);
-	if (inv->granularity == VTD_CC_GLOBAL)
-		kvm_viommu_xl_forget(viommu);
-	else if (inv->granularity == VTD_CC_DOMAIN)
+	if (inv->granularity == VTD_CC_DOMAIN)
 		kvm_viommu_xl_drop(viommu, inv->did);
 }
 
@@ -180,24 +185,30 @@ void kvm_viommu_coherence_iotlb(struct kvm_viommu *viommu,
  */
 void kvm_viommu_coherence_changed(struct kvm_viommu *viommu)
 {
-	static const struct vtd_cc_inval global = {
-		.granularity = VTD_CC_GLOBAL,
-	};
-	struct vtd_inv_desc d;
+	if (kvm_viommu_coherence_on(viommu))
+		kvm_viommu_global_event(viommu);
+}
 
-	if (!kvm_viommu_coherence_on(viommu))
-		return;
-	vtd_cc_inval_desc(&global, &d);
-	kvm_viommu_inval_event(viommu, &d);
-	kvm_viommu_xl_forget(viommu);
+/*
+ * Is a register command's invalidation not yet acknowledged (or not even
+ * pushed)?  Its command then reads as in progress (regpage.c).
+ */
+bool kvm_viommu_coherence_pending(struct kvm_viommu *viommu)
+{
+	lockdep_assert_held(&viommu->lock);
+	return viommu->ev_owed || viommu->ev_acked_seq < viommu->reg_ev_seq;
 }
 
 /* read() made room: the owed invalidation goes first.  Locked. */
 void kvm_viommu_coherence_read(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
-	if (viommu->ev_owed && kvm_viommu_event_space(viommu))
-		kvm_viommu_push_global(viommu);
+	if (!viommu->ev_owed || !kvm_viommu_event_space(viommu))
+		return;
+	viommu->ev_owed = false;
+	kvm_viommu_global_event(viommu);
+	/* Pushed outside any register write: its command waits for it. */
+	viommu->reg_ev_seq = viommu->ev_seq;
 }
 
 void kvm_viommu_coherence_free(struct kvm_viommu *viommu)
@@ -210,37 +221,36 @@ int kvm_viommu_set_events(struct kvm_viommu_ucmd *ucmd)
 {
 	struct kvm_viommu *viommu = ucmd->file->private_data;
 	struct kvm_viommu_events *cmd = ucmd->cmd;
-	unsigned long *dids = NULL;
 	int ret;
 
 	if (cmd->flags || cmd->__reserved ||
-	    cmd->mask & ~KVM_VIOMMU_EVENTS_ALL)
+	    (cmd->mask & ~KVM_VIOMMU_EVENTS_ALL))
 		return -EINVAL;
-	/* CAP.ND is fixed at creation: at most 2^16 bits. */
-	if (cmd->mask & KVM_VIOMMU_EVENTS_INVALIDATIONS &&
-	    !READ_ONCE(viommu->xl_dids)) {
-		dids = bitmap_zalloc(vtd_ndoms(&viommu->vtd),
-				     GFP_KERNEL_ACCOUNT);
-		if (!dids)
-			return -ENOMEM;
-	}
 	ret = kvm_viommu_lock(viommu);
 	if (ret)
-		goto out;
-	if (dids && !viommu->xl_dids)
-		swap(viommu->xl_dids, dids);
-	if (!(cmd->mask & KVM_VIOMMU_EVENTS_INVALIDATIONS)) {
-		/* Nothing to drop any more: what was owed is moot. */
-		kvm_viommu_xl_forget(viommu);
-		if (viommu->ev_owed) {
-			viommu->ev_owed = false;
-			if (viommu->ack_stalled)
-				kvm_viommu_iq_run(viommu, true);
+		return ret;
+	/* CAP.ND is fixed at creation: at most 2^16 bits, once. */
+	if ((cmd->mask & KVM_VIOMMU_EVENTS_INVALIDATIONS) && !viommu->xl_dids) {
+		viommu->xl_dids = bitmap_zalloc(vtd_ndoms(&viommu->vtd),
+						GFP_KERNEL_ACCOUNT);
+		if (!viommu->xl_dids) {
+			ret = -ENOMEM;
+			goto out;
 		}
 	}
+	if (!(cmd->mask & KVM_VIOMMU_EVENTS_INVALIDATIONS)) {
+		/*
+		 * Nothing to drop any more: what is owed is moot, and a
+		 * command that waited for it completes (the unlock's
+		 * publish).  Events already pushed still want their
+		 * acknowledgment.
+		 */
+		kvm_viommu_xl_forget(viommu);
+		viommu->ev_owed = false;
+		viommu->reg_ev_seq = 0;
+	}
 	viommu->ev_mask = cmd->mask;
-	kvm_viommu_unlock(viommu);
 out:
-	bitmap_free(dids);
+	kvm_viommu_unlock(viommu);
 	return ret;
 }

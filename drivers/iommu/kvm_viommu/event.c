@@ -26,9 +26,12 @@ unsigned int kvm_viommu_event_space(struct kvm_viommu *viommu)
 	return KVM_VIOMMU_EVENT_RING - viommu->ev_count;
 }
 
-/* Called with viommu->lock held, with room (see kvm_viommu_iq_run()). */
+/*
+ * Called with viommu->lock held, with room (see kvm_viommu_iq_run()).
+ * @flags: KVM_VIOMMU_EVENT_* flags of the event.
+ */
 void kvm_viommu_event_push(struct kvm_viommu *viommu,
-			   const struct vtd_inv_desc *desc)
+			   const struct vtd_inv_desc *desc, u32 flags)
 {
 	struct kvm_viommu_event *ev;
 
@@ -38,7 +41,7 @@ void kvm_viommu_event_push(struct kvm_viommu *viommu,
 	ev = &viommu->events[(viommu->ev_head + viommu->ev_count) %
 			     KVM_VIOMMU_EVENT_RING];
 	ev->type = KVM_VIOMMU_EVENT_DESC;
-	ev->flags = 0;
+	ev->flags = flags;
 	ev->seq = ++viommu->ev_seq;
 	ev->desc[0] = desc->lo;
 	ev->desc[1] = desc->hi;
@@ -53,8 +56,7 @@ void kvm_viommu_event_push(struct kvm_viommu *viommu,
 bool kvm_viommu_events_acked(struct kvm_viommu *viommu)
 {
 	lockdep_assert_held(&viommu->lock);
-	/* An invalidation owed (coherence.c) is not even pushed yet. */
-	if (!viommu->ev_owed && viommu->ev_acked_seq == viommu->ev_seq) {
+	if (viommu->ev_acked_seq == viommu->ev_seq) {
 		viommu->ack_stalled = false;
 		return true;
 	}

@@ -166,7 +166,7 @@ static bool kvm_viommu_wait_ready(struct vtd_unit *u)
 static void kvm_viommu_forward_desc(struct vtd_unit *u,
 				    const struct vtd_inv_desc *desc)
 {
-	kvm_viommu_event_push(vtd_to_viommu(u), desc);
+	kvm_viommu_event_push(vtd_to_viommu(u), desc, 0);
 }
 
 const struct vtd_ops kvm_viommu_vtd_ops = {

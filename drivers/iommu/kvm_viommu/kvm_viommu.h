@@ -31,6 +31,7 @@ struct kvm_viommu_poller;
 struct page;
 struct seq_file;
 struct task_struct;
+struct vtd_translation;
 
 /* Forwarded descriptors the VMM has not read yet, at most. */
 #define KVM_VIOMMU_EVENT_RING	64
@@ -164,6 +165,11 @@ struct kvm_viommu_counters {
  * @ev_mask: KVM_VIOMMU_EVENTS_* the VMM asked for; under @lock.
  * @ev_owed: an invalidation event found the ring full: a global one is
  *	owed, pushed as soon as read() makes room; under @lock.
+ * @reg_ev_seq: the newest invalidation event a register write pushed (or
+ *	the owed one's): until it is acknowledged, the command reads as in
+ *	progress; under @lock.
+ * @reg_applying: a register write is being applied (kvm_viommu_reg_apply());
+ *	under @lock.
  * @xl_dids: under KVM_VIOMMU_EVENTS_INVALIDATIONS, the domains through
  *	which KVM_VIOMMU_TRANSLATE answered since the last invalidation
  *	event that covered them (one bit per CAP.ND domain-id), @xl_nr_dids
@@ -289,6 +295,8 @@ struct kvm_viommu {
 	struct mutex read_lock;	/* see @read_lock above */
 	u32 ev_mask;
 	bool ev_owed;
+	bool reg_applying;
+	u64 reg_ev_seq;
 	unsigned long *xl_dids;
 	u32 xl_nr_dids;
 	bool xl_untranslated;
@@ -410,9 +418,9 @@ void kvm_viommu_irq_msg_changed(struct kvm_viommu *viommu);
 int kvm_viommu_get_irq_msgs(struct kvm_viommu_ucmd *ucmd);
 int kvm_viommu_translate(struct kvm_viommu_ucmd *ucmd);
 int kvm_viommu_set_events(struct kvm_viommu_ucmd *ucmd);
-struct vtd_translation;
-void kvm_viommu_xl_answered(struct kvm_viommu *viommu,
-			    const struct vtd_translation *t);
+void kvm_viommu_coherence_answered(struct kvm_viommu *viommu,
+				   const struct vtd_translation *t);
+bool kvm_viommu_coherence_pending(struct kvm_viommu *viommu);
 void kvm_viommu_coherence_cc(struct kvm_viommu *viommu,
 			     const struct vtd_cc_inval *inv);
 void kvm_viommu_coherence_iotlb(struct kvm_viommu *viommu,
@@ -474,7 +482,7 @@ void kvm_viommu_irqfds_release(struct kvm_viommu *viommu);
 
 /* event.c: descriptors forwarded to the VMM, and their acknowledgment */
 void kvm_viommu_event_push(struct kvm_viommu *viommu,
-			   const struct vtd_inv_desc *desc);
+			   const struct vtd_inv_desc *desc, u32 flags);
 unsigned int kvm_viommu_event_space(struct kvm_viommu *viommu);
 bool kvm_viommu_events_acked(struct kvm_viommu *viommu);
 int kvm_viommu_ack_events(struct kvm_viommu_ucmd *ucmd);

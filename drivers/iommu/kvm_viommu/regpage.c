@@ -402,6 +402,16 @@ static bool kvm_viommu_is_status_word(u32 off)
 	       c == KVM_VIOMMU_WORD_COMMAND;
 }
 
+/*
+ * Is a command's work still going on: shadow work, or an invalidation the
+ * VMM has not acknowledged yet (coherence.c)?
+ */
+static bool kvm_viommu_cmd_pending(struct kvm_viommu *viommu)
+{
+	return kvm_viommu_shadow_pending(viommu) ||
+	       kvm_viommu_coherence_pending(viommu);
+}
+
 /**
  * kvm_viommu_publish() - bring the guest's register page up to date
  * @viommu: the unit, locked
@@ -437,7 +447,7 @@ void kvm_viommu_publish(struct kvm_viommu *viommu)
 
 	lockdep_assert_held(&viommu->lock);
 	kvm_viommu_shadow_flush(viommu, true);
-	if (viommu->hold && !kvm_viommu_shadow_pending(viommu))
+	if (viommu->hold && !kvm_viommu_cmd_pending(viommu))
 		viommu->hold = 0;
 	/* Nothing that is not quiet is shown on a page KVM does not track. */
 	if (viommu->sc_flags)
@@ -550,16 +560,17 @@ static bool kvm_viommu_writes(u32 off, u32 len, u32 reg, u64 val, u32 *v)
  * VT-d core, which did as much of its shadow work as the current run's
  * budget allowed (vtd_reg_write() calls the shadow): if shadow work is
  * still pending, this command's or an earlier one's that it now waits
- * behind, the command the write started reads as in progress until the
- * shadow is done (kvm_viommu_publish() ends the hold).  @gsts: GSTS as the
- * guest read it before the write.
+ * behind, or the VMM has still to acknowledge the invalidation it was
+ * told of, the command the write started reads as in progress until all
+ * is done (kvm_viommu_publish() ends the hold).  @gsts: GSTS as the guest
+ * read it before the write.
  */
 static void kvm_viommu_hold(struct kvm_viommu *viommu, u32 off, u32 len,
 			    u64 val, u32 gsts)
 {
 	u32 v;
 
-	if (!kvm_viommu_shadow_pending(viommu))
+	if (!kvm_viommu_cmd_pending(viommu))
 		return;
 	if (kvm_viommu_writes(off, len, VTD_GCMD_REG, val, &v)) {
 		if (!(viommu->hold & KVM_VIOMMU_HOLD_GSTS)) {
@@ -606,7 +617,10 @@ int kvm_viommu_reg_apply(struct kvm_viommu *viommu, u32 off, u32 len,
 	if (msg)
 		before = len == 8 ? vtd_get64(&viommu->vtd, off) :
 				    vtd_get32(&viommu->vtd, off);
+	/* Invalidation events it pushes hold it (coherence.c). */
+	viommu->reg_applying = true;
 	ret = vtd_reg_write(&viommu->vtd, off, len, val);
+	viommu->reg_applying = false;
 	if (ret)
 		return ret;
 	kvm_viommu_hold(viommu, off, len, val, gsts);

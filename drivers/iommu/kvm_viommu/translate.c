@@ -12,6 +12,8 @@
  * Under the unit's lock, like every call of the VMM's: a call waits for a
  * queue run in progress (at most a run's budget of work).
  */
+#include <linux/string.h>
+
 #include "kvm_viommu.h"
 #include "vtd_walk.h"
 
@@ -69,10 +71,11 @@ static void kvm_viommu_translate_locked(struct kvm_viommu *viommu,
 			cmd->result = KVM_VIOMMU_TRANSLATE_RECORDED;
 		return;
 	}
-	kvm_viommu_xl_answered(viommu, &t);
+	kvm_viommu_coherence_answered(viommu, &t);
 	cmd->perm = (t.read ? KVM_VIOMMU_TRANSLATE_PERM_READ : 0) |
 		    (t.write ? KVM_VIOMMU_TRANSLATE_PERM_WRITE : 0);
 	cmd->result = t.untranslated ? KVM_VIOMMU_TRANSLATE_UNTRANSLATED : 0;
+	cmd->did = t.untranslated ? 0 : t.did;
 	cmd->gpa = t.gpa;
 	cmd->page_size = t.size;
 }
@@ -84,15 +87,17 @@ int kvm_viommu_translate(struct kvm_viommu_ucmd *ucmd)
 	struct kvm_viommu_translate *cmd = ucmd->cmd;
 	int ret;
 
-	if (cmd->flags & ~KVM_VIOMMU_TRANSLATE_FLAGS ||
-	    (cmd->flags & KVM_VIOMMU_TRANSLATE_RECORD_FAULT &&
-	     !(cmd->flags & KVM_VIOMMU_TRANSLATE_ACCESS)))
+	if ((cmd->flags & ~KVM_VIOMMU_TRANSLATE_FLAGS) ||
+	    ((cmd->flags & KVM_VIOMMU_TRANSLATE_RECORD_FAULT) &&
+	     !(cmd->flags & KVM_VIOMMU_TRANSLATE_ACCESS)) ||
+	    memchr_inv(cmd->__reserved, 0, sizeof(cmd->__reserved)))
 		return -EINVAL;
 	cmd->fault = 0;
 	cmd->perm = 0;
 	cmd->result = 0;
 	cmd->gpa = 0;
 	cmd->page_size = 0;
+	cmd->did = 0;
 	ret = kvm_viommu_lock(viommu);
 	if (ret)
 		return ret;

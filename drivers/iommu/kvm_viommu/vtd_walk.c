@@ -485,7 +485,8 @@ void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, u32 access,
 		/* A context that decodes has levels the walk takes. */
 		else if (ret < 0)
 			ret = VTD_FR_CONTEXT_INVALID;
-		t->did = ctx.did;
+		if (!ret)
+			t->did = ctx.did;
 		if (!ret && ctx.tt == VTD_TT_PASS_THROUGH)
 			t->untranslated = true;
 		else if (!ret)

@@ -412,6 +412,14 @@ struct kvm_viommu_attach {
  */
 #define KVM_VIOMMU_EVENT_DESC	1
 
+/*
+ * Event flags.  KVM_VIOMMU_EVENT_INVALIDATION: not a descriptor for the
+ * VMM to act on as the guest's, but a copy of an invalidation the unit
+ * carried out, for a VMM that keeps translations
+ * (KVM_VIOMMU_EVENTS_INVALIDATIONS).
+ */
+#define KVM_VIOMMU_EVENT_INVALIDATION	(1U << 0)
+
 struct kvm_viommu_event {
 	__u32 type;
 	__u32 flags;
@@ -563,6 +571,10 @@ struct kvm_viommu_irq_msgs {
  * @page_size: out: a power of two: the naturally aligned @page_size block
  *	around @iova translates to the one around @gpa, with @perm (0 when
  *	nothing is granted)
+ * @did: out: the domain-id of @sid's context the answer came through
+ *	(translated answers only, else 0): what the guest's domain- and
+ *	page-selective invalidations name
+ * @__reserved: must be 0
  *
  * Translate one DMA request of a device the VMM emulates, as the unit's
  * hardware would now, from the guest's tables as they are in its memory;
@@ -571,8 +583,8 @@ struct kvm_viommu_irq_msgs {
  * for a faulting DMA of an assigned device, unless the context has fault
  * processing disabled.
  *
- * Errors: EINVAL unknown @flags, or _RECORD_FAULT for a lookup (neither
- * _READ nor _WRITE).
+ * Errors: EINVAL unknown @flags, nonzero @__reserved, or _RECORD_FAULT
+ * for a lookup (neither _READ nor _WRITE).
  */
 struct kvm_viommu_translate {
 	__u32 size;
@@ -584,6 +596,8 @@ struct kvm_viommu_translate {
 	__u16 result;
 	__u64 gpa;
 	__u64 page_size;
+	__u16 did;
+	__u16 __reserved[3];
 };
 
 #define KVM_VIOMMU_TRANSLATE	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_TRANSLATE)
@@ -601,17 +615,19 @@ struct kvm_viommu_translate {
  * @mask: KVM_VIOMMU_EVENTS_* the VMM wants from now on (0: none)
  * @__reserved: must be 0
  *
- * With KVM_VIOMMU_EVENTS_INVALIDATIONS, every context-cache or IOTLB
- * invalidation the guest makes (queued, or through CCMD or IOTLB_REG)
- * that may cover a translation KVM_VIOMMU_TRANSLATE answered since the
- * events went on is also handed to the VMM through read(), after the
- * unit's own work on it, as a KVM_VIOMMU_EVENT_DESC event with the
- * invalidation in its queued form; a change of translation as a whole
- * (GCMD.TE, SRTP) comes as a global context-cache invalidation.  An
- * invalidation wait descriptor the guest queued after one completes only
- * once the VMM has acknowledged it (KVM_VIOMMU_ACK_EVENTS).  A VMM that
- * caches answers (an IOTLB of its own, vhost's) turns this on before it
- * caches the first.  See the rst.
+ * With KVM_VIOMMU_EVENTS_INVALIDATIONS, every IOTLB invalidation the
+ * guest makes (queued, or through IOTLB_REG) that covers a domain
+ * KVM_VIOMMU_TRANSLATE answered through since the events went on, and
+ * every context-cache invalidation while the VMM may hold an answer, is
+ * also handed to the VMM through read(), after the unit's own work on
+ * it, as a KVM_VIOMMU_EVENT_DESC event flagged
+ * KVM_VIOMMU_EVENT_INVALIDATION, with the invalidation in its queued
+ * form; a change of translation as a whole (GCMD.TE, SRTP) comes as a
+ * global context-cache invalidation.  The guest's invalidation completes
+ * only once the VMM has acknowledged it (KVM_VIOMMU_ACK_EVENTS): a wait
+ * descriptor queued after it stalls, a command register reads as in
+ * progress.  A VMM that caches answers (an IOTLB of its own, vhost's)
+ * turns this on before it caches the first.  See the rst.
  *
  * Errors: EINVAL unknown @flags or @mask bits, nonzero @__reserved;
  * ENOMEM.

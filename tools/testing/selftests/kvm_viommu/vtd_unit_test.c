@@ -1499,6 +1499,7 @@ static int translate(int unit, struct kvm_viommu_translate *xl,
 	xl->flags = flags;
 	xl->iova = iova;
 	xl->sid = sid;
+	memset(xl->__reserved, 0, sizeof(xl->__reserved));
 	return ioctl(unit, KVM_VIOMMU_TRANSLATE, xl) ? -errno : 0;
 }
 
@@ -1578,6 +1579,7 @@ TEST_F(vtd, translate_for_the_vmm_devices)
 	EXPECT_EQ(4096, xl.page_size);
 	EXPECT_EQ(XL_PERM_RW, xl.perm);
 	EXPECT_EQ(0, xl.result);
+	EXPECT_EQ(1, xl.did);
 	ASSERT_EQ(0, translate(unit, &xl, XL_W, EDU_SID, XL_2M_IOVA + 0x12345));
 	EXPECT_EQ(0, xl.fault);
 	EXPECT_EQ(XL_2M_GPA + 0x12345, xl.gpa);
@@ -1634,7 +1636,12 @@ TEST_F(vtd, translate_for_the_vmm_devices)
 	EXPECT_EQ(-EINVAL, translate(unit, &xl, 1U << 3, EDU_SID, 0));
 	EXPECT_EQ(-EINVAL, translate(unit, &xl, XL_RECORD, EDU_SID, 0));
 	memset(&xl, 0, sizeof(xl));
-	xl.size = offsetof(struct kvm_viommu_translate, page_size);
+	xl.size = sizeof(xl);
+	xl.__reserved[2] = 1;
+	EXPECT_EQ(-1, ioctl(unit, KVM_VIOMMU_TRANSLATE, &xl));
+	EXPECT_EQ(EINVAL, errno);
+	xl.__reserved[2] = 0;
+	xl.size = offsetof(struct kvm_viommu_translate, did);
 	EXPECT_EQ(-1, ioctl(unit, KVM_VIOMMU_TRANSLATE, &xl));
 	EXPECT_EQ(EINVAL, errno);
 	/* A newer VMM's longer struct: its tail must be zero. */
@@ -1671,6 +1678,22 @@ static int set_events(int unit, uint32_t mask, uint32_t flags,
 	return ioctl(unit, KVM_VIOMMU_SET_EVENTS, &e) ? -errno : 0;
 }
 
+/* vCPU 0 run to its next ucall in a thread of its own. */
+struct vcpu_runner {
+	struct unit_vm *u;
+	struct ucall uc;
+	uint64_t ret;
+	pthread_t th;
+};
+
+static void *vcpu_runner_fn(void *data)
+{
+	struct vcpu_runner *r = data;
+
+	r->ret = viommu_vcpu_run(&r->u->v, r->u->vcpus[0], &r->uc);
+	return NULL;
+}
+
 /* The one event the unit has now (waiting up to 10 s for it). */
 static void read_one_event(struct __test_metadata *_metadata, int unit,
 			   struct kvm_viommu_event *ev)
@@ -1682,6 +1705,7 @@ static void read_one_event(struct __test_metadata *_metadata, int unit,
 	ASSERT_EQ(sizeof(evs[0]), read(unit, evs, sizeof(evs)));
 	*ev = evs[0];
 	EXPECT_EQ(KVM_VIOMMU_EVENT_DESC, ev->type);
+	EXPECT_EQ(KVM_VIOMMU_EVENT_INVALIDATION, ev->flags);
 }
 
 /*
@@ -1697,6 +1721,7 @@ TEST_F_TIMEOUT(vtd, invalidations_reach_a_vmm_that_holds_translations, 120)
 	struct kvm_viommu_translate xl;
 	struct kvm_viommu_stats st;
 	struct kvm_viommu_event ev;
+	struct vcpu_runner run = {};
 	uint32_t *status;
 	int unit;
 
@@ -1733,11 +1758,21 @@ TEST_F_TIMEOUT(vtd, invalidations_reach_a_vmm_that_holds_translations, 120)
 	ASSERT_EQ(0, translate(unit, &xl, XL_R, EDU_SID, XL_RO_IOVA));
 	EXPECT_EQ(0, xl.fault);
 
-	run_to(_metadata, u, 3);
+	/*
+	 * Translation off: the guest polls TES, which reads as set until
+	 * the VMM acknowledged, so it runs in a thread of its own.
+	 */
+	run.u = u;
+	ASSERT_EQ(0, pthread_create(&run.th, NULL, vcpu_runner_fn, &run));
 	read_one_event(_metadata, unit, &ev);
 	EXPECT_EQ(DESC_CC_GLOBAL, ev.desc[0]);
 	EXPECT_EQ(0, ev.desc[1]);
 	EXPECT_EQ(0, ack_events(unit, ev.seq));
+	pthread_join(run.th, NULL);
+	if (run.ret == UCALL_ABORT)
+		REPORT_GUEST_ASSERT_2(run.uc, "values: %#lx, %#lx");
+	ASSERT_EQ(UCALL_SYNC, run.ret);
+	ASSERT_EQ(3, run.uc.args[1]);
 	ASSERT_EQ(0, set_events(unit, 0, 0, 0));
 	run_to(_metadata, u, 0);
 	viommu_vmm_stats(&u->v, &st);
@@ -1794,6 +1829,8 @@ TEST_F_TIMEOUT(vtd, an_event_the_ring_had_no_room_for_is_owed, 120)
 	ASSERT_EQ(0, ioctl(unit, KVM_VIOMMU_REG_WRITE, &reg));
 	viommu_vmm_stats(&u->v, &st);
 	EXPECT_EQ(64, st.inval_events);
+	/* The command waits for it: TES still reads as set. */
+	EXPECT_TRUE(viommu_reg32(&u->v, VTD_GSTS_REG) & VTD_GSTS_TES);
 	/* Read them all: the owed one comes last, as the 65th. */
 	for (n = 0; n < 65; n += got / sizeof(ev[0])) {
 		ASSERT_EQ(1, poll(&pfd, 1, 10000));
@@ -1806,17 +1843,80 @@ TEST_F_TIMEOUT(vtd, an_event_the_ring_had_no_room_for_is_owed, 120)
 	ASSERT_EQ(65, n);
 	EXPECT_EQ(DESC_CC_GLOBAL, ev[got / sizeof(ev[0]) - 1].desc[0]);
 	EXPECT_EQ(65, ev[got / sizeof(ev[0]) - 1].seq);
-	/* Acknowledged but for the owed one: the wait still waits. */
+	/* Acknowledged but for the owed one: the wait and TES still wait. */
 	EXPECT_EQ(0, ack_events(unit, 64));
 	usleep(200 * 1000);
 	EXPECT_EQ(0, READ_ONCE(*status));
+	EXPECT_TRUE(viommu_reg32(&u->v, VTD_GSTS_REG) & VTD_GSTS_TES);
 	EXPECT_EQ(0, ack_events(unit, 65));
 	EXPECT_EQ(0x5a, READ_ONCE(*status));
+	EXPECT_FALSE(viommu_reg32(&u->v, VTD_GSTS_REG) & VTD_GSTS_TES);
 	run_to(_metadata, u, 0);
 	viommu_vmm_stats(&u->v, &st);
 	EXPECT_EQ(65, st.inval_events);
 	/* The boot's four and the tables' two, the flood and its wait. */
 	EXPECT_EQ(6 + XL_FLOOD + 1, st.descs);
+}
+
+/* A relayed register write of the guest's, unchecked: 0 or -errno. */
+static int relay_write(int unit, uint32_t off, uint32_t len, uint64_t val)
+{
+	struct kvm_viommu_reg reg = {
+		.size = sizeof(reg),
+		.offset = off,
+		.len = len,
+		.value = val,
+	};
+
+	return ioctl(unit, KVM_VIOMMU_REG_WRITE, &reg) ? -errno : 0;
+}
+
+/*
+ * Register-based invalidations reach the VMM too, converted to their
+ * queued form, and the command reads as in progress (IOTLB_REG.IVT,
+ * GSTS.TES) until the VMM has acknowledged: the guest polls the register
+ * as hardware has it, and the VMM holds nothing stale once it clears.
+ */
+TEST_F_TIMEOUT(vtd, register_invalidations_wait_for_the_vmm, 120)
+{
+	struct unit_vm *u = &self->u;
+	struct kvm_viommu_translate xl;
+	struct kvm_viommu_event ev;
+	int unit;
+
+	if (!unit_vm_setup(_metadata, u, guest_translate, 1))
+		return;
+	viommu_guest_iommu_mem(u->vm, &gmem, 16);
+	sync_global_to_guest(u->vm, gmem);
+	unit = u->v.unit_fd;
+	ASSERT_EQ(0, set_events(unit, KVM_VIOMMU_EVENTS_INVALIDATIONS, 0, 0));
+	run_to(_metadata, u, 1);
+	ASSERT_EQ(0, translate(unit, &xl, XL_R, EDU_SID, XL_RW_IOVA));
+	ASSERT_EQ(1, xl.did);
+
+	/* Queued invalidation off (register-based ones are then done). */
+	ASSERT_EQ(0, relay_write(unit, VTD_GCMD_REG, 4, VTD_GCMD_TE));
+	/* Two pages from the read-write one, leaf entries only, domain 1. */
+	ASSERT_EQ(0, relay_write(unit, VTD_IVA_REG, 8,
+				 XL_RW_IOVA | VTD_IVA_IH | 1));
+	ASSERT_EQ(0, relay_write(unit, VTD_IOTLB_REG, 8, VTD_IOTLB_IVT |
+				 3ULL << 60 | 1ULL << 32));
+	read_one_event(_metadata, unit, &ev);
+	EXPECT_EQ(DESC_IOTLB_PSI(1), ev.desc[0]);
+	EXPECT_EQ(XL_RW_IOVA | VTD_INV_DESC_IOTLB_IH | 1, ev.desc[1]);
+	EXPECT_TRUE(viommu_reg64(&u->v, VTD_IOTLB_REG) & VTD_IOTLB_IVT);
+	EXPECT_EQ(0, ack_events(unit, ev.seq));
+	EXPECT_FALSE(viommu_reg64(&u->v, VTD_IOTLB_REG) & VTD_IOTLB_IVT);
+
+	/* Translation off: TES reads as set until the VMM let go. */
+	ASSERT_EQ(0, relay_write(unit, VTD_GCMD_REG, 4, 0));
+	read_one_event(_metadata, unit, &ev);
+	EXPECT_EQ(DESC_CC_GLOBAL, ev.desc[0]);
+	EXPECT_TRUE(viommu_reg32(&u->v, VTD_GSTS_REG) & VTD_GSTS_TES);
+	EXPECT_EQ(0, ack_events(unit, ev.seq));
+	EXPECT_FALSE(viommu_reg32(&u->v, VTD_GSTS_REG) & VTD_GSTS_TES);
+	run_to(_metadata, u, 2);
+	run_to(_metadata, u, 0);
 }
 
 /* With KVM_VIOMMU_CREATE_TE_OFF_BLOCKS, translation off blocks them too. */
