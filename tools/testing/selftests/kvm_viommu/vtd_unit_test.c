@@ -1490,6 +1490,17 @@ static void run_to(struct __test_metadata *_metadata, struct unit_vm *u,
 	}
 }
 
+/* A VM running @guest (one of the XL_ guests), its unit and table pool. */
+static bool xl_vm_setup(struct __test_metadata *_metadata, struct unit_vm *u,
+			void *guest)
+{
+	if (!unit_vm_setup(_metadata, u, guest, 1))
+		return false;
+	viommu_guest_iommu_mem(u->vm, &gmem, 16);
+	sync_global_to_guest(u->vm, gmem);
+	return true;
+}
+
 /* KVM_VIOMMU_TRANSLATE of @iova for @sid; the answer in @xl, or -errno. */
 static int translate(int unit, struct kvm_viommu_translate *xl,
 		     uint32_t flags, uint16_t sid, uint64_t iova)
@@ -1557,10 +1568,8 @@ TEST_F(vtd, translate_for_the_vmm_devices)
 	struct kvm_viommu_stats st;
 	int unit;
 
-	if (!unit_vm_setup(_metadata, u, guest_translate, 1))
+	if (!xl_vm_setup(_metadata, u, guest_translate))
 		return;
-	viommu_guest_iommu_mem(u->vm, &gmem, 16);
-	sync_global_to_guest(u->vm, gmem);
 	unit = u->v.unit_fd;
 
 	/* Translation off, as at reset: any device, any address. */
@@ -1725,10 +1734,8 @@ TEST_F_TIMEOUT(vtd, invalidations_reach_a_vmm_that_holds_translations, 120)
 	uint32_t *status;
 	int unit;
 
-	if (!unit_vm_setup(_metadata, u, guest_translate_invalidate, 1))
+	if (!xl_vm_setup(_metadata, u, guest_translate_invalidate))
 		return;
-	viommu_guest_iommu_mem(u->vm, &gmem, 16);
-	sync_global_to_guest(u->vm, gmem);
 	status = addr_gva2hva(u->vm, gmem.status_gva);
 	unit = u->v.unit_fd;
 	EXPECT_EQ(-EINVAL, set_events(unit, 1U << 1, 0, 0));
@@ -1805,10 +1812,8 @@ TEST_F_TIMEOUT(vtd, an_event_the_ring_had_no_room_for_is_owed, 120)
 	ssize_t got;
 	int unit;
 
-	if (!unit_vm_setup(_metadata, u, guest_translate_flood, 1))
+	if (!xl_vm_setup(_metadata, u, guest_translate_flood))
 		return;
-	viommu_guest_iommu_mem(u->vm, &gmem, 16);
-	sync_global_to_guest(u->vm, gmem);
 	status = addr_gva2hva(u->vm, gmem.status_gva);
 	unit = u->v.unit_fd;
 	ASSERT_EQ(0, set_events(unit, KVM_VIOMMU_EVENTS_INVALIDATIONS, 0, 0));
@@ -1884,10 +1889,8 @@ TEST_F_TIMEOUT(vtd, register_invalidations_wait_for_the_vmm, 120)
 	struct kvm_viommu_event ev;
 	int unit;
 
-	if (!unit_vm_setup(_metadata, u, guest_translate, 1))
+	if (!xl_vm_setup(_metadata, u, guest_translate))
 		return;
-	viommu_guest_iommu_mem(u->vm, &gmem, 16);
-	sync_global_to_guest(u->vm, gmem);
 	unit = u->v.unit_fd;
 	ASSERT_EQ(0, set_events(unit, KVM_VIOMMU_EVENTS_INVALIDATIONS, 0, 0));
 	run_to(_metadata, u, 1);

@@ -1189,47 +1189,51 @@ TEST_F(walk, request_through_a_leaf_keeps_the_offset)
 
 TEST_F(walk, request_needs_the_access_every_entry_grants)
 {
+	/*
+	 * A read-only page, a write-only page, none: each request is
+	 * granted with the leaf's R/W, or faults with the reason of the
+	 * access the path does not grant (a lookup's is a read's).
+	 */
+	static const struct {
+		u64 iova;
+		u32 access;
+		u8 fault;
+		bool read, write;
+	} cases[] = {
+		{ 0x1000, RD, 0, true, false },
+		{ 0x1000, WR, FR_WRITE, false, false },
+		{ 0x1000, RD | WR, FR_WRITE, false, false },
+		{ 0x1000, LOOKUP, 0, true, false },
+		{ 0x2000, WR, 0, false, true },
+		{ 0x2000, RD, FR_READ, false, false },
+		{ 0x2000, RD | WR, FR_READ, false, false },
+		{ 0x2000, LOOKUP, 0, false, true },
+		{ 0x3000, RD, FR_READ, false, false },
+		{ 0x3000, WR, FR_WRITE, false, false },
+		{ 0x3000, LOOKUP, FR_READ, false, false },
+		{ BIT39, WR, FR_WRITE, false, false },
+	};
 	struct tctx *t = self->t;
 	struct vtd_context c;
 	struct vtd_translation tr;
 	u64 s;
+	u32 i;
 
 	ASSERT_EQ(0, dev_setup(t, 4, &c));
 	te_on(t);
 	map(t, &c, 0x1000, 0xa000, SZ_4K, R);
 	map(t, &c, 0x2000, 0xb000, SZ_4K, W);
-	/* The read-only page: reads pass, writes fault with reason 5. */
-	request(t, SID, 0x1000, RD, &tr);
-	EXPECT_EQ(0, tr.fault);
-	EXPECT_TRUE(tr.read);
-	EXPECT_FALSE(tr.write);
-	request(t, SID, 0x1000, WR, &tr);
-	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
-	request(t, SID, 0x1000, RD | WR, &tr);
-	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
-	/* The write-only page: the other way round, reason 6. */
-	request(t, SID, 0x2000, WR, &tr);
-	EXPECT_EQ(0, tr.fault);
-	EXPECT_FALSE(tr.read);
-	EXPECT_TRUE(tr.write);
-	request(t, SID, 0x2000, RD, &tr);
-	EXPECT_TRUE(only_fault(&tr, FR_READ));
-	request(t, SID, 0x2000, RD | WR, &tr);
-	EXPECT_TRUE(only_fault(&tr, FR_READ));
-	/* A lookup needs only a present leaf, and says what it grants. */
-	request(t, SID, 0x2000, LOOKUP, &tr);
-	EXPECT_EQ(0, tr.fault);
-	EXPECT_FALSE(tr.read);
-	EXPECT_TRUE(tr.write);
-	/* An entry with neither is not present: the access's own reason. */
-	request(t, SID, 0x3000, RD, &tr);
-	EXPECT_TRUE(only_fault(&tr, FR_READ));
-	request(t, SID, 0x3000, WR, &tr);
-	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
-	request(t, SID, 0x3000, LOOKUP, &tr);
-	EXPECT_TRUE(only_fault(&tr, FR_READ));
-	request(t, SID, BIT39, WR, &tr);
-	EXPECT_TRUE(only_fault(&tr, FR_WRITE));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		request(t, SID, cases[i].iova, cases[i].access, &tr);
+		if (cases[i].fault) {
+			EXPECT_TRUE(only_fault(&tr, cases[i].fault))
+				TH_LOG("case %u", i);
+			continue;
+		}
+		EXPECT_EQ(0, tr.fault) TH_LOG("case %u", i);
+		EXPECT_EQ(cases[i].read, tr.read) TH_LOG("case %u", i);
+		EXPECT_EQ(cases[i].write, tr.write) TH_LOG("case %u", i);
+	}
 	/* A table entry without W denies W to every leaf below it. */
 	s = slot(t, c.slptptr, 4, 0x1000, 2);
 	put64(t, s, (get64(t, s) & ~RW) | R);
