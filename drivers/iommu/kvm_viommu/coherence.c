@@ -80,7 +80,7 @@ void kvm_viommu_coherence_answered(struct kvm_viommu *viommu,
 		viommu->xl_untranslated = true;
 		return;
 	}
-	/* A context with a domain-id beyond CAP.ND faults (3h). */
+	/* A context with a domain-id beyond CAP.ND faults (Bh). */
 	if (WARN_ON_ONCE(t->did >= vtd_ndoms(&viommu->vtd)))
 		return;
 	if (!__test_and_set_bit(t->did, viommu->xl_dids))
@@ -241,13 +241,12 @@ int kvm_viommu_set_events(struct kvm_viommu_ucmd *ucmd)
 	if (!(cmd->mask & KVM_VIOMMU_EVENTS_INVALIDATIONS)) {
 		/*
 		 * Nothing to drop any more: what is owed is moot, and a
-		 * command that waited for it completes (the unlock's
+		 * command that waited only for it completes (the unlock's
 		 * publish).  Events already pushed still want their
-		 * acknowledgment.
+		 * acknowledgment, and so do the commands that pushed them.
 		 */
 		kvm_viommu_xl_forget(viommu);
 		viommu->ev_owed = false;
-		viommu->reg_ev_seq = 0;
 	}
 	viommu->ev_mask = cmd->mask;
 out:

@@ -618,6 +618,7 @@ int kvm_viommu_reg_apply(struct kvm_viommu *viommu, u32 off, u32 len,
 		before = len == 8 ? vtd_get64(&viommu->vtd, off) :
 				    vtd_get32(&viommu->vtd, off);
 	/* Invalidation events it pushes hold it (coherence.c). */
+	WARN_ON_ONCE(viommu->reg_applying);
 	viommu->reg_applying = true;
 	ret = vtd_reg_write(&viommu->vtd, off, len, val);
 	viommu->reg_applying = false;

@@ -75,7 +75,8 @@ static void kvm_viommu_translate_locked(struct kvm_viommu *viommu,
 	cmd->perm = (t.read ? KVM_VIOMMU_TRANSLATE_PERM_READ : 0) |
 		    (t.write ? KVM_VIOMMU_TRANSLATE_PERM_WRITE : 0);
 	cmd->result = t.untranslated ? KVM_VIOMMU_TRANSLATE_UNTRANSLATED : 0;
-	cmd->did = t.untranslated ? 0 : t.did;
+	/* A pass-through context's too: its invalidations name it. */
+	cmd->did = t.did;
 	cmd->gpa = t.gpa;
 	cmd->page_size = t.size;
 }

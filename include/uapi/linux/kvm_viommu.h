@@ -401,14 +401,17 @@ struct kvm_viommu_attach {
 	_IO(KVM_VIOMMU_TYPE, KVM_VIOMMU_CMD_DETACH_DEVICE)
 
 /*
- * read() on a unit fd returns whole struct kvm_viommu_event records:
- * descriptors the unit accepts but does not act on itself (interrupt-entry
- * cache invalidations with ECAP.IR, device-TLB invalidations with
- * ECAP.DT), in queue order, each with a sequence number one above the
- * previous event's (the first is 1).  poll() reports EPOLLIN while any is
- * waiting.  The queue stalls (the guest waits) while the VMM has not read
- * them, and an invalidation wait descriptor queued after one completes only
- * once the VMM has acknowledged it with KVM_VIOMMU_ACK_EVENTS.
+ * read() on a unit fd returns whole struct kvm_viommu_event records, in
+ * the order the unit carried out what they tell, each with a sequence
+ * number one above the previous event's (the first is 1): descriptors the
+ * unit accepts but does not act on itself (interrupt-entry cache
+ * invalidations with ECAP.IR, device-TLB invalidations with ECAP.DT),
+ * and, under KVM_VIOMMU_EVENTS_INVALIDATIONS, copies of invalidations it
+ * carried out (flag KVM_VIOMMU_EVENT_INVALIDATION, see
+ * KVM_VIOMMU_SET_EVENTS).  poll() reports EPOLLIN while any is waiting.
+ * The queue stalls (the guest waits) while the VMM has not read them, and
+ * an invalidation wait descriptor queued after one completes only once
+ * the VMM has acknowledged it with KVM_VIOMMU_ACK_EVENTS.
  */
 #define KVM_VIOMMU_EVENT_DESC	1
 
@@ -571,9 +574,9 @@ struct kvm_viommu_irq_msgs {
  * @page_size: out: a power of two: the naturally aligned @page_size block
  *	around @iova translates to the one around @gpa, with @perm (0 when
  *	nothing is granted)
- * @did: out: the domain-id of @sid's context the answer came through
- *	(translated answers only, else 0): what the guest's domain- and
- *	page-selective invalidations name
+ * @did: out: the domain-id of @sid's context the answer came through,
+ *	pass-through too (0 with translation off): what the guest's
+ *	domain- and page-selective invalidations name
  * @__reserved: must be 0
  *
  * Translate one DMA request of a device the VMM emulates, as the unit's
