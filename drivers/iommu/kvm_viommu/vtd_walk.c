@@ -485,21 +485,19 @@ void vtd_translate(struct vtd_unit *u, u16 sid, u64 iova, u32 access,
 		/* A context that decodes has levels the walk takes. */
 		else if (ret < 0)
 			ret = VTD_FR_CONTEXT_INVALID;
-		if (!ret)
-			t->did = ctx.did;
-		if (!ret && ctx.tt == VTD_TT_PASS_THROUGH)
+		if (!ret && ctx.tt == VTD_TT_PASS_THROUGH) {
 			t->untranslated = true;
-		else if (!ret)
+		} else if (!ret) {
 			ret = vtd_access_fault(&m, access);
-		if (!ret && !t->untranslated &&
-		    vtd_hits_interrupt_range(m.gpa, m.size))
-			ret = VTD_FR_INTERRUPT_ADDR;
+			if (!ret && vtd_hits_interrupt_range(m.gpa, m.size))
+				ret = VTD_FR_INTERRUPT_ADDR;
+		}
 		if (ret) {
-			memset(t, 0, sizeof(*t));
 			t->fault = ret;
 			t->fpd = ctx.fpd && vtd_fault_qualified(ret);
 			return;
 		}
+		t->did = ctx.did;
 	}
 	t->size = m.size;
 	t->gpa = m.gpa + (iova - m.iova);
